@@ -1,0 +1,12 @@
+export interface Benchmark {
+  /** Runs the benchmark, prints its figures; resolves false when a target was missed. */
+  run(flags: string[]): Promise<boolean>;
+}
+
+/** Benchmarks by name, loaded on demand. Each capability adds its line. */
+export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmark> }> = {
+  synth: {
+    summary: 'time and memory to build every environment in one process',
+    load: () => import('./synth').then((m) => m.default),
+  },
+};

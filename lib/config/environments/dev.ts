@@ -1,0 +1,51 @@
+import type { EnvironmentConfigInput } from '../schema';
+
+/**
+ * Dev: a sandbox account. Creates its own VPC and a small encrypted PostgreSQL, so
+ * `cdk deploy -c env=dev --all` works in an empty account. Load it with ../shared/seedscale at a small SCALE.
+ */
+export const devConfig: EnvironmentConfigInput = {
+  envName: 'dev',
+  account: '111111111111',
+  region: 'us-east-1',
+  logRetentionDays: 14,
+  network: {
+    mode: 'create',
+    cidr: '10.40.0.0/16',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    natGateways: 1,
+  },
+  database: {
+    mode: 'create',
+    instanceClass: 't4g.micro',
+    engineMajorVersion: '15',
+    allocatedStorageGiB: 20,
+    maxAllocatedStorageGiB: 50,
+    databaseName: 'nba',
+    backupRetentionDays: 1,
+    multiAz: false,
+    deletionProtection: false,
+    removalPolicy: 'destroy',
+  },
+  checks: {
+    scheduleMinutes: 5,
+    tables: [
+      { table: 'games', appendOnly: true },
+      { table: 'play_by_play', appendOnly: true },
+      { table: 'hoopr_play_by_play', appendOnly: true },
+    ],
+    freshness: [
+      {
+        table: 'dims_metrics_snapshots',
+        column: 'created_at',
+        warnAfterMinutes: 720,
+        errorAfterMinutes: 1440,
+      },
+    ],
+  },
+  alerting: {
+    criticalSubscriptions: [],
+    warningSubscriptions: [],
+    runbookUrl: 'https://git.example.com/data-platform/pipeline-guardrails/-/blob/main/docs/RUNBOOK.md',
+  },
+};

@@ -1,0 +1,61 @@
+import type { EnvironmentConfigInput } from '../schema';
+
+/**
+ * Production: the RDS instance the team runs today (about 20 million rows in 40 tables).
+ * Floors are the production row counts when this config was written; raise them as the data grows.
+ */
+export const prodConfig: EnvironmentConfigInput = {
+  envName: 'prod',
+  account: '333333333333',
+  region: 'us-east-1',
+  tags: { CostCenter: 'data-platform', Owner: 'data-platform-oncall' },
+  logRetentionDays: 365,
+  network: {
+    mode: 'existing',
+    vpcId: 'vpc-0a1b2c3d4e5f60003',
+    availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    privateSubnetIds: ['subnet-0a1b2c3d4e5f60031', 'subnet-0a1b2c3d4e5f60032', 'subnet-0a1b2c3d4e5f60033'],
+    publicSubnetIds: ['subnet-0a1b2c3d4e5f60034', 'subnet-0a1b2c3d4e5f60035', 'subnet-0a1b2c3d4e5f60036'],
+  },
+  database: {
+    mode: 'existing',
+    instanceIdentifier: 'nba-analytics-prod',
+    endpoint: 'nba-analytics-prod.c1a2b3c4d5e6.us-east-1.rds.amazonaws.com',
+    port: 5432,
+    databaseName: 'nba',
+    securityGroupId: 'sg-0a1b2c3d4e5f60037',
+    credentialsSecretArn:
+      'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
+    allocatedStorageGiB: 200,
+  },
+  checks: {
+    scheduleMinutes: 1,
+    tables: [
+      { table: 'games', minRows: 44_828, noDecrease: true, appendOnly: true },
+      { table: 'play_by_play', minRows: 6_781_155, noDecrease: true, appendOnly: true },
+      { table: 'hoopr_play_by_play', minRows: 13_074_829, noDecrease: true, appendOnly: true },
+      { table: 'box_score_players', minRows: 408_833, noDecrease: true, appendOnly: true },
+      { table: 'box_score_teams', minRows: 15_900, noDecrease: true, appendOnly: true },
+    ],
+    freshness: [
+      {
+        table: 'dims_metrics_snapshots',
+        column: 'created_at',
+        warnAfterMinutes: 720,
+        errorAfterMinutes: 1440,
+      },
+      { table: 'box_score_snapshots', column: 'created_at', warnAfterMinutes: 720, errorAfterMinutes: 1440 },
+    ],
+  },
+  alerting: {
+    criticalSubscriptions: [
+      {
+        protocol: 'https',
+        endpoint: 'https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue',
+      },
+      { protocol: 'email', endpoint: 'data-platform-oncall@example.com' },
+    ],
+    warningSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
+    runbookUrl: 'https://git.example.com/data-platform/pipeline-guardrails/-/blob/main/docs/RUNBOOK.md',
+  },
+};

@@ -1,0 +1,52 @@
+import type { EnvironmentConfigInput } from '../schema';
+
+/** Staging: a restored copy of production in its own account; same rules, no floors (its data is refreshed). */
+export const stagingConfig: EnvironmentConfigInput = {
+  envName: 'staging',
+  account: '222222222222',
+  region: 'us-east-1',
+  tags: { CostCenter: 'data-platform' },
+  logRetentionDays: 30,
+  network: {
+    mode: 'existing',
+    vpcId: 'vpc-0a1b2c3d4e5f60002',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    privateSubnetIds: ['subnet-0a1b2c3d4e5f60021', 'subnet-0a1b2c3d4e5f60022'],
+    publicSubnetIds: [],
+  },
+  database: {
+    mode: 'existing',
+    instanceIdentifier: 'nba-analytics-staging',
+    endpoint: 'nba-analytics-staging.c1a2b3c4d5e6.us-east-1.rds.amazonaws.com',
+    port: 5432,
+    databaseName: 'nba',
+    securityGroupId: 'sg-0a1b2c3d4e5f60027',
+    credentialsSecretArn:
+      'arn:aws:secretsmanager:us-east-1:222222222222:secret:nba-analytics-staging/admin-AbCdEf',
+    allocatedStorageGiB: 100,
+  },
+  checks: {
+    scheduleMinutes: 5,
+    tables: [
+      { table: 'games', noDecrease: true, appendOnly: true },
+      { table: 'play_by_play', noDecrease: true, appendOnly: true },
+      { table: 'hoopr_play_by_play', noDecrease: true, appendOnly: true },
+      { table: 'box_score_players', noDecrease: true, appendOnly: true },
+      { table: 'box_score_teams', noDecrease: true, appendOnly: true },
+    ],
+    freshness: [
+      {
+        table: 'dims_metrics_snapshots',
+        column: 'created_at',
+        warnAfterMinutes: 720,
+        errorAfterMinutes: 1440,
+      },
+      { table: 'box_score_snapshots', column: 'created_at', warnAfterMinutes: 720, errorAfterMinutes: 1440 },
+    ],
+  },
+  alerting: {
+    criticalSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
+    warningSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
+    runbookUrl: 'https://git.example.com/data-platform/pipeline-guardrails/-/blob/main/docs/RUNBOOK.md',
+  },
+};

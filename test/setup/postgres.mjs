@@ -1,0 +1,120 @@
+// Starts and stops a throwaway PostgreSQL server from the machine's PostgreSQL binaries (Debian's
+// postgresql package; the same major version RDS runs). Used by jest's global setup and by the benchmark.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const CANDIDATE_VERSIONS = ['17', '16', '15'];
+
+/** Directory holding initdb/pg_ctl: $PGBIN, else the newest /usr/lib/postgresql/<major>/bin. */
+export function findPgBin() {
+  const fromEnv = process.env.PGBIN;
+  if (fromEnv && fs.existsSync(path.join(fromEnv, 'initdb'))) return fromEnv;
+  for (const v of CANDIDATE_VERSIONS) {
+    const dir = `/usr/lib/postgresql/${v}/bin`;
+    if (fs.existsSync(path.join(dir, 'initdb'))) return dir;
+  }
+  throw new Error(
+    'No PostgreSQL server binaries found (looked at $PGBIN and /usr/lib/postgresql/{17,16,15}/bin). ' +
+      'Install them with: apt-get install -y postgresql  (or set PGBIN to a directory with initdb and pg_ctl)',
+  );
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root: run its commands as an unprivileged OS user then. */
+function osUser() {
+  if (process.getuid && process.getuid() !== 0) return undefined;
+  const user = process.env.PG_OS_USER || 'postgres';
+  const exists = spawnSync('id', ['-u', user], { stdio: 'ignore' }).status === 0;
+  if (!exists)
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
+  return user;
+}
+
+function run(user, cmd, args) {
+  const [file, argv] = user ? ['runuser', ['-u', user, '--', cmd, ...args]] : [cmd, args];
+  return execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+}
+
+/**
+ * initdb + start on a free loopback port. Returns { host, port, user, dataDir, pgBin, osUser, stop() }.
+ * Settings favour speed over durability (fsync off): it is a throwaway test server.
+ */
+export async function startPostgres({ baseDir, extraConf = [] } = {}) {
+  const pgBin = findPgBin();
+  const user = osUser();
+  const dir = baseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-guardrails-pg-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const dataDir = path.join(dir, 'data');
+  if (user) execFileSync('chown', ['-R', user, dir]);
+  fs.chmodSync(dir, 0o755);
+  const port = await freePort();
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    run(user, path.join(pgBin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-locale',
+      '--no-sync',
+    ]);
+    const conf = [
+      "listen_addresses = '127.0.0.1'",
+      `unix_socket_directories = '${dir}'`,
+      'fsync = off',
+      'synchronous_commit = off',
+      'full_page_writes = off',
+      'max_connections = 200',
+      'shared_buffers = 256MB',
+      ...extraConf,
+    ];
+    fs.appendFileSync(
+      path.join(dataDir, 'postgresql.conf'),
+      `\n# pipeline-guardrails test server\n${conf.join('\n')}\n`,
+    );
+  }
+  run(user, path.join(pgBin, 'pg_ctl'), [
+    '-D',
+    dataDir,
+    '-o',
+    `-p ${port}`,
+    '-l',
+    path.join(dir, 'postgres.log'),
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    dataDir,
+    dir,
+    pgBin,
+    osUser: user,
+    stop() {
+      try {
+        run(user, path.join(pgBin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

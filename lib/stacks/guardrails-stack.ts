@@ -1,12 +1,11 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { resourcePrefix } from '../project';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
+import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import type { StatefulStack } from './stateful-stack';
-import { statefulRemovalPolicy } from './stateful-stack';
 
 export interface GuardrailsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -26,9 +25,6 @@ export class GuardrailsStack extends Stack {
     super(scope, id, props);
     const { config, stateful } = props;
     const prefix = resourcePrefix(config.envName);
-    // Shared settings for capabilities wired below.
-    void (config.logRetentionDays as logs.RetentionDays);
-    void statefulRemovalPolicy(config);
 
     this.topics = new AlertTopics(this, 'AlertTopics', {
       config: config.alerting,
@@ -40,5 +36,21 @@ export class GuardrailsStack extends Stack {
       namePrefix: prefix,
       runbookUrl: config.alerting.runbookUrl,
     });
+    publishDeploymentParameter(
+      this,
+      'CriticalTopicParameter',
+      config.envName,
+      'alerting/critical-topic-arn',
+      this.topics.critical.topicArn,
+      'Critical (paging) alert topic',
+    );
+    publishDeploymentParameter(
+      this,
+      'WarningTopicParameter',
+      config.envName,
+      'alerting/warning-topic-arn',
+      this.topics.warning.topicArn,
+      'Warning (mail) alert topic',
+    );
   }
 }

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { resourcePrefix } from '../project';
 import { Database } from '../constructs/database';
+import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { Keys } from '../constructs/keys';
 import { Network } from '../constructs/network';
 import { StateTable } from '../constructs/state-table';
@@ -49,5 +50,13 @@ export class StatefulStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
     this.state = new StateTable(this, 'State', { encryptionKey: this.keys.data, removalPolicy });
+    publishDeploymentParameter(
+      this,
+      'StateTableNameParameter',
+      config.envName,
+      'state/table-name',
+      this.state.table.tableName,
+      'State table (check baselines, shift audit and lock)',
+    );
   }
 }

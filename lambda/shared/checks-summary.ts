@@ -1,0 +1,38 @@
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The data checker's verdict of its last run, kept in the state table at pk `checks`, sk `last-run`, so the
+ * traffic shift can refuse to move traffic while data is being lost (and knows when the checker is silent).
+ */
+export const CHECKS_SUMMARY_KEY = { pk: 'checks', sk: 'last-run' } as const;
+
+export type ChecksStatus = 'ok' | 'violation' | 'error';
+
+export interface ChecksSummary {
+  readonly status: ChecksStatus;
+  /** ISO time the run finished. */
+  readonly checkedAt: string;
+  /** One line per violated rule or failed check, e.g. `games: rows lost 3 (noDecrease)`. */
+  readonly problems: readonly string[];
+  readonly durationMs?: number;
+}
+
+export async function writeChecksSummary(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  summary: ChecksSummary,
+): Promise<void> {
+  await doc.send(new PutCommand({ TableName: tableName, Item: { ...CHECKS_SUMMARY_KEY, ...summary } }));
+}
+
+export async function readChecksSummary(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<ChecksSummary | undefined> {
+  const out = await doc.send(
+    new GetCommand({ TableName: tableName, Key: CHECKS_SUMMARY_KEY, ConsistentRead: true }),
+  );
+  if (!out.Item) return undefined;
+  const { pk: _pk, sk: _sk, ...rest } = out.Item;
+  return rest as ChecksSummary;
+}

@@ -58,5 +58,13 @@ export class StatefulStack extends Stack {
       this.state.table.tableName,
       'State table (check baselines, shift audit and lock)',
     );
+    publishDeploymentParameter(
+      this,
+      'DatabaseInstanceParameter',
+      config.envName,
+      'database/instance-identifier',
+      this.database.instanceIdentifier,
+      'RDS instance the guardrails protect (the primary)',
+    );
   }
 }

@@ -1,0 +1,90 @@
+import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { RunReport } from './checker';
+
+/** Metric names the checker publishes; the alarms and dashboard use the same constants. */
+export const CHECK_METRICS = {
+  rowCount: 'RowCount',
+  rowsLost: 'RowsLost',
+  deletesSeen: 'DeletesSeen',
+  schemaChanged: 'SchemaChanged',
+  freshnessAge: 'FreshnessAgeSeconds',
+  checkFailures: 'CheckFailures',
+  customValue: 'CustomCheckValue',
+  heartbeat: 'Heartbeat',
+  databaseTime: 'CheckDatabaseTimeMs',
+} as const;
+
+/**
+ * The run as CloudWatch metric data: per table (dimensions Environment, Table), per custom check
+ * (Environment, Check), and per run (Environment): CheckFailures always, Heartbeat only when the run
+ * looked at everything it was asked to (a run that could not look sends no heartbeat).
+ */
+export function metricData(
+  envName: string,
+  report: RunReport,
+  timestamp = new Date(report.finishedAt),
+): MetricDatum[] {
+  const env = { Name: 'Environment', Value: envName };
+  const data: MetricDatum[] = [];
+  const put = (
+    name: string,
+    value: number,
+    dims: { Name: string; Value: string }[],
+    unit: MetricDatum['Unit'],
+  ) =>
+    data.push({
+      MetricName: name,
+      Value: value,
+      Unit: unit,
+      Timestamp: timestamp,
+      Dimensions: [env, ...dims],
+    });
+
+  for (const t of report.tables) {
+    const table = [{ Name: 'Table', Value: t.key }];
+    put(CHECK_METRICS.checkFailures, t.failed ? 1 : 0, table, 'Count');
+    if (t.failed && t.method === 'none') continue;
+    if (t.rowCount !== undefined) put(CHECK_METRICS.rowCount, t.rowCount, table, 'Count');
+    if (t.rowsLost !== undefined) put(CHECK_METRICS.rowsLost, t.rowsLost, table, 'Count');
+    if (t.deletesSeen !== undefined) put(CHECK_METRICS.deletesSeen, t.deletesSeen, table, 'Count');
+    if (t.schemaChanged !== undefined) put(CHECK_METRICS.schemaChanged, t.schemaChanged, table, 'Count');
+  }
+  for (const f of report.freshness) {
+    const table = [{ Name: 'Table', Value: f.key }];
+    if (f.failed) put(CHECK_METRICS.checkFailures, 1, table, 'Count');
+    else if (f.ageSeconds !== undefined) put(CHECK_METRICS.freshnessAge, f.ageSeconds, table, 'Seconds');
+  }
+  for (const c of report.custom) {
+    if (c.value !== undefined)
+      put(CHECK_METRICS.customValue, c.value, [{ Name: 'Check', Value: c.name }], 'None');
+  }
+  const failedChecks = report.results.filter((r) => r.status === 'error').length + report.failures.length;
+  put(CHECK_METRICS.checkFailures, failedChecks, [], 'Count');
+  if (report.status !== 'error') put(CHECK_METRICS.heartbeat, 1, [], 'Count');
+  put(CHECK_METRICS.databaseTime, report.databaseMs, [], 'Milliseconds');
+  return data;
+}
+
+/** The metric data of a run that failed before it produced a report (e.g. the secret could not be read). */
+export function failureMetricData(envName: string, timestamp = new Date()): MetricDatum[] {
+  return [
+    {
+      MetricName: CHECK_METRICS.checkFailures,
+      Value: 1,
+      Unit: 'Count',
+      Timestamp: timestamp,
+      Dimensions: [{ Name: 'Environment', Value: envName }],
+    },
+  ];
+}
+
+/** PutMetricData in batches of 500 (the API takes up to 1000 per call). */
+export async function publishMetrics(
+  cw: CloudWatchClient,
+  namespace: string,
+  data: readonly MetricDatum[],
+): Promise<void> {
+  for (let i = 0; i < data.length; i += 500) {
+    await cw.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data.slice(i, i + 500) }));
+  }
+}

@@ -1,0 +1,260 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { resourcePrefix } from '../../lib/project';
+import { errorMessage, optionalEnv, requireEnv } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import {
+  markPlanAborting,
+  planLockOwner,
+  stopRunningPlans,
+  updatePlanState,
+  type PlanState,
+} from '../shared/rollout-control';
+import { recordShift, releaseShiftLock } from '../shared/shift-audit';
+import {
+  ALL_BLUE,
+  applyWeights,
+  formatWeights,
+  readListenerWeights,
+  type TrafficTarget,
+  type Weights,
+} from '../shared/traffic';
+
+/**
+ * Automatic rollback: invoked by EventBridge when green's service-level alarms or the critical composite
+ * alarm enter ALARM. Sets 100% blue first (listener, then the weights parameter), then stops any running
+ * rollout plan, records `auto-rollback` in the shift audit and pages on the critical topic.
+ *
+ * It depends only on the load balancer, SSM, the state table, Step Functions and SNS: not on green, not on
+ * the database, not on the CLI or a laptop. Every step after the traffic change is best effort, so a
+ * failing audit write or page never keeps traffic on green.
+ */
+
+/** The part of an EventBridge "CloudWatch Alarm State Change" event this function reads. */
+export interface AlarmStateChangeEvent {
+  readonly id?: string;
+  readonly time?: string;
+  readonly 'detail-type'?: string;
+  readonly resources?: string[];
+  readonly detail: {
+    readonly alarmName: string;
+    readonly state: { readonly value: string; readonly reason?: string; readonly timestamp?: string };
+    readonly previousState?: { readonly value: string };
+  };
+}
+
+export interface AutoRollbackConfig {
+  readonly envName: string;
+  readonly stateTableName: string;
+  readonly target: TrafficTarget;
+  readonly stateMachineArn: string;
+  readonly criticalTopicArn: string;
+  readonly runbookUrl?: string;
+  /** This function's name, recorded as the audit's actor. */
+  readonly actor: string;
+}
+
+export interface AutoRollbackContext {
+  readonly config: AutoRollbackConfig;
+  readonly clients: {
+    readonly doc: DynamoDBDocumentClient;
+    readonly elbv2: ElasticLoadBalancingV2Client;
+    readonly ssm: SSMClient;
+    readonly sfn: SFNClient;
+    readonly sns: SNSClient;
+  };
+  readonly now: () => Date;
+  /** Pause between attempts at the traffic change. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface AutoRollbackResult {
+  readonly action: 'ignored' | 'none' | 'rolled-back' | 'failed';
+  readonly alarmName: string;
+  readonly from?: Weights;
+  readonly stoppedExecutions: string[];
+  /** Milliseconds from the alarm's state change to 100% blue on the listener (when known). */
+  readonly alarmToBlueMs?: number;
+  readonly problems: string[];
+}
+
+/** The traffic could not be set to 100% blue: the function fails, so its error alarm pages as well. */
+export class AutoRollbackFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AutoRollbackFailed';
+  }
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AutoRollbackConfig {
+  return {
+    envName: requireEnv('ENV_NAME', env),
+    stateTableName: requireEnv('STATE_TABLE_NAME', env),
+    target: {
+      listenerArn: requireEnv('LISTENER_ARN', env),
+      blueTargetGroupArn: requireEnv('BLUE_TARGET_GROUP_ARN', env),
+      greenTargetGroupArn: requireEnv('GREEN_TARGET_GROUP_ARN', env),
+      weightsParameterName: requireEnv('WEIGHTS_PARAMETER_NAME', env),
+    },
+    stateMachineArn: requireEnv('STATE_MACHINE_ARN', env),
+    criticalTopicArn: requireEnv('CRITICAL_TOPIC_ARN', env),
+    runbookUrl: optionalEnv('RUNBOOK_URL', '', env) || undefined,
+    actor: optionalEnv('AWS_LAMBDA_FUNCTION_NAME', 'auto-rollback', env),
+  };
+}
+
+const clients = {
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+  elbv2: new ElasticLoadBalancingV2Client({}),
+  ssm: new SSMClient({}),
+  sfn: new SFNClient({}),
+  sns: new SNSClient({}),
+};
+const logger = createLogger({ function: 'auto-rollback' });
+
+export async function handler(event: AlarmStateChangeEvent): Promise<AutoRollbackResult> {
+  return autoRollback(event, { config: configFromEnv(), clients, now: () => new Date() });
+}
+
+const TRAFFIC_ATTEMPTS = 3;
+
+export async function autoRollback(
+  event: AlarmStateChangeEvent,
+  ctx: AutoRollbackContext,
+): Promise<AutoRollbackResult> {
+  const { config } = ctx;
+  const c = ctx.clients;
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const alarmName = event.detail.alarmName;
+  const problems: string[] = [];
+  const stoppedExecutions: string[] = [];
+  if (event.detail.state.value !== 'ALARM') {
+    logger.info('not an ALARM state change: ignored', { alarmName, state: event.detail.state.value });
+    return { action: 'ignored', alarmName, stoppedExecutions, problems };
+  }
+  const cause = `auto-rollback: ${alarmName} entered ALARM${event.detail.state.reason ? ` (${event.detail.state.reason})` : ''}`;
+
+  // 1. Mark the running plan (if any) so a step in flight puts blue back itself and no further step starts.
+  let plan: PlanState | undefined;
+  try {
+    plan = await markPlanAborting(c.doc, config.stateTableName, cause.slice(0, 1000), ctx.now());
+  } catch (err) {
+    problems.push(`could not mark the running plan aborted: ${errorMessage(err)}`);
+  }
+
+  // 2. The traffic. Reading first only decides whether there is anything to do; a failed read still sets blue.
+  let from: Weights | undefined;
+  try {
+    from = await readListenerWeights(c.elbv2, config.target);
+  } catch (err) {
+    problems.push(`could not read the listener: ${errorMessage(err)}`);
+  }
+  if (from && from.green === 0 && !plan) {
+    logger.info('already 100% blue and no plan running: nothing to roll back', { alarmName });
+    return { action: 'none', alarmName, from, stoppedExecutions, problems };
+  }
+
+  let blue = from !== undefined && from.green === 0;
+  let trafficError: unknown;
+  for (let attempt = 1; !blue && attempt <= TRAFFIC_ATTEMPTS; attempt++) {
+    try {
+      await applyWeights(c, config.target, ALL_BLUE);
+      blue = true;
+    } catch (err) {
+      trafficError = err;
+      logger.error('setting 100% blue failed', { attempt, message: errorMessage(err) });
+      if (attempt < TRAFFIC_ATTEMPTS) await sleep(200 * 2 ** attempt);
+    }
+  }
+  const stateChangedAt = Date.parse(event.detail.state.timestamp ?? event.time ?? '');
+  const alarmToBlueMs =
+    blue && Number.isFinite(stateChangedAt) ? ctx.now().getTime() - stateChangedAt : undefined;
+  if (!blue) problems.push(`could not set 100% blue: ${errorMessage(trafficError)}`);
+
+  // 3. Stop the plan's execution: it must not move traffic again. Its own rollback path does not run.
+  try {
+    stoppedExecutions.push(...(await stopRunningPlans(c.sfn, config.stateMachineArn, cause)));
+  } catch (err) {
+    problems.push(`could not stop the rollout plan: ${errorMessage(err)}`);
+  }
+
+  // 4. Audit, plan item and lock.
+  const now = ctx.now();
+  try {
+    await recordShift(c.doc, config.stateTableName, {
+      actor: config.actor,
+      kind: 'auto-rollback',
+      from: from ?? plan?.weights ?? ALL_BLUE,
+      to: blue ? ALL_BLUE : (from ?? ALL_BLUE),
+      outcome: blue ? 'rolled-back' : 'failed',
+      forced: false,
+      reason: `${alarmName} entered ALARM`,
+      alarmStates: { [alarmName]: 'ALARM' },
+      planId: plan?.planId,
+      detail: [event.detail.state.reason, ...problems].filter(Boolean).join('; ').slice(0, 2000) || undefined,
+      at: now.toISOString(),
+    });
+  } catch (err) {
+    problems.push(`could not record the audit entry: ${errorMessage(err)}`);
+  }
+  if (plan) {
+    try {
+      await updatePlanState(c.doc, config.stateTableName, plan.planId, {
+        status: 'rolled-back',
+        phase: 'done',
+        weights: ALL_BLUE,
+        endedAt: now.toISOString(),
+      });
+      await releaseShiftLock(c.doc, config.stateTableName, planLockOwner(plan.planId));
+    } catch (err) {
+      problems.push(`could not close plan ${plan.planId}: ${errorMessage(err)}`);
+    }
+  }
+
+  // 5. Page.
+  const env = config.envName;
+  const subject = blue
+    ? `${resourcePrefix(env)}: AUTO-ROLLBACK to 100% blue (${alarmName})`
+    : `${resourcePrefix(env)}: AUTO-ROLLBACK FAILED, green still in traffic`;
+  const message = [
+    blue
+      ? `${alarmName} entered ALARM; traffic was ${from ? formatWeights(from) : 'unknown'} and is now ${formatWeights(ALL_BLUE)}${alarmToBlueMs !== undefined ? ` (${(alarmToBlueMs / 1000).toFixed(1)}s after the alarm)` : ''}.`
+      : `${alarmName} entered ALARM, but setting 100% blue FAILED. Roll back by hand now: npm run shift -- --env ${env} --rollback --yes`,
+    plan ? `Rollout plan ${plan.planId} stopped (${stoppedExecutions.length} execution(s)).` : 'No rollout plan was running.',
+    event.detail.state.reason ? `Alarm reason: ${event.detail.state.reason}` : '',
+    problems.length > 0 ? `Problems: ${problems.join('; ')}` : '',
+    `Status: npm run shift -- --env ${env} --status`,
+    `Runbook: ${config.runbookUrl ?? 'docs/RUNBOOK.md'}#auto-rollback-executed`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  try {
+    await c.sns.send(
+      new PublishCommand({ TopicArn: config.criticalTopicArn, Subject: subject.slice(0, 100), Message: message }),
+    );
+  } catch (err) {
+    problems.push(`could not page: ${errorMessage(err)}`);
+  }
+
+  const result: AutoRollbackResult = {
+    action: blue ? 'rolled-back' : 'failed',
+    alarmName,
+    from,
+    stoppedExecutions,
+    alarmToBlueMs,
+    problems,
+  };
+  logger.log(blue ? 'info' : 'error', 'auto-rollback', { ...result });
+  if (!blue) {
+    throw new AutoRollbackFailedError(`could not set 100% blue after ${alarmName}: ${problems.join('; ')}`, {
+      cause: trafficError,
+    });
+  }
+  return result;
+}

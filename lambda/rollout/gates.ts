@@ -1,0 +1,126 @@
+import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readChecksSummary } from '../shared/checks-summary';
+
+/**
+ * The gates in front of every step of a rollout plan (and of the CLI's preflight, which runs the same
+ * code): no watched alarm in ALARM, the data checks clean and recent, green with a healthy target.
+ * A gate that cannot be evaluated (alarm missing, no checks result) is closed: the safe answer is "not now".
+ */
+export interface GateConfig {
+  /** The critical composite alarm and green's service-level alarms. */
+  readonly alarmNames: readonly string[];
+  /** Oldest acceptable data-checks result. */
+  readonly checksMaxAgeSeconds: number;
+  readonly stateTableName: string;
+  /** Green's target group: must have at least one healthy target. */
+  readonly greenTargetGroupArn: string;
+  /** Alarms an operator forced past (`--force --reason`): their ALARM state does not close the gate. */
+  readonly ignoreAlarms?: readonly string[];
+}
+
+export interface GateClients {
+  readonly cloudwatch: CloudWatchClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+}
+
+export interface GateResult {
+  readonly open: boolean;
+  /** One line per closed gate, naming what and why. */
+  readonly problems: string[];
+  /** Alarm name -> state (`OK`, `ALARM`, `INSUFFICIENT_DATA`, or `MISSING`). */
+  readonly alarmStates: Record<string, string>;
+}
+
+export class GateClosedError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`gate closed: ${problems.join('; ')}`);
+    this.name = 'GateClosed';
+  }
+}
+
+export class AlarmFiringError extends Error {
+  constructor(readonly alarms: string[]) {
+    super(`alarm in ALARM: ${alarms.join(', ')}`);
+    this.name = 'AlarmFiring';
+  }
+}
+
+/** States of the named alarms (metric and composite); a name CloudWatch does not know is `MISSING`. */
+export async function readAlarmStates(
+  cloudwatch: CloudWatchClient,
+  names: readonly string[],
+): Promise<Record<string, string>> {
+  const states: Record<string, string> = {};
+  for (const n of names) states[n] = 'MISSING';
+  // DescribeAlarms takes at most 100 names per call.
+  for (let i = 0; i < names.length; i += 100) {
+    let NextToken: string | undefined;
+    do {
+      const out = await cloudwatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: names.slice(i, i + 100),
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          NextToken,
+        }),
+      );
+      for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+        if (a.AlarmName) states[a.AlarmName] = a.StateValue ?? 'UNKNOWN';
+      }
+      NextToken = out.NextToken;
+    } while (NextToken);
+  }
+  return states;
+}
+
+export function alarmsInAlarm(states: Record<string, string>): string[] {
+  return Object.entries(states)
+    .filter(([, s]) => s === 'ALARM')
+    .map(([n]) => n);
+}
+
+export async function evaluateGates(
+  clients: GateClients,
+  config: GateConfig,
+  now: Date = new Date(),
+): Promise<GateResult> {
+  const problems: string[] = [];
+
+  const [alarmStates, summary, health] = await Promise.all([
+    readAlarmStates(clients.cloudwatch, config.alarmNames),
+    readChecksSummary(clients.doc, config.stateTableName),
+    clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: config.greenTargetGroupArn })),
+  ]);
+
+  for (const [name, state] of Object.entries(alarmStates)) {
+    if (state === 'ALARM' && !config.ignoreAlarms?.includes(name)) problems.push(`alarm ${name} is in ALARM`);
+    if (state === 'MISSING') problems.push(`alarm ${name} does not exist (is the environment deployed?)`);
+  }
+
+  if (!summary) {
+    problems.push('data checks: no result recorded yet (has the checker run?)');
+  } else {
+    const ageSeconds = Math.round((now.getTime() - Date.parse(summary.checkedAt)) / 1000);
+    if (summary.status !== 'ok') {
+      const detail = summary.problems.length > 0 ? `: ${summary.problems.join('; ')}` : '';
+      problems.push(`data checks: last run (${summary.checkedAt}) reported ${summary.status}${detail}`);
+    }
+    if (!Number.isFinite(ageSeconds) || ageSeconds > config.checksMaxAgeSeconds) {
+      problems.push(
+        `data checks: last result is from ${summary.checkedAt} (${Number.isFinite(ageSeconds) ? `${ageSeconds}s` : 'unknown'} ago), expected one within ${config.checksMaxAgeSeconds}s`,
+      );
+    }
+  }
+
+  const healthy = (health.TargetHealthDescriptions ?? []).filter(
+    (t) => t.TargetHealth?.State === 'healthy',
+  ).length;
+  if (healthy === 0) problems.push('green: no healthy target in its target group');
+
+  return { open: problems.length === 0, problems, alarmStates };
+}

@@ -1,0 +1,600 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { resourcePrefix } from '../../lib/project';
+import { errorMessage, requireEnv, optionalEnv } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import {
+  markPlanAborting,
+  planLockOwner,
+  putNewPlanState,
+  readPlanState,
+  updatePlanState,
+  type PlanState,
+} from '../shared/rollout-control';
+import { acquireShiftLock, recordShift, releaseShiftLock } from '../shared/shift-audit';
+import {
+  ALL_BLUE,
+  applyWeights,
+  formatWeights,
+  readListenerWeights,
+  type TrafficTarget,
+  type Weights,
+} from '../shared/traffic';
+import { describeSnapshot } from '../snapshots/rds-snapshots';
+import { takeSnapshot } from '../snapshots/take-snapshot';
+import {
+  AlarmFiringError,
+  alarmsInAlarm,
+  evaluateGates,
+  GateClosedError,
+  readAlarmStates,
+  type GateClients,
+} from './gates';
+import { assertPlan, formatPlan, type PlanRequest } from './plan';
+
+/**
+ * The rollout state machine's task function: one handler, one `action` per task state. The state machine
+ * owns the flow (gates, snapshot wait loop, bake loop, rollback on any failure); this function does one
+ * short thing per call and never waits, so no Lambda bills for a bake.
+ */
+
+export type RolloutAction =
+  | 'start'
+  | 'gate'
+  | 'snapshot-start'
+  | 'snapshot-status'
+  | 'apply'
+  | 'bake-check'
+  | 'complete'
+  | 'rollback'
+  | 'refuse';
+
+/** The plan as the start task returns it (kept at `$.plan` in the execution's state). */
+export interface PlanContext {
+  readonly planId: string;
+  readonly executionArn: string;
+  readonly steps: number[];
+  readonly bakeSeconds: number;
+  readonly checkIntervalSeconds: number;
+  readonly actor: string;
+  readonly reason?: string;
+  /** Alarms forced past at start (`--force --reason`): ignored by the gates and bake checks. */
+  readonly forcedAlarms: string[];
+  readonly from: Weights;
+}
+
+/** What the apply and bake-check tasks return (kept at `$.step`). */
+export interface StepStatus {
+  readonly stepIndex: number;
+  readonly green: number;
+  readonly last: boolean;
+  readonly bakeUntil: string;
+  readonly bakeDone: boolean;
+  /** Seconds the bake Wait state waits before the next check. */
+  readonly nextWaitSeconds: number;
+  readonly promoted: boolean;
+  readonly alarmStates: Record<string, string>;
+}
+
+export interface SnapshotStatus {
+  readonly snapshotId: string;
+  readonly startedAt: string;
+  readonly available: boolean;
+  readonly status: string;
+}
+
+/** The execution's state document as the state machine passes it to every task. */
+export interface RolloutState {
+  readonly request: PlanRequest;
+  readonly plan?: PlanContext;
+  readonly cursor?: { readonly stepIndex: number };
+  readonly snapshot?: SnapshotStatus;
+  readonly step?: StepStatus;
+  /** The last gate's result (alarm states when the step was allowed). */
+  readonly gate?: { readonly alarmStates: Record<string, string> };
+  /** Set by a Catch: the error that ended the plan. */
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+export interface RolloutEvent {
+  readonly action: RolloutAction;
+  readonly state: RolloutState;
+  /** From the context object: `$$.Execution.Id` / `$$.Execution.Name`. */
+  readonly execution?: { readonly id: string; readonly name: string };
+}
+
+export interface RolloutConfig {
+  readonly envName: string;
+  readonly stateTableName: string;
+  readonly target: TrafficTarget;
+  /** Critical composite alarm first, then green's alarms. */
+  readonly alarmNames: string[];
+  readonly checksMaxAgeSeconds: number;
+  readonly checkIntervalSeconds: number;
+  readonly dbInstanceIdentifier: string;
+  readonly snapshotTimeoutSeconds: number;
+  readonly snapshotQuotaLimit?: number;
+  readonly criticalTopicArn: string;
+  readonly warningTopicArn: string;
+  /** docs/RUNBOOK.md as the on-call person opens it. */
+  readonly runbookUrl?: string;
+}
+
+export interface RolloutContext {
+  readonly config: RolloutConfig;
+  readonly clients: GateClients & {
+    readonly ssm: SSMClient;
+    readonly rds: RDSClient;
+    readonly sns: SNSClient;
+  };
+  readonly now: () => Date;
+}
+
+export class PlanAbortedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanAborted';
+  }
+}
+
+export class SnapshotNotReadyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotFailed';
+  }
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RolloutConfig {
+  const quota = optionalEnv('SNAPSHOT_QUOTA_LIMIT', '', env);
+  return {
+    envName: requireEnv('ENV_NAME', env),
+    stateTableName: requireEnv('STATE_TABLE_NAME', env),
+    target: {
+      listenerArn: requireEnv('LISTENER_ARN', env),
+      blueTargetGroupArn: requireEnv('BLUE_TARGET_GROUP_ARN', env),
+      greenTargetGroupArn: requireEnv('GREEN_TARGET_GROUP_ARN', env),
+      weightsParameterName: requireEnv('WEIGHTS_PARAMETER_NAME', env),
+    },
+    alarmNames: JSON.parse(requireEnv('ALARM_NAMES', env)) as string[],
+    checksMaxAgeSeconds: Number(requireEnv('CHECKS_MAX_AGE_SECONDS', env)),
+    checkIntervalSeconds: Number(requireEnv('CHECK_INTERVAL_SECONDS', env)),
+    dbInstanceIdentifier: requireEnv('DB_INSTANCE_IDENTIFIER', env),
+    snapshotTimeoutSeconds: Number(requireEnv('SNAPSHOT_TIMEOUT_SECONDS', env)),
+    snapshotQuotaLimit: quota === '' ? undefined : Number(quota),
+    criticalTopicArn: requireEnv('CRITICAL_TOPIC_ARN', env),
+    warningTopicArn: requireEnv('WARNING_TOPIC_ARN', env),
+    runbookUrl: optionalEnv('RUNBOOK_URL', '', env) || undefined,
+  };
+}
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const defaultClients = {
+  cloudwatch: new CloudWatchClient({}),
+  doc,
+  elbv2: new ElasticLoadBalancingV2Client({}),
+  ssm: new SSMClient({}),
+  rds: new RDSClient({}),
+  sns: new SNSClient({}),
+};
+const logger = createLogger({ function: 'rollout' });
+
+export async function handler(event: RolloutEvent): Promise<unknown> {
+  return runAction(event, { config: configFromEnv(), clients: defaultClients, now: () => new Date() });
+}
+
+export async function runAction(event: RolloutEvent, ctx: RolloutContext): Promise<unknown> {
+  logger.info('action', { action: event.action, planId: event.state.plan?.planId ?? event.execution?.name });
+  try {
+    switch (event.action) {
+      case 'start':
+        return await start(event, ctx);
+      case 'gate':
+        return await gate(event.state, ctx);
+      case 'snapshot-start':
+        return await snapshotStart(event.state, ctx);
+      case 'snapshot-status':
+        return await snapshotStatus(event.state, ctx);
+      case 'apply':
+        return await apply(event.state, ctx);
+      case 'bake-check':
+        return await bakeCheck(event.state, ctx);
+      case 'complete':
+        return await complete(event.state, ctx);
+      case 'rollback':
+        return await rollback(event.state, ctx);
+      case 'refuse':
+        return await refuse(event, ctx);
+      default:
+        throw new Error(`unknown action ${JSON.stringify((event as { action: unknown }).action)}`);
+    }
+  } catch (err) {
+    logger.error('action failed', {
+      action: event.action,
+      error: err instanceof Error ? err.name : 'Error',
+      message: errorMessage(err),
+    });
+    throw err;
+  }
+}
+
+function requirePlan(state: RolloutState): PlanContext {
+  if (!state.plan) throw new Error('state has no plan: the start task did not run');
+  return state.plan;
+}
+
+/** Seconds the lock is held at most: a crashed plan cannot block shifts for longer. */
+function lockSeconds(req: PlanRequest, config: RolloutConfig): number {
+  return req.steps.length * req.bakeSeconds + config.snapshotTimeoutSeconds + 3600;
+}
+
+async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanContext> {
+  const { config, clients } = ctx;
+  const req = event.state.request;
+  assertPlan(req.steps, req.bakeSeconds);
+  if (!event.execution) throw new Error('start needs the execution id and name');
+  const planId = event.execution.name;
+  const owner = planLockOwner(planId);
+  const now = ctx.now();
+  await acquireShiftLock(
+    clients.doc,
+    config.stateTableName,
+    owner,
+    `rollout plan ${formatPlan(req.steps)}`,
+    lockSeconds(req, config),
+    now,
+  );
+  try {
+    const from = await readListenerWeights(clients.elbv2, config.target);
+    const plan: PlanContext = {
+      planId,
+      executionArn: event.execution.id,
+      steps: [...req.steps],
+      bakeSeconds: req.bakeSeconds,
+      checkIntervalSeconds: config.checkIntervalSeconds,
+      actor: req.actor,
+      reason: req.reason,
+      forcedAlarms: [...(req.forcedAlarms ?? [])],
+      from,
+    };
+    await putNewPlanState(clients.doc, config.stateTableName, {
+      planId,
+      executionArn: plan.executionArn,
+      status: 'running',
+      phase: 'starting',
+      steps: plan.steps,
+      stepIndex: -1,
+      bakeSeconds: plan.bakeSeconds,
+      weights: from,
+      actor: plan.actor,
+      reason: plan.reason,
+      startedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    });
+    return plan;
+  } catch (err) {
+    await releaseShiftLock(clients.doc, config.stateTableName, owner);
+    throw err;
+  }
+}
+
+async function gate(state: RolloutState, ctx: RolloutContext): Promise<{ alarmStates: Record<string, string> }> {
+  const { config, clients } = ctx;
+  const plan = requirePlan(state);
+  const stepIndex = state.cursor?.stepIndex ?? 0;
+  await ensureRunning(plan, ctx, { phase: 'gates', stepIndex });
+  const result = await evaluateGates(clients, {
+    alarmNames: config.alarmNames,
+    checksMaxAgeSeconds: config.checksMaxAgeSeconds,
+    stateTableName: config.stateTableName,
+    greenTargetGroupArn: config.target.greenTargetGroupArn,
+    ignoreAlarms: plan.forcedAlarms,
+  }, ctx.now());
+  if (!result.open) throw new GateClosedError(result.problems);
+  return { alarmStates: result.alarmStates };
+}
+
+/** Updates the plan item while it is running; an abort in between surfaces as PlanAborted. */
+async function ensureRunning(
+  plan: PlanContext,
+  ctx: RolloutContext,
+  fields: Partial<Omit<PlanState, 'planId'>>,
+): Promise<PlanState> {
+  try {
+    return await updatePlanState(ctx.clients.doc, ctx.config.stateTableName, plan.planId, fields, {
+      requireStatus: 'running',
+      now: ctx.now(),
+    });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'PlanStateConflictError') {
+      throw new PlanAbortedError(`plan ${plan.planId} was aborted (${err.message})`);
+    }
+    throw err;
+  }
+}
+
+async function snapshotStart(state: RolloutState, ctx: RolloutContext): Promise<SnapshotStatus> {
+  const { config, clients } = ctx;
+  const plan = requirePlan(state);
+  await ensureRunning(plan, ctx, { phase: 'snapshot' });
+  const startedAt = ctx.now();
+  const result = await takeSnapshot(clients.rds, {
+    envName: config.envName,
+    instanceIdentifier: config.dbInstanceIdentifier,
+    reason: 'pre-shift',
+    now: startedAt,
+    quotaLimit: config.snapshotQuotaLimit,
+  });
+  await ensureRunning(plan, ctx, { snapshotId: result.snapshotId });
+  return {
+    snapshotId: result.snapshotId,
+    startedAt: startedAt.toISOString(),
+    available: result.status === 'available',
+    status: result.status,
+  };
+}
+
+async function snapshotStatus(state: RolloutState, ctx: RolloutContext): Promise<SnapshotStatus> {
+  const plan = requirePlan(state);
+  const snap = state.snapshot;
+  if (!snap) throw new Error('state has no snapshot: the snapshot-start task did not run');
+  const current = await readPlanState(ctx.clients.doc, ctx.config.stateTableName);
+  if (current?.planId !== plan.planId || current.status !== 'running') {
+    throw new PlanAbortedError(`plan ${plan.planId} was aborted while the pre-shift snapshot was taken`);
+  }
+  const info = await describeSnapshot(ctx.clients.rds, snap.snapshotId);
+  const status = info?.status ?? 'missing';
+  if (status === 'available') return { ...snap, available: true, status };
+  const elapsed = (ctx.now().getTime() - Date.parse(snap.startedAt)) / 1000;
+  if (!['creating', 'pending', 'backing-up', 'modifying'].includes(status)) {
+    throw new SnapshotNotReadyError(`pre-shift snapshot ${snap.snapshotId} is ${status}, expected available`);
+  }
+  if (elapsed > ctx.config.snapshotTimeoutSeconds) {
+    throw new SnapshotNotReadyError(
+      `pre-shift snapshot ${snap.snapshotId} still ${status} after ${Math.round(elapsed)}s (limit ${ctx.config.snapshotTimeoutSeconds}s)`,
+    );
+  }
+  return { ...snap, available: false, status };
+}
+
+function weightsFor(green: number): Weights {
+  return { blue: 100 - green, green };
+}
+
+function bakeStatus(
+  plan: PlanContext,
+  stepIndex: number,
+  bakeUntil: Date,
+  now: Date,
+  promoted: boolean,
+  alarmStates: Record<string, string>,
+): StepStatus {
+  const remaining = Math.ceil((bakeUntil.getTime() - now.getTime()) / 1000);
+  const bakeDone = promoted || remaining <= 0;
+  return {
+    stepIndex,
+    green: plan.steps[stepIndex] ?? 0,
+    last: stepIndex === plan.steps.length - 1,
+    bakeUntil: bakeUntil.toISOString(),
+    bakeDone,
+    nextWaitSeconds: bakeDone ? 0 : Math.max(1, Math.min(plan.checkIntervalSeconds, remaining)),
+    promoted,
+    alarmStates,
+  };
+}
+
+async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStatus> {
+  const { config, clients } = ctx;
+  const plan = requirePlan(state);
+  const stepIndex = state.cursor?.stepIndex ?? 0;
+  const green = plan.steps[stepIndex];
+  if (green === undefined) throw new Error(`plan has no step ${stepIndex + 1}`);
+  const target = weightsFor(green);
+  await ensureRunning(plan, ctx, { phase: 'applying', stepIndex });
+
+  const from = await readListenerWeights(clients.elbv2, config.target);
+  const applied = await applyWeights(clients, config.target, target);
+  // An abort marks the plan before it sets 100% blue; if it did so while the listener was being changed,
+  // this step's weights may have landed after its rollback: put blue back and stop.
+  const after = await readPlanState(clients.doc, config.stateTableName);
+  if (after?.planId !== plan.planId || after.status !== 'running') {
+    await applyWeights(clients, config.target, ALL_BLUE);
+    throw new PlanAbortedError(
+      `plan ${plan.planId} was aborted while step ${stepIndex + 1} was applied; traffic set back to 100% blue`,
+    );
+  }
+
+  const now = ctx.now();
+  const bakeUntil = new Date(now.getTime() + plan.bakeSeconds * 1000);
+  await ensureRunning(plan, ctx, {
+    phase: 'baking',
+    weights: applied,
+    bakeStartedAt: now.toISOString(),
+    bakeUntil: bakeUntil.toISOString(),
+  });
+  const alarmStates = state.gate?.alarmStates;
+  await recordShift(clients.doc, config.stateTableName, {
+    actor: plan.actor,
+    kind: 'plan-step',
+    from,
+    to: applied,
+    outcome: 'applied',
+    forced: plan.forcedAlarms.length > 0,
+    reason: plan.reason,
+    snapshotId: state.snapshot?.snapshotId,
+    alarmStates,
+    planId: plan.planId,
+    detail: `step ${stepIndex + 1}/${plan.steps.length} of ${formatPlan(plan.steps)}, bake ${plan.bakeSeconds}s`,
+    at: now.toISOString(),
+  });
+  await notify(
+    ctx,
+    config.warningTopicArn,
+    `${resourcePrefix(config.envName)}: traffic ${formatWeights(applied)} (plan step ${stepIndex + 1}/${plan.steps.length})`,
+    [
+      `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} moved traffic from ${formatWeights(from)} to ${formatWeights(applied)}.`,
+      `Baking until ${bakeUntil.toISOString()}; any watched alarm in ALARM rolls back to 100% blue.`,
+      `Follow: npm run shift -- --env ${config.envName} --follow    Abort: npm run shift -- --env ${config.envName} --abort`,
+    ].join('\n'),
+  );
+  return bakeStatus(plan, stepIndex, bakeUntil, now, false, alarmStates ?? {});
+}
+
+async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<StepStatus> {
+  const { config, clients } = ctx;
+  const plan = requirePlan(state);
+  const step = state.step;
+  if (!step) throw new Error('state has no step: the apply task did not run');
+  const [alarmStates, current] = await Promise.all([
+    readAlarmStates(clients.cloudwatch, config.alarmNames),
+    readPlanState(clients.doc, config.stateTableName),
+  ]);
+  const firing = alarmsInAlarm(alarmStates).filter((n) => !plan.forcedAlarms.includes(n));
+  if (firing.length > 0) throw new AlarmFiringError(firing);
+  if (current?.planId !== plan.planId || current.status !== 'running') {
+    throw new PlanAbortedError(`plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`);
+  }
+  const promoted = current.promoteStep === step.stepIndex;
+  return bakeStatus(plan, step.stepIndex, new Date(step.bakeUntil), ctx.now(), promoted, alarmStates);
+}
+
+async function complete(state: RolloutState, ctx: RolloutContext): Promise<{ planId: string; weights: Weights }> {
+  const { config, clients } = ctx;
+  const plan = requirePlan(state);
+  const done = await ensureRunning(plan, ctx, {
+    status: 'succeeded',
+    phase: 'done',
+    endedAt: ctx.now().toISOString(),
+  });
+  await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(plan.planId));
+  await notify(
+    ctx,
+    config.warningTopicArn,
+    `${resourcePrefix(config.envName)}: rollout plan complete, ${formatWeights(done.weights)}`,
+    `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} finished: traffic is ${formatWeights(done.weights)}.`,
+  );
+  return { planId: plan.planId, weights: done.weights };
+}
+
+/** Why the plan failed, from the Catch's error object, in one line. */
+function describeCause(error: RolloutState['error']): string {
+  if (!error) return 'unknown error';
+  let cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) cause = parsed.errorMessage;
+  } catch {
+    // Not JSON: a States.* error's plain text.
+  }
+  return `${error.Error ?? 'Error'}: ${cause}`.slice(0, 1000);
+}
+
+async function rollback(
+  state: RolloutState,
+  ctx: RolloutContext,
+): Promise<{ outcome: 'rolled-back' | 'refused'; weights: Weights }> {
+  const { config, clients } = ctx;
+  const plan = requirePlan(state);
+  const cause = describeCause(state.error);
+  // Same handshake as an abort: mark first, so a step in flight puts blue back by itself.
+  await markPlanAborting(clients.doc, config.stateTableName, cause, ctx.now());
+  let from: Weights | undefined;
+  try {
+    from = await readListenerWeights(clients.elbv2, config.target);
+  } catch (err) {
+    logger.warn('could not read the listener before rolling back', { message: errorMessage(err) });
+  }
+  const movedTraffic = from === undefined || from.green > 0;
+  if (movedTraffic) await applyWeights(clients, config.target, ALL_BLUE);
+  const outcome = state.step === undefined && !movedTraffic ? 'refused' : 'rolled-back';
+  const now = ctx.now();
+  await updatePlanState(clients.doc, config.stateTableName, plan.planId, {
+    status: outcome,
+    phase: 'done',
+    weights: ALL_BLUE,
+    cause,
+    endedAt: now.toISOString(),
+  });
+  await recordShift(clients.doc, config.stateTableName, {
+    actor: plan.actor,
+    kind: 'plan-abort',
+    from: from ?? plan.from,
+    to: ALL_BLUE,
+    outcome,
+    forced: false,
+    reason: plan.reason,
+    snapshotId: state.snapshot?.snapshotId,
+    alarmStates: state.step?.alarmStates,
+    planId: plan.planId,
+    detail: cause,
+    at: now.toISOString(),
+  });
+  await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(plan.planId));
+  const stepText = state.step
+    ? `during step ${state.step.stepIndex + 1}/${plan.steps.length} (green ${state.step.green}%)`
+    : 'before its first step';
+  await notify(
+    ctx,
+    config.criticalTopicArn,
+    `${resourcePrefix(config.envName)}: rollout plan ${outcome === 'refused' ? 'stopped' : 'ROLLED BACK to 100% blue'}`,
+    [
+      `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} stopped ${stepText}.`,
+      `Cause: ${cause}`,
+      movedTraffic
+        ? `Traffic was ${from ? formatWeights(from) : 'unknown'}; it is now ${formatWeights(ALL_BLUE)}.`
+        : `Traffic was not moved: ${formatWeights(ALL_BLUE)}.`,
+      `Status: npm run shift -- --env ${config.envName} --status`,
+      `Runbook: ${config.runbookUrl ?? 'docs/RUNBOOK.md'}#rollout-plan-failed`,
+    ].join('\n'),
+  );
+  return { outcome, weights: ALL_BLUE };
+}
+
+/** A plan that never started (invalid, or the lock is held): audit it; traffic is not touched. */
+async function refuse(event: RolloutEvent, ctx: RolloutContext): Promise<{ outcome: 'refused' }> {
+  const { config, clients } = ctx;
+  const req = event.state.request;
+  const cause = describeCause(event.state.error);
+  let weights: Weights = ALL_BLUE;
+  try {
+    weights = await readListenerWeights(clients.elbv2, config.target);
+  } catch (err) {
+    logger.warn('could not read the listener', { message: errorMessage(err) });
+  }
+  await recordShift(clients.doc, config.stateTableName, {
+    actor: req.actor,
+    kind: 'plan-abort',
+    from: weights,
+    to: weights,
+    outcome: 'refused',
+    forced: false,
+    reason: req.reason,
+    planId: event.execution?.name,
+    detail: `not started (traffic untouched): ${cause}`,
+    at: ctx.now().toISOString(),
+  });
+  await notify(
+    ctx,
+    config.warningTopicArn,
+    `${resourcePrefix(config.envName)}: rollout plan refused`,
+    `Rollout plan ${event.execution?.name ?? ''} (${formatPlan(req.steps ?? [])}) by ${req.actor} did not start; traffic untouched.\nCause: ${cause}`,
+  );
+  return { outcome: 'refused' };
+}
+
+async function notify(ctx: RolloutContext, topicArn: string, subject: string, message: string): Promise<void> {
+  try {
+    await ctx.clients.sns.send(
+      new PublishCommand({ TopicArn: topicArn, Subject: subject.slice(0, 100), Message: message }),
+    );
+  } catch (err) {
+    // A lost announcement must not undo a traffic change that already happened; the audit has it.
+    logger.error('could not publish to the topic', { topicArn, message: errorMessage(err) });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * A rollout plan: the green percentages to step through and how long to bake at each. Validated the same
+ * way by the CLI (before any AWS call) and by the state machine's first task (defence in depth).
+ */
+export interface PlanRequest {
+  /** Green percentages, strictly increasing, e.g. [10, 25, 50, 100]. */
+  readonly steps: readonly number[];
+  /** Seconds to watch the alarms after each step before the next one. */
+  readonly bakeSeconds: number;
+  /** Who asked (IAM principal ARN of the operator). */
+  readonly actor: string;
+  readonly reason?: string;
+  /**
+   * Alarms that were in ALARM when the operator started the plan with `--force --reason`: the gates and
+   * bake checks ignore these (and only these); the audit records the plan's steps as forced.
+   */
+  readonly forcedAlarms?: readonly string[];
+}
+
+export const PLAN_LIMITS = {
+  maxSteps: 10,
+  /** Longest bake of one step. */
+  maxBakeSeconds: 6 * 3600,
+  /**
+   * Longest total bake. A Standard workflow keeps at most 25,000 history events; one bake check costs about
+   * nine, so 12 h of 30-second checks (1,440 checks, ~13,000 events) stays well inside it.
+   */
+  maxTotalBakeSeconds: 12 * 3600,
+} as const;
+
+/** Problems with a plan (empty when valid); each names the value and what was expected. */
+export function planProblems(steps: readonly unknown[], bakeSeconds: unknown): string[] {
+  const problems: string[] = [];
+  if (steps.length === 0 || steps.length > PLAN_LIMITS.maxSteps) {
+    problems.push(`plan: got ${steps.length} steps, expected 1 to ${PLAN_LIMITS.maxSteps}`);
+  }
+  steps.forEach((s, i) => {
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > 100) {
+      problems.push(`plan step ${i + 1}: got ${JSON.stringify(s)}, expected a green percentage from 1 to 100`);
+    } else if (i > 0) {
+      const prev = steps[i - 1];
+      if (typeof prev === 'number' && s <= prev) {
+        problems.push(`plan step ${i + 1}: got ${s} after ${prev}, expected each step above the one before`);
+      }
+    }
+  });
+  if (
+    typeof bakeSeconds !== 'number' ||
+    !Number.isInteger(bakeSeconds) ||
+    bakeSeconds < 0 ||
+    bakeSeconds > PLAN_LIMITS.maxBakeSeconds
+  ) {
+    problems.push(
+      `bake: got ${JSON.stringify(bakeSeconds)} seconds, expected 0 to ${PLAN_LIMITS.maxBakeSeconds} (6h)`,
+    );
+  } else if (bakeSeconds * steps.length > PLAN_LIMITS.maxTotalBakeSeconds) {
+    problems.push(
+      `bake: ${steps.length} steps of ${bakeSeconds}s bake ${bakeSeconds * steps.length}s in all, expected at most ${PLAN_LIMITS.maxTotalBakeSeconds}s (12h)`,
+    );
+  }
+  return problems;
+}
+
+export class InvalidPlanError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'InvalidPlan';
+  }
+}
+
+export function assertPlan(steps: readonly unknown[], bakeSeconds: unknown): void {
+  const problems = planProblems(steps, bakeSeconds);
+  if (problems.length > 0) throw new InvalidPlanError(problems);
+}
+
+/** `10% -> 25% -> 50% -> 100%` */
+export function formatPlan(steps: readonly number[]): string {
+  return steps.map((s) => `${s}%`).join(' -> ');
+}

@@ -1,0 +1,153 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN } from './rollout-fixture';
+
+interface Statement {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+function autoRollbackStatements(template: Template): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AutoRollbackFunction') }] },
+  });
+  const [policy] = Object.values(policies) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
+  return policy!.Properties.PolicyDocument.Statement;
+}
+
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('AutoRollback', () => {
+  const { stack } = buildRolloutStack();
+  const template = Template.fromStack(stack);
+
+  it('matches ALARM state changes of exactly green\'s alarms and the critical composite', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'pipeline-guardrails-test-auto-rollback',
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [COMPOSITE, ...GREEN_ALARMS], state: { value: ['ALARM'] } },
+      },
+    });
+  });
+
+  it('targets the auto-rollback function with delivery retries, and lets EventBridge invoke it', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AutoRollbackFunction'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 600 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AutoRollbackFunction'), 'Arn'] },
+    });
+  });
+
+  it('runs outside any VPC and without database settings (nothing that may be failing)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('set 100% blue, stop the rollout plan'),
+      VpcConfig: Match.absent(),
+      Environment: {
+        Variables: Match.objectLike({
+          LISTENER_ARN,
+          STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^RolloutStateMachine') },
+        }),
+      },
+    });
+    const fns = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('set 100% blue') },
+    });
+    const vars = JSON.stringify(Object.values(fns)[0]);
+    expect(vars).not.toMatch(/DB_|DATABASE|GREEN_SERVICE|SECRET/);
+  });
+
+  it('may change that listener, the weights parameter, the rollout items, that state machine\'s executions and the critical topic; nothing else', () => {
+    const statements = autoRollbackStatements(template);
+    const byAction = new Map<string, Statement>();
+    for (const s of statements) for (const a of actions(s)) byAction.set(a, s);
+
+    expect(byAction.get('elasticloadbalancing:ModifyListener')?.Resource).toBe(LISTENER_ARN);
+    expect(JSON.stringify(byAction.get('ssm:PutParameter')?.Resource)).toContain(
+      ':parameter/pipeline-guardrails/test/routing/weights',
+    );
+    expect(byAction.get('dynamodb:PutItem')?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['shift#audit', 'shift#lock', 'rollout#plan'] },
+    });
+    expect(byAction.get('states:ListExecutions')?.Resource).toEqual({
+      Ref: expect.stringMatching(/^RolloutStateMachine/),
+    });
+    expect(JSON.stringify(byAction.get('states:StopExecution')?.Resource)).toContain(
+      ':execution:pipeline-guardrails-test-rollout:*',
+    );
+    expect(byAction.get('sns:Publish')?.Resource).toEqual({ Ref: expect.stringMatching(/^TopicsCritical/) });
+
+    // The complete list of actions: no RDS, no ECS, no CloudWatch writes, no warning topic.
+    expect([...byAction.keys()].sort()).toEqual(
+      [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:ModifyListener',
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKey*',
+        'sns:Publish',
+        'ssm:GetParameter',
+        'ssm:PutParameter',
+        'states:ListExecutions',
+        'states:StopExecution',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    // "*" only for the read-only calls IAM cannot scope.
+    const starActions = statements.filter((s) => s.Resource === '*').flatMap(actions).sort();
+    expect(starActions).toEqual(
+      ['elasticloadbalancing:DescribeListeners', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+    );
+  });
+
+  it('pages when the rollback fails or cannot be delivered', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-test-rollout-auto-rollback-failed',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^TopicsCritical') }],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0)' }),
+        Match.objectLike({
+          Id: 'failed',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              Namespace: 'AWS/Events',
+              MetricName: 'FailedInvocations',
+              Dimensions: [{ Name: 'RuleName', Value: { Ref: Match.stringLikeRegexp('^AutoRollbackRule') } }],
+            }),
+          }),
+        }),
+      ]),
+    });
+  });
+
+  it.each([
+    [{ greenAlarmNames: [] }, /greenAlarmNames: got none/],
+    [{ greenAlarmNames: ['other-app-green-5xx'] }, /alarm "other-app-green-5xx": expected a name starting with pipeline-guardrails-test-/],
+    [{ greenAlarmNames: [COMPOSITE] }, /alarm names: got duplicates/],
+  ])('rejects %o at synth', (autoRollback, message) => {
+    expect(() => buildRolloutStack({ autoRollback })).toThrow(message);
+  });
+
+  it('accepts a single green alarm of this environment', () => {
+    expect(() => buildRolloutStack({ autoRollback: { greenAlarmNames: [GREEN_ALARMS[0]!] } })).not.toThrow();
+  });
+});

@@ -1,0 +1,102 @@
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AlarmFactory } from '../../../lib/constructs/alarm-factory';
+import { AlertTopics } from '../../../lib/constructs/alert-topics';
+import { AutoRollback, type AutoRollbackProps } from '../../../lib/constructs/auto-rollback';
+import {
+  ProgressiveRollout,
+  type ProgressiveRolloutProps,
+} from '../../../lib/constructs/progressive-rollout';
+
+/**
+ * A test stack with what the rollout constructs need from the rest of the app (topics, alarm factory,
+ * state table) and explicit routing values, so the constructs are tested without the routing construct.
+ */
+export const LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/pg-test/0123456789abcdef/fedcba9876543210';
+export const BLUE_TG = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/blue/0123456789abcdef';
+export const GREEN_TG = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/green/0123456789abcdef';
+export const WEIGHTS_PARAMETER = '/pipeline-guardrails/test/routing/weights';
+export const GREEN_ALARMS = [
+  'pipeline-guardrails-test-routing-green-5xx-rate',
+  'pipeline-guardrails-test-routing-green-p95-latency',
+  'pipeline-guardrails-test-routing-green-unhealthy-hosts',
+];
+export const COMPOSITE = 'pipeline-guardrails-test-critical-any';
+
+export interface RolloutFixtureOptions {
+  readonly rollout?: Partial<ProgressiveRolloutProps>;
+  readonly autoRollback?: Partial<AutoRollbackProps>;
+  /** Run cdk-nag's AwsSolutions pack on synth. */
+  readonly nag?: boolean;
+}
+
+export function buildRolloutStack(options: RolloutFixtureOptions = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'RolloutTest', { env: { account: '111111111111', region: 'us-east-1' } });
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const topics = new AlertTopics(stack, 'Topics', {
+    config: {
+      criticalSubscriptions: [],
+      warningSubscriptions: [],
+      runbookUrl: 'https://git.example.com/RUNBOOK.md',
+    },
+    namePrefix: 'pipeline-guardrails-test',
+    key,
+  });
+  const alarms = new AlarmFactory(stack, 'Alarms', {
+    topics,
+    namePrefix: 'pipeline-guardrails-test',
+    runbookUrl: 'https://git.example.com/RUNBOOK.md',
+  });
+  const table = new dynamodb.Table(stack, 'State', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+    encryptionKey: key,
+  });
+  const traffic = {
+    listenerArn: LISTENER_ARN,
+    blueTargetGroupArn: BLUE_TG,
+    greenTargetGroupArn: GREEN_TG,
+    weightsParameterNames: [WEIGHTS_PARAMETER],
+  };
+  const rollout = new ProgressiveRollout(stack, 'Rollout', {
+    envName: 'test',
+    traffic,
+    greenAlarmNames: GREEN_ALARMS,
+    criticalCompositeAlarmName: COMPOSITE,
+    stateTable: table,
+    criticalTopic: topics.critical,
+    warningTopic: topics.warning,
+    alarms,
+    dbInstanceIdentifier: 'nba-test',
+    checksMaxAge: Duration.minutes(15),
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+    runbookUrl: 'https://git.example.com/RUNBOOK.md',
+    ...options.rollout,
+  });
+  const autoRollback = new AutoRollback(stack, 'AutoRollback', {
+    envName: 'test',
+    traffic,
+    greenAlarmNames: GREEN_ALARMS,
+    criticalCompositeAlarmName: COMPOSITE,
+    stateTable: table,
+    criticalTopic: topics.critical,
+    stateMachine: rollout,
+    alarms,
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+    ...options.autoRollback,
+  });
+  // The fixture's own stand-ins are not under test; only the rollout constructs' findings are.
+  Validations.of(table).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'test fixture' });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, rollout, autoRollback, alarms, topics, table };
+}

@@ -120,6 +120,17 @@ export const environmentConfigSchema = z
         c.alerting.criticalSubscriptions,
       );
     }
+    // A free-storage floor at or above the allocated size would alarm on an empty database.
+    for (const severity of ['warning', 'critical'] as const) {
+      const floor = c.alerting.databaseHealth.freeStorageGiB[severity];
+      if (floor !== undefined && floor >= c.database.allocatedStorageGiB) {
+        issue(
+          ['alerting', 'databaseHealth', 'freeStorageGiB', severity],
+          `a free-storage floor below the allocated storage (database.allocatedStorageGiB = ${c.database.allocatedStorageGiB})`,
+          floor,
+        );
+      }
+    }
   });
 
 /** What an environment file is written as (defaults may be left out). */

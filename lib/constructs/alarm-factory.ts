@@ -1,4 +1,4 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
@@ -27,6 +27,24 @@ export interface GuardrailAlarmProps {
   readonly runbookAnchor: string;
 }
 
+/** Thresholds of one metric keyed by severity (from config); a severity left out gets no alarm. */
+export interface SeverityThresholds {
+  readonly warning?: number;
+  readonly critical?: number;
+}
+
+/** One metric watched at up to two severities: the props of `createAlarm` minus severity and threshold. */
+export interface SeverityAlarmsProps extends Omit<GuardrailAlarmProps, 'severity' | 'threshold' | 'meaning'> {
+  readonly thresholds: SeverityThresholds;
+  /** What the alarm means at a given severity and threshold, in one sentence. */
+  readonly meaning: (severity: Severity, threshold: number) => string;
+}
+
+export interface SeverityAlarms {
+  readonly warning?: cloudwatch.Alarm;
+  readonly critical?: cloudwatch.Alarm;
+}
+
 export interface RegisteredAlarm {
   readonly alarm: cloudwatch.Alarm;
   readonly props: GuardrailAlarmProps;
@@ -42,6 +60,14 @@ export interface AlarmFactoryProps {
 }
 
 const NAME_PART = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** CloudWatch's limit on the length of a composite alarm rule. */
+export const ALARM_RULE_MAX_LENGTH = 10240;
+
+/** Name of the environment's "anything critical" composite alarm: `<project>-<env>-critical-any`. */
+export function criticalCompositeName(namePrefix: string): string {
+  return `${namePrefix}-critical-any`;
+}
 
 /**
  * The one way this app creates alarms: name `<project>-<env>-<area>-<what>`, a description that says what
@@ -63,6 +89,85 @@ export class AlarmFactory extends Construct {
   /** Every alarm created so far, in creation order. */
   get alarms(): readonly RegisteredAlarm[] {
     return this.registered;
+  }
+
+  /** The alarms of one severity, in creation order. */
+  alarmsOf(severity: Severity): readonly RegisteredAlarm[] {
+    return this.registered.filter((r) => r.props.severity === severity);
+  }
+
+  /**
+   * One alarm per configured severity of the same metric, named `<area>-<what>-<severity>` (ids
+   * `<id>Warning`, `<id>Critical`). Refuses thresholds in the wrong order for the comparison: with
+   * "greater than" the warning must fire first (lower threshold), with "less than" the critical must be lower.
+   */
+  createSeverityAlarms(scope: Construct, id: string, p: SeverityAlarmsProps): SeverityAlarms {
+    const { warning, critical } = p.thresholds;
+    if (warning === undefined && critical === undefined)
+      throw new Error(`AlarmFactory: ${p.area}-${p.what} has neither a warning nor a critical threshold`);
+    if (warning !== undefined && critical !== undefined) {
+      const higherIsWorse = [
+        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ].includes(p.comparisonOperator);
+      const ordered = higherIsWorse ? warning < critical : warning > critical;
+      if (!Token.isUnresolved(warning) && !Token.isUnresolved(critical) && !ordered)
+        throw new Error(
+          `AlarmFactory: ${p.area}-${p.what}: warning threshold ${warning} must be ${higherIsWorse ? 'below' : 'above'} critical threshold ${critical} (${p.comparisonOperator})`,
+        );
+    }
+    const make = (severity: Severity, threshold: number | undefined) =>
+      threshold === undefined
+        ? undefined
+        : this.createAlarm(scope, `${id}${severity === 'critical' ? 'Critical' : 'Warning'}`, {
+            ...p,
+            what: `${p.what}-${severity}`,
+            severity,
+            threshold,
+            meaning: p.meaning(severity, threshold),
+          });
+    return { warning: make('warning', warning), critical: make('critical', critical) };
+  }
+
+  /**
+   * The environment's composite alarm: in ALARM while ANY critical alarm of this factory is. Its rule is
+   * rendered at synth, so critical alarms created after this call (by capabilities added later in the
+   * stack) are included too. It has no actions of its own: every critical alarm already pages with its
+   * own description and runbook link; the composite is the one state the shift preflight, a pager's
+   * status check and the dashboard look at (paging on it as well would page twice for one incident).
+   */
+  createCriticalComposite(scope: Construct, id: string): cloudwatch.CompositeAlarm {
+    const stack = Stack.of(scope);
+    const alarmName = criticalCompositeName(this.props.namePrefix);
+    const rule: cloudwatch.IAlarmRule = {
+      renderAlarmRule: () =>
+        Lazy.string({
+          produce: () => {
+            const critical = this.alarmsOf('critical');
+            if (critical.length === 0)
+              throw new Error(`AlarmFactory: ${alarmName} has no critical alarm to watch`);
+            // Length of the rule once the alarm ARNs are resolved (names are plain strings).
+            const arnPrefix = `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:`;
+            const length = critical.reduce((n, r) => n + `ALARM("${arnPrefix}${r.alarmName}") OR `.length, 0);
+            if (length > ALARM_RULE_MAX_LENGTH)
+              throw new Error(
+                `AlarmFactory: ${alarmName} would watch ${critical.length} critical alarms, a rule of about ${length} characters (CloudWatch allows ${ALARM_RULE_MAX_LENGTH}); group them into per-area composites`,
+              );
+            return cloudwatch.AlarmRule.anyOf(
+              ...critical.map((r) => cloudwatch.AlarmRule.fromAlarm(r.alarm, cloudwatch.AlarmState.ALARM)),
+            ).renderAlarmRule();
+          },
+        }),
+    };
+    return new cloudwatch.CompositeAlarm(scope, id, {
+      compositeAlarmName: alarmName,
+      alarmRule: rule,
+      alarmDescription: [
+        '[CRITICAL] At least one critical alarm of this environment is in ALARM (each one pages on its own; this alarm has no actions).',
+        `First check: aws cloudwatch describe-alarms --state-value ALARM --alarm-name-prefix ${this.props.namePrefix}-`,
+        `Runbook: ${this.props.runbookUrl}#critical-any`,
+      ].join('\n'),
+    });
   }
 
   /** Creates the alarm in `scope` (the capability's construct) and wires it to its severity's topic. */

@@ -1,8 +1,13 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ALERT_PUBLISHERS } from './alert-topics';
+import {
+  ALERT_PUBLISHERS,
+  alertPublisherSourceArns,
+  publisherSid,
+  type AlertPublisher,
+} from './alert-topics';
 
 export interface KeysProps {
   /** `<project>-<env>`, prefix of the key aliases. */
@@ -37,14 +42,45 @@ export class Keys extends Construct {
       alias: `alias/${props.namePrefix}-alerting`,
       description: `${props.namePrefix}: SNS alert topics`,
     });
-    this.alerting.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowAlertPublishersToEncrypt',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        principals: ALERT_PUBLISHERS.map((p) => new iam.ServicePrincipal(p)),
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.alerting.env.account } },
-      }),
-    );
+    this.allowAlertPublishers(props.namePrefix);
+  }
+
+  /**
+   * Lets exactly the ALERT_PUBLISHERS encrypt messages for the alert topics (SNS server-side encryption
+   * calls KMS on the publisher's behalf), each as narrowly as the service supports:
+   * - CloudWatch alarms: this account, and only alarms named `<project>-<env>-*`;
+   * - RDS events: this account (the topic policy also pins the instance);
+   * - EventBridge: no source conditions. AWS does not support aws:SourceAccount / aws:SourceArn in a KMS
+   *   key policy for EventBridge delivery to an encrypted topic; with them every event would be dropped
+   *   silently. The topic policy (aws:SourceAccount, rules of this account and region) is the gate.
+   * The key cannot be used to publish by itself: sns:Publish is only granted by the topic policies.
+   */
+  private allowAlertPublishers(namePrefix: string): void {
+    const stack = Stack.of(this);
+    const sourceArns = alertPublisherSourceArns({
+      partition: stack.partition,
+      region: stack.region,
+      account: stack.account,
+      namePrefix,
+    });
+    const conditions: Record<AlertPublisher, Record<string, Record<string, unknown>> | undefined> = {
+      'cloudwatch.amazonaws.com': {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': sourceArns['cloudwatch.amazonaws.com'] },
+      },
+      'events.rds.amazonaws.com': { StringEquals: { 'aws:SourceAccount': stack.account } },
+      'events.amazonaws.com': undefined,
+    };
+    for (const publisher of ALERT_PUBLISHERS) {
+      this.alerting.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `Allow${publisherSid(publisher)}ToEncryptAlerts`,
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          principals: [new iam.ServicePrincipal(publisher)],
+          resources: ['*'],
+          conditions: conditions[publisher],
+        }),
+      );
+    }
   }
 }

@@ -1,9 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
-import { resourcePrefix } from '../project';
+import { parameterPath, resourcePrefix } from '../project';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
+import { DatabaseHealth } from '../constructs/database-health';
+import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import type { StatefulStack } from './stateful-stack';
 
@@ -20,6 +23,12 @@ export interface GuardrailsStackProps extends StackProps {
 export class GuardrailsStack extends Stack {
   readonly topics: AlertTopics;
   readonly alarms: AlarmFactory;
+  /** Health alarms, RDS event subscriptions and dashboard section of the environment's database. */
+  readonly databaseHealth: DatabaseHealth;
+  /** In ALARM while any critical alarm is: `<project>-<env>-critical-any` (no actions of its own). */
+  readonly criticalComposite: cloudwatch.CompositeAlarm;
+  /** The review dashboard `<project>-<env>`. */
+  readonly dashboard: EnvironmentDashboard;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -30,6 +39,7 @@ export class GuardrailsStack extends Stack {
       config: config.alerting,
       namePrefix: prefix,
       key: stateful.keys.alerting,
+      databaseInstanceIdentifier: stateful.database.instanceIdentifier,
     });
     this.alarms = new AlarmFactory(this, 'AlarmFactory', {
       topics: this.topics,
@@ -52,5 +62,39 @@ export class GuardrailsStack extends Stack {
       this.topics.warning.topicArn,
       'Warning (mail) alert topic',
     );
+    this.databaseHealth = new DatabaseHealth(this, 'DatabaseHealth', {
+      config: config.alerting.databaseHealth,
+      instanceIdentifier: stateful.database.instanceIdentifier,
+      allocatedStorageGiB: stateful.database.allocatedStorageGiB,
+      alarms: this.alarms,
+      topics: this.topics,
+      namePrefix: prefix,
+    });
+
+    // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
+    // The composite's rule and the dashboard's alarm list are rendered at synth from this.alarms, so every
+    // alarm is included wherever it was created; the sections below must exist by now, in display order:
+    // traffic and service levels, data integrity, freshness, snapshots, database health.
+    this.criticalComposite = this.alarms.createCriticalComposite(this, 'CriticalComposite');
+    publishDeploymentParameter(
+      this,
+      'CriticalCompositeParameter',
+      config.envName,
+      'alerting/critical-composite-alarm-name',
+      this.criticalComposite.alarmName,
+      'Composite alarm in ALARM while any critical alarm is (shift preflight)',
+    );
+    this.dashboard = new EnvironmentDashboard(this, 'Dashboard', {
+      envName: config.envName,
+      dashboardName: prefix,
+      runbookUrl: config.alerting.runbookUrl,
+      weightsParameterName: parameterPath(config.envName, 'routing', 'weights'),
+      sections: [
+        // freshness (data checks), then snapshots, go here in that order.
+        this.databaseHealth.dashboardSection,
+      ],
+      alarms: this.alarms,
+      criticalComposite: this.criticalComposite,
+    });
   }
 }

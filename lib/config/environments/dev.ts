@@ -47,5 +47,14 @@ export const devConfig: EnvironmentConfigInput = {
     criticalSubscriptions: [],
     warningSubscriptions: [],
     runbookUrl: 'https://git.example.com/data-platform/pipeline-guardrails/-/blob/main/docs/RUNBOOK.md',
+    databaseHealth: {
+      // A sandbox: 5-minute datapoints, 3 in a row (15 minutes) before anything fires.
+      periodMinutes: 5,
+      evaluationPeriods: 3,
+      // db.t4g.micro: max_connections = LEAST(DBInstanceClassMemory/9531392, 5000), about 80 with 1 GiB.
+      connections: { warning: 60, critical: 75 },
+      // 1 GiB of RAM: PostgreSQL's own caches leave little freeable memory even when healthy.
+      freeableMemoryMiB: { warning: 128, critical: 64 },
+    },
   },
 };

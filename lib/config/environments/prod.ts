@@ -57,5 +57,14 @@ export const prodConfig: EnvironmentConfigInput = {
     ],
     warningSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
     runbookUrl: 'https://git.example.com/data-platform/pipeline-guardrails/-/blob/main/docs/RUNBOOK.md',
+    databaseHealth: {
+      // 1-minute datapoints, 5 in a row: a sustained problem pages within about 7 minutes, a spike never.
+      periodMinutes: 1,
+      evaluationPeriods: 5,
+      // Assumes max_connections = 500 (check: SHOW max_connections;): warning at 80%, critical at 95%.
+      connections: { warning: 400, critical: 475 },
+      // 200 GiB allocated: besides the 20%/10% ratios, an absolute floor that leaves room for VACUUM and WAL.
+      freeStorageGiB: { warning: 30, critical: 10 },
+    },
   },
 };

@@ -48,5 +48,12 @@ export const stagingConfig: EnvironmentConfigInput = {
     criticalSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
     warningSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
     runbookUrl: 'https://git.example.com/data-platform/pipeline-guardrails/-/blob/main/docs/RUNBOOK.md',
+    databaseHealth: {
+      // Same timing as prod, so a cutover rehearsal here pages the way prod would.
+      periodMinutes: 1,
+      evaluationPeriods: 5,
+      // Assumes max_connections = 500 (check: SHOW max_connections;): warning at 80%, critical at 95%.
+      connections: { warning: 400, critical: 475 },
+    },
   },
 };

@@ -1,0 +1,269 @@
+/**
+ * Cross-cutting alerting rules, checked on every environment's synthesized templates, so they also cover
+ * the alarms, topics and subscriptions that other capabilities add:
+ * - every alarm is made through the AlarmFactory, named `<project>-<env>-...`, and has an alarm action and
+ *   an OK action on the topic its severity names;
+ * - every alarm's description links to a heading of docs/RUNBOOK.md that exists;
+ * - every alarm is on the environment's dashboard;
+ * - the topic and key policies allow exactly CloudWatch alarms, EventBridge and RDS events to publish;
+ * - the composite alarm watches every critical alarm and nothing else; RDS events reach the alert topics;
+ * - cdk-nag's AwsSolutions pack finds nothing unacknowledged.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { ALERT_PUBLISHERS } from '../../lib/constructs/alert-topics';
+import { ENVIRONMENT_NAMES, parameterPath, resourcePrefix } from '../../lib/project';
+import { synthEnvironment, type SynthResult } from '../support/app';
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** GitHub/GitLab heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  let inFence = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    if (inFence) continue;
+    const m = /^#{1,4}\s+(.+?)\s*#*\s*$/.exec(line);
+    if (!m?.[1]) continue;
+    anchors.add(
+      m[1]
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .trim()
+        .replace(/\s/g, '-'),
+    );
+  }
+  return anchors;
+}
+
+const RUNBOOK = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'RUNBOOK.md'), 'utf8');
+const ANCHORS = headingAnchors(RUNBOOK);
+
+function resourcesOf(template: Template, type: string): [string, Json][] {
+  return Object.entries(template.findResources(type));
+}
+
+/** Logical ids referenced with Fn::GetAtt anywhere inside a value. */
+function getAttIds(value: Json, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => getAttIds(v, out));
+  else if (value && typeof value === 'object') {
+    if (Array.isArray(value['Fn::GetAtt'])) out.add(value['Fn::GetAtt'][0]);
+    Object.values(value).forEach((v) => getAttIds(v, out));
+  }
+  return out;
+}
+
+/** A template string value as text; tokens (imports, references) become `{token}`. */
+function text(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value && Array.isArray(value['Fn::Join'])) {
+    const [sep, parts] = value['Fn::Join'] as [string, Json[]];
+    return parts.map(text).join(sep);
+  }
+  return '{token}';
+}
+
+function statementsOf(policyDocument: Json): Json[] {
+  return ([] as Json[]).concat(policyDocument.Statement);
+}
+
+function servicesOf(statement: Json): string[] {
+  return ([] as string[]).concat(statement.Principal?.Service ?? []);
+}
+
+/** Synthesizes once per environment; a cdk-nag finding (or any synth error) makes every call throw it. */
+function memoSynth(envName: string): () => SynthResult {
+  let outcome: { result: SynthResult } | { error: unknown } | undefined;
+  return () => {
+    if (!outcome) {
+      try {
+        outcome = { result: synthEnvironment(envName) };
+      } catch (error) {
+        outcome = { error };
+      }
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  };
+}
+
+describe('runbook anchors', () => {
+  it('computes anchors the way the markdown hosts do, ignoring code blocks', () => {
+    const anchors = headingAnchors(
+      '# Title\n## Commands you will need\n```sh\n## not a heading\n```\n### database-cpu\n',
+    );
+    expect([...anchors]).toEqual(['title', 'commands-you-will-need', 'database-cpu']);
+  });
+});
+
+describe.each(ENVIRONMENT_NAMES)('alerting conformance: %s', (envName) => {
+  const synth = memoSynth(envName);
+  const prefix = resourcePrefix(envName);
+
+  function topicId(template: Template, severity: 'critical' | 'warning'): string {
+    const [entry] = resourcesOf(template, 'AWS::SNS::Topic').filter(
+      ([, r]) => r.Properties.TopicName === `${prefix}-${severity}`,
+    );
+    if (!entry) throw new Error(`no ${severity} topic in ${envName}`);
+    return entry[0];
+  }
+
+  it('synthesizes with cdk-nag AwsSolutions and no unacknowledged finding', () => {
+    expect(() => synth()).not.toThrow();
+  });
+
+  it('makes every alarm through the AlarmFactory, in the guardrails stack, named <project>-<env>-...', () => {
+    const { guardrails, stateful, stacks } = synth();
+    const alarms = resourcesOf(guardrails, 'AWS::CloudWatch::Alarm');
+    expect(resourcesOf(stateful, 'AWS::CloudWatch::Alarm')).toEqual([]);
+    expect(alarms.length).toBe(stacks.guardrails.alarms.alarms.length);
+    const names = alarms.map(([, a]) => a.Properties.AlarmName as string).sort();
+    expect(names).toEqual(stacks.guardrails.alarms.alarms.map((r) => r.alarmName).sort());
+    for (const name of names) expect(name.startsWith(`${prefix}-`)).toBe(true);
+  });
+
+  it('gives every alarm an alarm action and an OK action on the topic its severity names', () => {
+    const { guardrails } = synth();
+    const topics = { CRITICAL: topicId(guardrails, 'critical'), WARNING: topicId(guardrails, 'warning') };
+    const alarms = resourcesOf(guardrails, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const [, alarm] of alarms) {
+      const p = alarm.Properties;
+      const severity = /^\[(CRITICAL|WARNING)\] /.exec(text(p.AlarmDescription))?.[1] as keyof typeof topics;
+      expect({ name: p.AlarmName, severity }).toEqual({ name: p.AlarmName, severity: expect.any(String) });
+      const expected = [{ Ref: topics[severity] }];
+      expect({ name: p.AlarmName, alarm: p.AlarmActions, ok: p.OKActions }).toEqual({
+        name: p.AlarmName,
+        alarm: expected,
+        ok: expected,
+      });
+      expect(p.ActionsEnabled).not.toBe(false);
+      expect(p.TreatMissingData).toMatch(/^(breaching|notBreaching|ignore|missing)$/);
+    }
+  });
+
+  it('links every alarm (and the composite) to a runbook heading that exists', () => {
+    const { guardrails, config } = synth();
+    const described = [
+      ...resourcesOf(guardrails, 'AWS::CloudWatch::Alarm'),
+      ...resourcesOf(guardrails, 'AWS::CloudWatch::CompositeAlarm'),
+    ];
+    const broken: string[] = [];
+    for (const [, alarm] of described) {
+      const p = alarm.Properties;
+      const link = /\nRunbook: (\S+)#([^\s#]+)$/.exec(text(p.AlarmDescription));
+      if (!link || link[1] !== config.alerting.runbookUrl || !ANCHORS.has(link[2] ?? ''))
+        broken.push(`${p.AlarmName} -> ${link ? `#${link[2]}` : 'no runbook link'}`);
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('shows every alarm and the composite on the environment dashboard', () => {
+    const { guardrails } = synth();
+    const dashboards = resourcesOf(guardrails, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards.map(([, d]) => d.Properties.DashboardName)).toEqual([prefix]);
+    const onDashboard = getAttIds(dashboards[0]?.[1].Properties.DashboardBody);
+    const missing = [
+      ...resourcesOf(guardrails, 'AWS::CloudWatch::Alarm'),
+      ...resourcesOf(guardrails, 'AWS::CloudWatch::CompositeAlarm'),
+    ]
+      .filter(([id]) => !onDashboard.has(id))
+      .map(([, a]) => a.Properties.AlarmName);
+    expect(missing).toEqual([]);
+  });
+
+  it('has one composite alarm, without actions, watching exactly the critical alarms', () => {
+    const { guardrails } = synth();
+    const composites = resourcesOf(guardrails, 'AWS::CloudWatch::CompositeAlarm');
+    expect(composites).toHaveLength(1);
+    const [compositeId, composite] = composites[0]!;
+    expect(composite.Properties.AlarmName).toBe(`${prefix}-critical-any`);
+    expect(composite.Properties.AlarmActions).toBeUndefined();
+    expect(composite.Properties.OKActions).toBeUndefined();
+    const watched = getAttIds(composite.Properties.AlarmRule);
+    const critical = resourcesOf(guardrails, 'AWS::CloudWatch::Alarm')
+      .filter(([, a]) => text(a.Properties.AlarmDescription).startsWith('[CRITICAL]'))
+      .map(([id]) => id);
+    expect([...watched].sort()).toEqual(critical.sort());
+    guardrails.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: parameterPath(envName, 'alerting', 'critical-composite-alarm-name'),
+      Value: { Ref: compositeId },
+    });
+  });
+
+  it('lets exactly CloudWatch alarms, EventBridge and RDS events publish to the alert topics, over TLS only', () => {
+    const { guardrails, config } = synth();
+    for (const severity of ['critical', 'warning'] as const) {
+      const id = topicId(guardrails, severity);
+      expect(guardrails.toJSON().Resources[id].Properties.KmsMasterKeyId).toBeDefined();
+      const policies = resourcesOf(guardrails, 'AWS::SNS::TopicPolicy').filter(([, p]) =>
+        p.Properties.Topics.some((t: Json) => t.Ref === id),
+      );
+      expect(policies).toHaveLength(1);
+      const statements = statementsOf(policies[0]![1].Properties.PolicyDocument);
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+      const allows = statements.filter((s) => s.Effect === 'Allow');
+      expect(allows.flatMap(servicesOf).sort()).toEqual([...ALERT_PUBLISHERS].sort());
+      for (const s of allows) {
+        expect(s.Principal).toEqual({ Service: expect.any(String) });
+        expect(s.Action).toBe('sns:Publish');
+        expect(s.Condition.StringEquals).toEqual({ 'aws:SourceAccount': config.account });
+        expect(s.Condition.ArnLike['aws:SourceArn'].length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('lets exactly the same publishers use the alerting key, conditioned where the service supports it', () => {
+    const { stateful, config } = synth();
+    const [alias] = resourcesOf(stateful, 'AWS::KMS::Alias').filter(
+      ([, a]) => a.Properties.AliasName === `alias/${prefix}-alerting`,
+    );
+    const keyId = alias?.[1].Properties.TargetKeyId['Fn::GetAtt'][0];
+    const key = stateful.toJSON().Resources[keyId];
+    const allows = statementsOf(key.Properties.KeyPolicy).filter((s) => s.Effect === 'Allow');
+    const services = allows.filter((s) => s.Principal.Service);
+    const others = allows.filter((s) => !s.Principal.Service);
+    expect(services.flatMap(servicesOf).sort()).toEqual([...ALERT_PUBLISHERS].sort());
+    for (const s of services) expect([...s.Action].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    const bySvc = (svc: string) => services.find((s) => servicesOf(s).includes(svc));
+    expect(bySvc('cloudwatch.amazonaws.com').Condition.StringEquals).toEqual({
+      'aws:SourceAccount': config.account,
+    });
+    expect(bySvc('events.rds.amazonaws.com').Condition.StringEquals).toEqual({
+      'aws:SourceAccount': config.account,
+    });
+    // The only other allow is the account's own administration of the key (IAM policies decide who).
+    expect(others).toHaveLength(1);
+    expect(JSON.stringify(others[0].Principal.AWS)).toContain(`:iam::${config.account}:root`);
+  });
+
+  it('sends RDS events of the instance to the alert topics, each category once', () => {
+    const { guardrails, stacks } = synth();
+    const topicRefs = [topicId(guardrails, 'critical'), topicId(guardrails, 'warning')];
+    const subscriptions = resourcesOf(guardrails, 'AWS::RDS::EventSubscription');
+    expect(subscriptions.length).toBeGreaterThanOrEqual(2);
+    const seen: string[] = [];
+    for (const [, sub] of subscriptions) {
+      const p = sub.Properties;
+      expect(topicRefs).toContain(p.SnsTopicArn.Ref);
+      expect(p.SubscriptionName.startsWith(`${prefix}-`)).toBe(true);
+      expect(p.Enabled).not.toBe(false);
+      if (p.SourceType === 'db-instance') {
+        expect(p.SourceIds).toEqual([
+          stacks.guardrails.resolve(stacks.guardrails.databaseHealth.instanceIdentifier),
+        ]);
+        seen.push(...(p.EventCategories ?? []));
+      }
+    }
+    expect(seen).toEqual(expect.arrayContaining(['failover', 'failure', 'low storage', 'maintenance']));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});

@@ -36,14 +36,19 @@ export function alertPublisherSourceArns(p: {
   const instance = p.databaseInstanceIdentifier;
   return {
     // Only this environment's alarms (the composite alarm has no actions; see GuardrailsStack).
-    'cloudwatch.amazonaws.com': [`arn:${partition}:cloudwatch:${p.region}:${p.account}:alarm:${p.namePrefix}-*`],
+    'cloudwatch.amazonaws.com': [
+      `arn:${partition}:cloudwatch:${p.region}:${p.account}:alarm:${p.namePrefix}-*`,
+    ],
     // Rules of this account and region: CloudFormation names rules itself, so no tighter pattern is stable.
     'events.amazonaws.com': [`arn:${partition}:events:${p.region}:${p.account}:rule/*`],
     // RDS sets the source resource (the instance, or a snapshot for snapshot events) as SourceArn.
     'events.rds.amazonaws.com':
       instance === undefined
         ? [`${rds}:*`]
-        : [`${rds}:db:${Token.isUnresolved(instance) ? instance : instance.toLowerCase()}`, `${rds}:snapshot:*`],
+        : [
+            `${rds}:db:${Token.isUnresolved(instance) ? instance : instance.toLowerCase()}`,
+            `${rds}:snapshot:*`,
+          ],
   };
 }
 

@@ -308,7 +308,11 @@ export class DatabaseHealth extends Construct {
         'Lines mark the warning (orange) and critical (red) thresholds. Storage and memory alarm when they fall below theirs; the rest when they rise above.',
       rows: [
         [graph(byId('Cpu'), 8), graph(byId('Connections'), 8), graph(byId('FreeableMemory'), 8)],
-        [graph(byId('FreeStoragePercent'), 8), graph(byId('FreeStorageGiB'), 8), graph(byId('DiskQueueDepth'), 8)],
+        [
+          graph(byId('FreeStoragePercent'), 8),
+          graph(byId('FreeStorageGiB'), 8),
+          graph(byId('DiskQueueDepth'), 8),
+        ],
         [graph(byId('ReadLatency'), 12), graph(byId('WriteLatency'), 12)],
       ],
     };

@@ -146,7 +146,10 @@ export class AllAlarmsStatusWidget implements cloudwatch.IWidget {
   }
 }
 
-function statusWidgets(severity: Severity, alarms: readonly RegisteredAlarm[]): cloudwatch.AlarmStatusWidget[] {
+function statusWidgets(
+  severity: Severity,
+  alarms: readonly RegisteredAlarm[],
+): cloudwatch.AlarmStatusWidget[] {
   const chunks: RegisteredAlarm[][] = [];
   for (let i = 0; i < alarms.length; i += ALARMS_PER_STATUS_WIDGET)
     chunks.push(alarms.slice(i, i + ALARMS_PER_STATUS_WIDGET));

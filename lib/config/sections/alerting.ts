@@ -43,32 +43,30 @@ export function severityThresholds(rule: ThresholdRule) {
   let value = z.number({ error: () => expectation });
   if (rule.integer) value = value.int(expectation);
   value = rule.percent ? value.gt(0, expectation).lt(100, expectation) : value.gt(0, expectation);
-  return z
-    .strictObject({ warning: value.optional(), critical: value.optional() })
-    .superRefine((t, ctx) => {
-      if (t.warning === undefined && t.critical === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [],
-          message: 'at least one of warning, critical',
-          input: t,
-        });
-        return;
-      }
-      if (t.warning === undefined || t.critical === undefined) return;
-      const ordered = rule.worseWhen === 'higher' ? t.warning < t.critical : t.warning > t.critical;
-      if (!ordered) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['warning'],
-          message:
-            rule.worseWhen === 'higher'
-              ? `a warning threshold below the critical one (${t.critical}${rule.unit}): higher is worse`
-              : `a warning threshold above the critical one (${t.critical}${rule.unit}): lower is worse`,
-          input: t.warning,
-        });
-      }
-    });
+  return z.strictObject({ warning: value.optional(), critical: value.optional() }).superRefine((t, ctx) => {
+    if (t.warning === undefined && t.critical === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'at least one of warning, critical',
+        input: t,
+      });
+      return;
+    }
+    if (t.warning === undefined || t.critical === undefined) return;
+    const ordered = rule.worseWhen === 'higher' ? t.warning < t.critical : t.warning > t.critical;
+    if (!ordered) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['warning'],
+        message:
+          rule.worseWhen === 'higher'
+            ? `a warning threshold below the critical one (${t.critical}${rule.unit}): higher is worse`
+            : `a warning threshold above the critical one (${t.critical}${rule.unit}): lower is worse`,
+        input: t.warning,
+      });
+    }
+  });
 }
 
 export type SeverityThresholdsConfig = z.output<ReturnType<typeof severityThresholds>>;

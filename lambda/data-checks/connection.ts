@@ -21,6 +21,8 @@ export interface ConnectionSettings {
   readonly lockTimeoutMs: number;
   /** @default 10000 */
   readonly connectTimeoutMs?: number;
+  /** PEM of the CA to trust (e.g. the RDS bundle from a laptop). @default Node's CAs + NODE_EXTRA_CA_CERTS */
+  readonly ca?: string;
 }
 
 export function isSslMode(v: string): v is SslMode {
@@ -37,7 +39,7 @@ export function clientConfig(s: ConnectionSettings): ClientConfig {
       ? false
       : s.sslMode === 'require'
         ? { rejectUnauthorized: false }
-        : { rejectUnauthorized: true, servername: s.host };
+        : { rejectUnauthorized: true, servername: s.host, ...(s.ca ? { ca: s.ca } : {}) };
   return {
     host: s.host,
     port: s.port,

@@ -1,0 +1,154 @@
+import * as fs from 'node:fs';
+import { ConfigError, loadConfig } from '../../lib/config';
+import { isSslMode, type ConnectionSettings } from '../../lambda/data-checks/connection';
+import { formatReport } from '../../lambda/data-checks/report';
+import { checkDatabase } from '../../lambda/data-checks/run';
+import { FileStateStore, MemoryStateStore, type StateStore } from '../../lambda/data-checks/state-store';
+import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
+
+const USAGE = `Usage: npm run check -- --env <dev|staging|prod> [options]
+
+Runs the environment's data checks (lib/config/environments/<env>.ts, section "checks") from here, with
+the same code as the scheduled function: one read-only connection, statistics counters first, exact
+counts only where needed. Point it at the PRIMARY (a replica's statistics do not see the primary's writes).
+
+Options:
+  --env NAME               environment whose checks to run (required)
+  --database-url URL       postgres://USER[:PASSWORD]@HOST[:PORT][/DB][?sslmode=verify-full|require|disable&sslrootcert=FILE]
+                           (default: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT;
+                           database defaults to the config's databaseName, sslmode to verify-full)
+  --state FILE             JSON file keeping baselines between runs (noDecrease, appendOnly, schema);
+                           without it every run is a first run: baselines only
+  --accept SCHEMA.TABLE    accept a reported loss or schema change of a table and re-baseline it
+                           (repeatable; needs --state)
+  --statement-timeout DUR  override the config's statement timeout, e.g. 30s or 2m
+  --json                   print the full report as JSON instead of the table
+  -h, --help               this text
+
+Exit status: 0 all good (warnings allowed), 1 a rule is violated, 2 could not check (or bad arguments).
+Examples:
+  npm run check -- --env prod --database-url "postgres://guardrails_checks@HOST:5432/nba?sslmode=verify-full&sslrootcert=global-bundle.pem" --state prod-checks.json
+  PGHOST=127.0.0.1 PGPORT=55442 PGUSER=postgres PGSSLMODE=disable npm run check -- --env dev --json`;
+
+/** Connection settings from --database-url or the PG* variables; a malformed value is a UsageError. */
+export function connectionFromArgs(
+  url: string | undefined,
+  env: NodeJS.ProcessEnv,
+  defaults: { database: string; statementTimeoutMs: number; lockTimeoutMs: number },
+): ConnectionSettings {
+  let host = env.PGHOST;
+  let port = env.PGPORT;
+  let user = env.PGUSER;
+  let password = env.PGPASSWORD;
+  let database = env.PGDATABASE;
+  let sslMode = env.PGSSLMODE;
+  let rootCert = env.PGSSLROOTCERT;
+  if (url !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new UsageError(
+        `--database-url: got ${JSON.stringify(url)}, expected postgres://user@host:port/database`,
+      );
+    }
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+      throw new UsageError(
+        `--database-url: got scheme ${JSON.stringify(u.protocol)}, expected postgres:// or postgresql://`,
+      );
+    }
+    host = u.hostname || host;
+    port = u.port || port;
+    user = u.username ? decodeURIComponent(u.username) : user;
+    password = u.password ? decodeURIComponent(u.password) : password;
+    database = u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : database;
+    sslMode = u.searchParams.get('sslmode') ?? sslMode;
+    rootCert = u.searchParams.get('sslrootcert') ?? rootCert;
+  }
+  if (!host) throw new UsageError('no database given: pass --database-url postgres://... or set PGHOST');
+  const portNumber = port === undefined || port === '' ? 5432 : Number(port);
+  if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) {
+    throw new UsageError(`port: got ${JSON.stringify(port)}, expected an integer from 1 to 65535`);
+  }
+  const mode = sslMode ?? 'verify-full';
+  if (!isSslMode(mode)) {
+    throw new UsageError(`sslmode: got ${JSON.stringify(mode)}, expected verify-full, require or disable`);
+  }
+  let ca: string | undefined;
+  if (rootCert) {
+    if (!fs.existsSync(rootCert)) throw new UsageError(`sslrootcert: file ${rootCert} does not exist`);
+    ca = fs.readFileSync(rootCert, 'utf8');
+  }
+  return {
+    host,
+    port: portNumber,
+    user: user ?? 'postgres',
+    password,
+    database: database ?? defaults.database,
+    sslMode: mode,
+    statementTimeoutMs: defaults.statementTimeoutMs,
+    lockTimeoutMs: defaults.lockTimeoutMs,
+    ...(ca ? { ca } : {}),
+  };
+}
+
+const command: CliCommand = {
+  name: 'check',
+  summary: 'run the data checks against a database now (table, --json, --state FILE)',
+  usage: USAGE,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseCliArgs(argv, {
+      env: { type: 'string' },
+      'database-url': { type: 'string' },
+      state: { type: 'string' },
+      accept: { type: 'string', multiple: true },
+      'statement-timeout': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (!values.env) throw new UsageError('--env is required');
+    let config;
+    try {
+      config = loadConfig(values.env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    const accept = values.accept ?? [];
+    if (accept.length > 0 && !values.state)
+      throw new UsageError('--accept needs --state FILE (the baselines to change)');
+    const known = new Set(config.checks.tables.map((t) => `${t.schemaName}.${t.table}`));
+    for (const a of accept) {
+      if (!known.has(a)) {
+        throw new UsageError(
+          `--accept: got ${JSON.stringify(a)}, expected one of the checked tables: ${[...known].join(', ')}`,
+        );
+      }
+    }
+    const statementTimeoutMs = values['statement-timeout']
+      ? parseDuration(values['statement-timeout'], '--statement-timeout')
+      : config.checks.statementTimeoutSeconds * 1000;
+    const settings = connectionFromArgs(values['database-url'], io.env, {
+      database: config.database.databaseName,
+      statementTimeoutMs,
+      lockTimeoutMs: config.checks.lockTimeoutSeconds * 1000,
+    });
+    const store: StateStore = values.state ? new FileStateStore(values.state) : new MemoryStateStore();
+    const plan = { ...config.checks, statementTimeoutSeconds: Math.ceil(statementTimeoutMs / 1000) };
+
+    const report = await checkDatabase(settings, plan, store, { accept });
+    if (values.json) {
+      io.stdout(
+        `${JSON.stringify({ env: config.envName, database: `${settings.host}:${settings.port}/${settings.database}`, ...report }, null, 2)}\n`,
+      );
+    } else {
+      io.stdout(formatReport(report));
+      if (!values.state) {
+        io.stderr(
+          'note: no --state FILE: this run only took baselines; pass --state to compare consecutive runs.\n',
+        );
+      }
+    }
+    return report.status === 'ok' ? 0 : report.status === 'violation' ? 1 : 2;
+  },
+};
+export default command;

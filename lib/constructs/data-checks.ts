@@ -1,0 +1,474 @@
+import { Annotations, Duration, Stack, Validations, type CfnElement, type RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CHECK_METRICS } from '../../lambda/data-checks/metrics';
+import type { ChecksConfig } from '../config';
+import { METRIC_NAMESPACE, resourcePrefix } from '../project';
+import type { AlarmFactory } from './alarm-factory';
+import type { DashboardSection } from './dashboard-section';
+import type { Database } from './database';
+import { publishDeploymentParameter } from './deployment-parameter';
+import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+
+export interface DataChecksProps {
+  readonly envName: string;
+  readonly config: ChecksConfig;
+  readonly vpc: ec2.IVpc;
+  /** Where the function runs: the private subnets. */
+  readonly subnets: ec2.SubnetSelection;
+  /** The primary instance (a replica's statistics do not see the primary's writes). */
+  readonly database: Database;
+  /** The environment's state table (baselines under pk `checks#...`, the verdict at pk `checks`). */
+  readonly stateTable: dynamodb.ITable;
+  /** Key of the database's admin secret, used when no read-only secret is configured. */
+  readonly databaseSecretKey?: kms.IKey;
+  readonly alarms: AlarmFactory;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/** Alarm-name part of a table: `hoopr-play-by-play`, or `stats-games` outside `public`. */
+export function tableSlug(schemaName: string, table: string): string {
+  const raw = schemaName === 'public' ? table : `${schemaName}-${table}`;
+  return raw.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** Path of the CA bundle of the Lambda Node.js runtime, which includes the RDS certificate authorities. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+/**
+ * The scheduled data checker of one environment: one function in the private subnets with its own security
+ * group (allowed into the database's on its port only), read-only database credentials from Secrets
+ * Manager, an EventBridge Scheduler rate carrying the checks config, metrics in the project namespace,
+ * and the alarms that page on loss, floor, append-only, schema and freshness violations and on silence.
+ */
+export class DataChecks extends Construct {
+  readonly function: GuardrailsFunction;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly schedule: scheduler.Schedule;
+  /** The secret the checker logs in with. */
+  readonly credentials: secretsmanager.ISecret;
+  readonly alarmList: cloudwatch.Alarm[] = [];
+  /** Row counts, loss and schema signals, and the checker's own health. */
+  readonly dashboardSection: DashboardSection;
+  /** Freshness ages against their thresholds; undefined when no freshness rule is configured. */
+  readonly freshnessDashboardSection?: DashboardSection;
+
+  private readonly period: Duration;
+  private readonly envName: string;
+
+  constructor(scope: Construct, id: string, props: DataChecksProps) {
+    super(scope, id);
+    const cfg = props.config;
+    const db = props.database;
+    this.envName = props.envName;
+    this.period = Duration.minutes(cfg.scheduleMinutes);
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'pipeline-guardrails data checks: PostgreSQL to the database, HTTPS to AWS APIs',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(
+      ec2.Peer.securityGroupId(db.securityGroup.securityGroupId),
+      ec2.Port.tcp(db.port),
+      'PostgreSQL to the guarded database',
+    );
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to Secrets Manager, DynamoDB and CloudWatch',
+    );
+    // Created here (the guardrails stack), so the stateful stack never depends on this one.
+    new ec2.CfnSecurityGroupIngress(this, 'DatabaseIngress', {
+      groupId: db.securityGroup.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: db.port,
+      toPort: db.port,
+      sourceSecurityGroupId: this.securityGroup.securityGroupId,
+      description: 'pipeline-guardrails data checks',
+    });
+
+    if (cfg.credentialsSecretArn) {
+      this.credentials = /-[A-Za-z0-9]{6}$/.test(cfg.credentialsSecretArn)
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ReadOnlyCredentials', cfg.credentialsSecretArn)
+        : secretsmanager.Secret.fromSecretPartialArn(this, 'ReadOnlyCredentials', cfg.credentialsSecretArn);
+    } else {
+      // Imported by ARN: a grant on the stateful stack's own secret would edit its key policy from this
+      // stack and make the two stacks depend on each other. The key is granted below instead.
+      this.credentials = secretsmanager.Secret.fromSecretCompleteArn(
+        this,
+        'AdminCredentials',
+        db.credentialsSecret.secretArn,
+      );
+      Annotations.of(this).addWarningV2(
+        'pipeline-guardrails:checks-admin-credentials',
+        'checks.credentialsSecretArn is not set: the data checks log in with the database admin secret (still inside a read-only transaction). Create a role with pg_read_all_stats and SELECT on the checked tables and set its secret.',
+      );
+    }
+
+    this.function = new GuardrailsFunction(this, 'Checker', {
+      entry: lambdaEntry('data-checks', 'handler.ts'),
+      description: `pipeline-guardrails ${props.envName}: data integrity and freshness checks`,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      // Room for every statement to hit its timeout once, capped by the schedule interval.
+      timeout: Duration.seconds(Math.min(900, Math.max(60, cfg.statementTimeoutSeconds * 3))),
+      memorySize: 256,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      environment: {
+        ENV_NAME: props.envName,
+        METRIC_NAMESPACE,
+        STATE_TABLE_NAME: props.stateTable.tableName,
+        DB_HOST: db.endpoint,
+        DB_PORT: String(db.port),
+        DB_NAME: db.databaseName,
+        DB_SECRET_ARN: this.credentials.secretArn,
+        DB_SSL_MODE: 'verify-full',
+        NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+      },
+    });
+    const fn = this.function.function;
+    // A failed run is not retried: the next scheduled run looks again, and the failure is already reported.
+    fn.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.seconds(Math.max(60, cfg.scheduleMinutes * 60)),
+    });
+
+    this.credentials.grantRead(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishCheckMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ChecksStateOnly',
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [props.stateTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['checks', 'checks#*'] } },
+      }),
+    );
+    const keys = [
+      props.stateTable.encryptionKey,
+      cfg.credentialsSecretArn ? undefined : props.databaseSecretKey,
+    ]
+      .filter((k): k is kms.IKey => k !== undefined)
+      .map((k) => k.keyArn);
+    if (keys.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'StateAndSecretKeys',
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          resources: [...new Set(keys)],
+        }),
+      );
+    }
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:PutMetricData has no resource type; the statement is limited to the PipelineGuardrails namespace by the cloudwatch:namespace condition.',
+    });
+
+    // The scheduler's own role may invoke this function (and its versions) and nothing else.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Lets EventBridge Scheduler invoke the ${props.envName} data checks`,
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'lambda:InvokeFunction on this one function and its versions/aliases (the grantInvoke pattern).',
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      scheduleName: `${resourcePrefix(props.envName)}-data-checks`,
+      description: `Runs the ${props.envName} data checks every ${cfg.scheduleMinutes} minute(s)`,
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(cfg.scheduleMinutes)),
+      target: new targets.LambdaInvoke(fn, {
+        input: scheduler.ScheduleTargetInput.fromObject({ checks: cfg }),
+        role: scheduleRole,
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(Math.max(60, cfg.scheduleMinutes * 60)),
+      }),
+    });
+
+    publishDeploymentParameter(
+      this,
+      'FunctionNameParameter',
+      props.envName,
+      'checks/function-name',
+      fn.functionName,
+      'Data checks function (invoke it to run the checks now)',
+    );
+
+    this.createAlarms(props);
+    this.dashboardSection = this.integritySection(cfg);
+    this.freshnessDashboardSection = cfg.freshness.length > 0 ? this.freshnessSection(cfg) : undefined;
+  }
+
+  /** A metric of the checker in the project namespace. */
+  metric(name: string, dims: Record<string, string>, statistic: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { Environment: this.envName, ...dims },
+      statistic,
+      period: this.period,
+    });
+  }
+
+  private createAlarms(props: DataChecksProps): void {
+    const cfg = props.config;
+    const alarm = (id: string, p: Parameters<AlarmFactory['createAlarm']>[2]) =>
+      this.alarmList.push(props.alarms.createAlarm(this, id, p));
+    const GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    // Per-rule alarms ignore silence: the heartbeat alarm pages when the checker stops reporting.
+    const silent = cloudwatch.TreatMissingData.NOT_BREACHING;
+
+    for (const t of cfg.tables) {
+      const key = `${t.schemaName}.${t.table}`;
+      const slug = tableSlug(t.schemaName, t.table);
+      const dims = { Table: key };
+      if (t.noDecrease) {
+        alarm(`RowsLost-${slug}`, {
+          area: 'checks',
+          what: `rows-lost-${slug}`,
+          severity: 'critical',
+          metric: this.metric(CHECK_METRICS.rowsLost, dims, 'Maximum'),
+          threshold: 0,
+          comparisonOperator: GT,
+          treatMissingData: silent,
+          meaning: `Rows of ${key} present at the last check are gone (data loss); it stays in ALARM until the loss is accepted.`,
+          firstCheck: `npm run check -- --env ${props.envName} --database-url ... to see how many rows and since when; find the DELETE/TRUNCATE in the database logs.`,
+          runbookAnchor: 'checks-rows-lost',
+        });
+      }
+      if (t.minRows !== undefined) {
+        alarm(`BelowFloor-${slug}`, {
+          area: 'checks',
+          what: `below-floor-${slug}`,
+          severity: 'critical',
+          metric: this.metric(CHECK_METRICS.rowCount, dims, 'Minimum'),
+          threshold: t.minRows,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: silent,
+          meaning: `${key} has fewer than ${t.minRows} rows, the floor set for it.`,
+          firstCheck: `Exact count: SELECT count(*) FROM ${key}; compare with the floor in lib/config/environments/${props.envName}.ts.`,
+          runbookAnchor: 'checks-below-floor',
+        });
+      }
+      if (t.appendOnly) {
+        alarm(`AppendOnly-${slug}`, {
+          area: 'checks',
+          what: `append-only-${slug}`,
+          severity: 'critical',
+          metric: this.metric(CHECK_METRICS.deletesSeen, dims, 'Maximum'),
+          threshold: 0,
+          comparisonOperator: GT,
+          treatMissingData: silent,
+          meaning: `A committed DELETE or TRUNCATE hit ${key}, which is append-only history.`,
+          firstCheck: `Find who deleted: database logs and pg_stat_activity; stop the writer before restoring from a snapshot.`,
+          runbookAnchor: 'checks-append-only',
+        });
+      }
+      if (t.trackSchema) {
+        alarm(`Schema-${slug}`, {
+          area: 'checks',
+          what: `schema-changed-${slug}`,
+          severity: 'critical',
+          metric: this.metric(CHECK_METRICS.schemaChanged, dims, 'Maximum'),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: silent,
+          meaning: `Columns (name, type, nullability) or the primary key of ${key} differ from the baseline fingerprint.`,
+          firstCheck: `The check output names the dropped/retyped column; was a migration deployed? Accept an intended change with check --accept ${key}.`,
+          runbookAnchor: 'checks-schema-changed',
+        });
+      }
+    }
+
+    for (const f of cfg.freshness) {
+      const key = `${f.schemaName}.${f.table}`;
+      const slug = tableSlug(f.schemaName, f.table);
+      const age = this.metric(CHECK_METRICS.freshnessAge, { Table: key }, 'Maximum');
+      for (const [severity, after] of [
+        ['warning', f.warnAfterMinutes],
+        ['critical', f.errorAfterMinutes],
+      ] as const) {
+        alarm(`Stale-${severity}-${slug}`, {
+          area: 'checks',
+          what: `stale-${slug}-${severity}`,
+          severity,
+          metric: age,
+          threshold: after * 60,
+          comparisonOperator: GT,
+          treatMissingData: silent,
+          meaning: `The newest ${f.column} in ${key} is older than ${after} minutes: the pipeline that writes it has stopped or fallen behind.`,
+          firstCheck: `SELECT max(${f.column}) FROM ${key}; then the writing pipeline's last run and errors.`,
+          runbookAnchor: 'checks-stale-data',
+        });
+      }
+    }
+
+    for (const c of cfg.custom) {
+      const value = (stat: string) => this.metric(CHECK_METRICS.customValue, { Check: c.name }, stat);
+      const bounds = [
+        ['min', c.min, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, 'Minimum'],
+        ['max', c.max, GT, 'Maximum'],
+      ] as const;
+      for (const [which, bound, op, stat] of bounds) {
+        if (bound === undefined) continue;
+        alarm(`Custom-${c.name}-${which}`, {
+          area: 'checks',
+          what: `custom-${c.name}-${which}`,
+          severity: c.severity,
+          metric: value(stat),
+          threshold: bound,
+          comparisonOperator: op,
+          treatMissingData: silent,
+          meaning: `Custom check ${c.name} is ${which === 'min' ? 'below' : 'above'} ${bound}: ${c.description}`,
+          firstCheck: `Run its SQL (lib/config/environments/${props.envName}.ts, checks.custom "${c.name}") and look at the offending rows.`,
+          runbookAnchor: 'checks-custom',
+        });
+      }
+    }
+
+    // Silence pages: a checker that stops reporting is a checker that does not look.
+    const heartbeatMinutes = Math.min(1440, Math.max(5, cfg.scheduleMinutes * 3));
+    alarm('HeartbeatMissing', {
+      area: 'checks',
+      what: 'heartbeat-missing',
+      severity: 'critical',
+      metric: new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: CHECK_METRICS.heartbeat,
+        dimensionsMap: { Environment: props.envName },
+        statistic: 'Sum',
+        period: Duration.minutes(heartbeatMinutes),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      meaning: `No successful data-checks run in ${heartbeatMinutes} minutes: integrity and freshness are not being watched.`,
+      firstCheck: `The checker's log group (one JSON line per run) and its CheckFailures metric: unreachable, authentication, timeout or permission?`,
+      runbookAnchor: 'checks-heartbeat-missing',
+    });
+    alarm('CheckFailures', {
+      area: 'checks',
+      what: 'check-failures',
+      severity: 'critical',
+      metric: this.metric(CHECK_METRICS.checkFailures, {}, 'Sum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: silent,
+      meaning:
+        'The data checks could not check (database unreachable, authentication, timeout, missing table or column, permission denied) in 2 of the last 3 runs.',
+      firstCheck: `Run npm run check -- --env ${props.envName} --database-url ... : its ERROR lines name the table and the failure.`,
+      runbookAnchor: 'checks-failing',
+    });
+    alarm('FunctionErrors', {
+      area: 'checks',
+      what: 'function-errors',
+      severity: 'warning',
+      metric: fnErrors(this.function, this.period),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No invocation, no error: the heartbeat alarm covers a checker that does not run.
+      treatMissingData: silent,
+      meaning: 'The data-checks function failed an invocation (it could not check, or crashed).',
+      firstCheck: "The function's log group: the run's JSON line says which check failed and why.",
+      runbookAnchor: 'checks-failing',
+    });
+  }
+
+  private integritySection(cfg: ChecksConfig): DashboardSection {
+    const tables = cfg.tables.map((t) => `${t.schemaName}.${t.table}`);
+    const per = (name: string, stat: string) =>
+      tables.map((k) => this.metric(name, { Table: k }, stat).with({ label: k }));
+    const rows: cloudwatch.IWidget[][] = [];
+    if (tables.length > 0) {
+      rows.push([
+        new cloudwatch.GraphWidget({
+          title: 'Row count',
+          left: per(CHECK_METRICS.rowCount, 'Minimum'),
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Rows lost / deleted (must be 0)',
+          left: per(CHECK_METRICS.rowsLost, 'Maximum'),
+          right: per(CHECK_METRICS.deletesSeen, 'Maximum'),
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Schema changed (must be 0)',
+          left: per(CHECK_METRICS.schemaChanged, 'Maximum'),
+          width: 6,
+        }),
+      ]);
+    }
+    rows.push([
+      new cloudwatch.GraphWidget({
+        title: 'Checker: heartbeats and failures',
+        left: [this.metric(CHECK_METRICS.heartbeat, {}, 'Sum').with({ label: 'successful runs' })],
+        right: [
+          this.metric(CHECK_METRICS.checkFailures, {}, 'Sum').with({ label: 'checks that could not run' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Checker: database time per run (ms)',
+        left: [this.metric(CHECK_METRICS.databaseTime, {}, 'Maximum').with({ label: 'database time' })],
+        width: 12,
+      }),
+    ]);
+    return {
+      title: 'Data integrity',
+      description:
+        'Exact row counts and losses of the guarded tables, from the scheduled checker (statistics counters, exact counts only when they move). Rows lost, deletes and schema changes must stay at 0.',
+      rows,
+    };
+  }
+
+  private freshnessSection(cfg: ChecksConfig): DashboardSection {
+    const widgets = cfg.freshness.map(
+      (f) =>
+        new cloudwatch.GraphWidget({
+          title: `${f.schemaName}.${f.table}: age of newest ${f.column} (s)`,
+          left: [this.metric(CHECK_METRICS.freshnessAge, { Table: `${f.schemaName}.${f.table}` }, 'Maximum')],
+          leftAnnotations: [
+            { value: f.warnAfterMinutes * 60, label: 'warning', color: cloudwatch.Color.ORANGE },
+            { value: f.errorAfterMinutes * 60, label: 'critical', color: cloudwatch.Color.RED },
+          ],
+          width: 12,
+        }),
+    );
+    const rows: cloudwatch.IWidget[][] = [];
+    for (let i = 0; i < widgets.length; i += 2) rows.push(widgets.slice(i, i + 2));
+    return {
+      title: 'Freshness',
+      description: 'Age of the newest row of each freshness table against its thresholds.',
+      rows,
+    };
+  }
+}
+
+function fnErrors(fn: GuardrailsFunction, period: Duration): cloudwatch.IMetric {
+  return fn.function.metricErrors({ statistic: 'Sum', period });
+}

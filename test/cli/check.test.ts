@@ -1,0 +1,195 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../cli/main';
+import type { CliIo } from '../../cli/io';
+import { connectionFromArgs } from '../../cli/commands/check';
+import { createTestDatabase, loadSeedscale, type TestDatabase } from '../support/pg';
+
+/** `npm run check` against the seedscale database (SCALE=0.01) on the harness's PostgreSQL, dev config. */
+let db: TestDatabase;
+let dir: string;
+
+function fakeIo(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    isTTY: false,
+    prompt: () => Promise.reject(new Error('no prompts in tests')),
+    env,
+  };
+  return { io, out: () => out.join(''), err: () => err.join('') };
+}
+
+const url = () => `${db.url}?sslmode=disable`;
+
+beforeAll(async () => {
+  db = await createTestDatabase('cli_check');
+  loadSeedscale(db, 0.01);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));
+});
+afterAll(async () => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  await db.drop();
+});
+
+describe('npm run check', () => {
+  it('prints table, rule, value, threshold, status and exits 0 when all is well', async () => {
+    const state = path.join(dir, 'ok.json');
+    const first = fakeIo();
+    expect(await main(['check', '--env', 'dev', '--database-url', url(), '--state', state], first.io)).toBe(
+      0,
+    );
+    expect(first.out()).toMatch(/^TABLE\s+RULE\s+VALUE\s+THRESHOLD\s+STATUS/);
+    expect(first.out()).toMatch(
+      /public\.hoopr_play_by_play\s+appendOnly\s+0 rows deleted\s+0 deletes or truncates\s+baseline/,
+    );
+    expect(first.out()).toMatch(
+      /public\.dims_metrics_snapshots\s+freshness\s+\S+\s+warn > 12h, error > 24h\s+ok/,
+    );
+
+    const second = fakeIo();
+    expect(await main(['check', '--env', 'dev', '--database-url', url(), '--state', state], second.io)).toBe(
+      0,
+    );
+    expect(second.out()).toMatch(/exact counts: none \(statistics counters proved every table\)/);
+    expect(JSON.parse(fs.readFileSync(state, 'utf8')).tables['public.games'].count).toBe(448);
+  });
+
+  it('exits 1 on a violation, names it, and keeps it until --accept', async () => {
+    const state = path.join(dir, 'loss.json');
+    const run = async (...extra: string[]) => {
+      const f = fakeIo();
+      const code = await main(
+        ['check', '--env', 'dev', '--database-url', url(), '--state', state, ...extra],
+        f.io,
+      );
+      return { code, out: f.out() };
+    };
+    expect((await run()).code).toBe(0);
+    const writer = await db.connect();
+    await writer.query(
+      'DELETE FROM hoopr_play_by_play WHERE ctid = (SELECT min(ctid) FROM hoopr_play_by_play)',
+    );
+    await writer.query('SELECT pg_stat_force_next_flush()');
+    await writer.end();
+    const lossy = await run();
+    expect(lossy.code).toBe(1);
+    expect(lossy.out).toMatch(
+      /public\.hoopr_play_by_play\s+noDecrease\s+1 rows lost\s+0 rows lost\s+VIOLATION/,
+    );
+    expect((await run()).code).toBe(1);
+    expect((await run('--accept', 'public.hoopr_play_by_play')).code).toBe(0);
+  });
+
+  it('--json prints the whole report for machines', async () => {
+    const f = fakeIo();
+    expect(await main(['check', '--env', 'dev', '--database-url', url(), '--json'], f.io)).toBe(0);
+    const report = JSON.parse(f.out());
+    expect(report).toMatchObject({ env: 'dev', status: 'ok' });
+    expect(report.tables.map((t: { key: string }) => t.key)).toEqual([
+      'public.games',
+      'public.play_by_play',
+      'public.hoopr_play_by_play',
+    ]);
+  });
+
+  it('reads PG* variables when no URL is given', async () => {
+    const f = fakeIo({
+      PGHOST: String(db.config.host),
+      PGPORT: String(db.config.port),
+      PGUSER: String(db.config.user),
+      PGDATABASE: db.name,
+      PGSSLMODE: 'disable',
+    });
+    expect(await main(['check', '--env', 'dev'], f.io)).toBe(0);
+  });
+
+  it('exits 2 when it could not check (nothing listens on the port)', async () => {
+    const f = fakeIo();
+    const code = await main(
+      ['check', '--env', 'dev', '--database-url', 'postgres://postgres@127.0.0.1:1/nba?sslmode=disable'],
+      f.io,
+    );
+    expect(code).toBe(2);
+    expect(f.out()).toMatch(/ERROR could not check \(unreachable\)/);
+  });
+
+  it('exits 2 when TLS is required by default and the server has none', async () => {
+    const f = fakeIo();
+    expect(await main(['check', '--env', 'dev', '--database-url', db.url], f.io)).toBe(2);
+    expect(f.out()).toMatch(/does not support SSL/);
+  });
+});
+
+describe('bad arguments exit 2 before any connection', () => {
+  it.each([
+    [['check'], /--env is required/],
+    [
+      ['check', '--env', 'qa', '--database-url', 'postgres://h/db'],
+      /env: got "qa", expected one of dev, staging, prod/,
+    ],
+    [['check', '--env', 'dev'], /no database given/],
+    [['check', '--env', 'dev', '--database-url', 'mysql://h/db'], /expected postgres:\/\//],
+    [
+      ['check', '--env', 'dev', '--database-url', 'postgres://h/db?sslmode=prefer'],
+      /sslmode: got "prefer", expected verify-full, require or disable/,
+    ],
+    [
+      ['check', '--env', 'dev', '--database-url', 'postgres://h:99999/db'],
+      /port|Invalid URL|expected postgres/,
+    ],
+    [
+      ['check', '--env', 'dev', '--database-url', 'postgres://h/db', '--accept', 'public.games'],
+      /--accept needs --state/,
+    ],
+    [
+      [
+        'check',
+        '--env',
+        'dev',
+        '--database-url',
+        'postgres://h/db',
+        '--state',
+        '/tmp/x.json',
+        '--accept',
+        'public.nope',
+      ],
+      /expected one of the checked tables/,
+    ],
+    [
+      ['check', '--env', 'dev', '--database-url', 'postgres://h/db', '--statement-timeout', 'soon'],
+      /expected a duration/,
+    ],
+    [['check', '--env', 'dev', '--bogus'], /Unknown option '--bogus'/],
+  ])('%j', async (argv, message) => {
+    const f = fakeIo();
+    expect(await main(argv, f.io)).toBe(2);
+    expect(f.err()).toMatch(message);
+    expect(f.err()).toMatch(/Usage: npm run check/);
+  });
+
+  it('connection settings: URL parts override PG* variables, defaults fill the rest', () => {
+    const s = connectionFromArgs(
+      'postgres://reader:p%40ss@db.example.com/other?sslmode=require',
+      { PGPORT: '6543', PGUSER: 'ignored' },
+      { database: 'nba', statementTimeoutMs: 1000, lockTimeoutMs: 500 },
+    );
+    expect(s).toMatchObject({
+      host: 'db.example.com',
+      port: 6543,
+      user: 'reader',
+      password: 'p@ss',
+      database: 'other',
+      sslMode: 'require',
+    });
+    const d = connectionFromArgs(
+      undefined,
+      { PGHOST: 'h' },
+      { database: 'nba', statementTimeoutMs: 1, lockTimeoutMs: 1 },
+    );
+    expect(d).toMatchObject({ host: 'h', port: 5432, database: 'nba', sslMode: 'verify-full' });
+  });
+});

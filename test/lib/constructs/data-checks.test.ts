@@ -1,0 +1,247 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { loadConfig, validateConfig, rawConfig } from '../../../lib/config';
+import { tableSlug } from '../../../lib/constructs/data-checks';
+import { cloneRaw, synthEnvironment, type SynthResult } from '../../support/app';
+
+describe('DataChecks in prod', () => {
+  let prod: SynthResult;
+  let t: Template;
+
+  beforeAll(() => {
+    prod = synthEnvironment('prod');
+    t = prod.guardrails;
+  });
+
+  const checker = () => prod.stacks.guardrails.dataChecks.function.function;
+  const logicalId = (c: { node: { defaultChild?: unknown } }) =>
+    prod.stacks.guardrails.getLogicalId(c.node.defaultChild as never);
+
+  it('runs on an EventBridge Scheduler rate from config, with the checks config as input and no retries', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'pipeline-guardrails-prod-data-checks',
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(checker()), 'Arn'] },
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }),
+        Input: Match.serializedJson(
+          Match.objectLike({
+            checks: Match.objectLike({
+              scheduleMinutes: 1,
+              tables: Match.arrayWith([
+                Match.objectLike({ table: 'hoopr_play_by_play', minRows: 13074829, appendOnly: true }),
+              ]),
+            }),
+          }),
+        ),
+      }),
+    });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  it('places the function in the private subnets with its own security group, allowed into the database on its port', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'pipeline-guardrails prod: data integrity and freshness checks',
+      VpcConfig: {
+        SubnetIds: ['subnet-0a1b2c3d4e5f60031', 'subnet-0a1b2c3d4e5f60032', 'subnet-0a1b2c3d4e5f60033'],
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('DataChecksSecurityGroup'), 'GroupId'] }],
+      },
+      Environment: {
+        Variables: Match.objectLike({
+          ENV_NAME: 'prod',
+          METRIC_NAMESPACE: 'PipelineGuardrails',
+          DB_HOST: 'nba-analytics-prod.c1a2b3c4d5e6.us-east-1.rds.amazonaws.com',
+          DB_PORT: '5432',
+          DB_NAME: 'nba',
+          DB_SSL_MODE: 'verify-full',
+          NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+          STATE_TABLE_NAME: Match.anyValue(),
+        }),
+      },
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('data checks'),
+      SecurityGroupEgress: Match.arrayWith([
+        Match.objectLike({
+          DestinationSecurityGroupId: 'sg-0a1b2c3d4e5f60037',
+          FromPort: 5432,
+          ToPort: 5432,
+        }),
+        Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }),
+      ]),
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: 'sg-0a1b2c3d4e5f60037',
+      FromPort: 5432,
+      ToPort: 5432,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DataChecksSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  it('grants least privilege: the read-only secret, metrics in the namespace only, its own state keys', () => {
+    const policies = t.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('DataChecksChecker') }] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource:
+            'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/checks-readonly-AbCdEf',
+        }),
+        expect.objectContaining({
+          Action: 'cloudwatch:PutMetricData',
+          Resource: '*',
+          Condition: { StringEquals: { 'cloudwatch:namespace': 'PipelineGuardrails' } },
+        }),
+        expect.objectContaining({
+          Action: [
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+          ],
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['checks', 'checks#*'] } },
+        }),
+      ]),
+    );
+    // Nothing else may be granted on every resource (X-Ray tracing has no resource type).
+    const unscoped = statements.filter(
+      (s) => (s as { Resource: unknown }).Resource === '*' && !(s as { Condition?: unknown }).Condition,
+    );
+    expect(unscoped.flatMap((s) => (s as { Action: string[] }).Action)).toEqual([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+    ]);
+    // The admin secret is not readable by the checker in prod.
+    expect(JSON.stringify(statements)).not.toMatch(/nba-analytics-prod\/admin/);
+  });
+
+  it('creates the critical and warning alarms with actions on their topics', () => {
+    const names = prod.stacks.guardrails.dataChecks.alarmList.map((a) => a.node.id);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'RowsLost-hoopr-play-by-play',
+        'BelowFloor-games',
+        'AppendOnly-box-score-teams',
+        'Schema-play-by-play',
+        'Stale-warning-dims-metrics-snapshots',
+        'Stale-critical-box-score-snapshots',
+        'HeartbeatMissing',
+        'CheckFailures',
+        'FunctionErrors',
+      ]),
+    );
+    const critical = { Ref: Match.stringLikeRegexp('AlertTopicsCritical') };
+    const warning = { Ref: Match.stringLikeRegexp('AlertTopicsWarning') };
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost-hoopr-play-by-play',
+      MetricName: 'RowsLost',
+      Namespace: 'PipelineGuardrails',
+      Dimensions: Match.arrayWith([{ Name: 'Table', Value: 'public.hoopr_play_by_play' }]),
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [critical],
+      OKActions: [critical],
+      AlarmDescription: Match.stringLikeRegexp('#checks-rows-lost'),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-below-floor-hoopr-play-by-play',
+      MetricName: 'RowCount',
+      Statistic: 'Minimum',
+      Threshold: 13074829,
+      ComparisonOperator: 'LessThanThreshold',
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-stale-box-score-snapshots-warning',
+      MetricName: 'FreshnessAgeSeconds',
+      Threshold: 720 * 60,
+      AlarmActions: [warning],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-stale-box-score-snapshots-critical',
+      Threshold: 1440 * 60,
+      AlarmActions: [critical],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-heartbeat-missing',
+      MetricName: 'Heartbeat',
+      Dimensions: [{ Name: 'Environment', Value: 'prod' }],
+      TreatMissingData: 'breaching',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      AlarmActions: [critical],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-function-errors',
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [warning],
+    });
+  });
+
+  it('publishes the function name for the CLIs', () => {
+    t.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/pipeline-guardrails/prod/checks/function-name',
+      Value: { Ref: logicalId(checker()) },
+    });
+  });
+
+  it('has a dashboard section for integrity and one for freshness', () => {
+    const dc = prod.stacks.guardrails.dataChecks;
+    expect(dc.dashboardSection.title).toBe('Data integrity');
+    expect(dc.dashboardSection.rows.length).toBe(2);
+    expect(dc.freshnessDashboardSection?.rows.flat().length).toBe(2);
+  });
+});
+
+describe('DataChecks elsewhere', () => {
+  it('in dev (no read-only secret) reads the created database secret and warns at synth', () => {
+    const dev = synthEnvironment('dev');
+    Annotations.fromStack(dev.stacks.guardrails).hasWarning(
+      '/PipelineGuardrails-dev-Guardrails/DataChecks',
+      Match.stringLikeRegexp('checks.credentialsSecretArn is not set'),
+    );
+    dev.guardrails.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+    });
+  });
+
+  it('makes a custom check alarm per bound, with its severity', () => {
+    const raw = cloneRaw(rawConfig('staging'));
+    raw.checks.custom = [
+      {
+        name: 'orphan-box-scores',
+        sql: 'SELECT count(*) FROM box_score_players b LEFT JOIN games g USING (game_id) WHERE g.game_id IS NULL',
+        min: 0,
+        max: 0,
+        severity: 'critical',
+        description: 'box scores whose game is missing',
+      },
+    ];
+    const staging = synthEnvironment(validateConfig('staging', raw));
+    staging.guardrails.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-staging-checks-custom-orphan-box-scores-max',
+      MetricName: 'CustomCheckValue',
+      Dimensions: Match.arrayWith([{ Name: 'Check', Value: 'orphan-box-scores' }]),
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    staging.guardrails.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-staging-checks-custom-orphan-box-scores-min',
+      ComparisonOperator: 'LessThanThreshold',
+    });
+  });
+
+  it('names alarms by table, with the schema outside public', () => {
+    expect(tableSlug('public', 'hoopr_play_by_play')).toBe('hoopr-play-by-play');
+    expect(tableSlug('stats', 'games')).toBe('stats-games');
+    expect(loadConfig('prod').checks.tables.length).toBeGreaterThan(0);
+  });
+});

@@ -226,7 +226,9 @@ export async function autoRollback(
     blue
       ? `${alarmName} entered ALARM; traffic was ${from ? formatWeights(from) : 'unknown'} and is now ${formatWeights(ALL_BLUE)}${alarmToBlueMs !== undefined ? ` (${(alarmToBlueMs / 1000).toFixed(1)}s after the alarm)` : ''}.`
       : `${alarmName} entered ALARM, but setting 100% blue FAILED. Roll back by hand now: npm run shift -- --env ${env} --rollback --yes`,
-    plan ? `Rollout plan ${plan.planId} stopped (${stoppedExecutions.length} execution(s)).` : 'No rollout plan was running.',
+    plan
+      ? `Rollout plan ${plan.planId} stopped (${stoppedExecutions.length} execution(s)).`
+      : 'No rollout plan was running.',
     event.detail.state.reason ? `Alarm reason: ${event.detail.state.reason}` : '',
     problems.length > 0 ? `Problems: ${problems.join('; ')}` : '',
     `Status: npm run shift -- --env ${env} --status`,
@@ -236,7 +238,11 @@ export async function autoRollback(
     .join('\n');
   try {
     await c.sns.send(
-      new PublishCommand({ TopicArn: config.criticalTopicArn, Subject: subject.slice(0, 100), Message: message }),
+      new PublishCommand({
+        TopicArn: config.criticalTopicArn,
+        Subject: subject.slice(0, 100),
+        Message: message,
+      }),
     );
   } catch (err) {
     problems.push(`could not page: ${errorMessage(err)}`);

@@ -284,18 +284,25 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
   }
 }
 
-async function gate(state: RolloutState, ctx: RolloutContext): Promise<{ alarmStates: Record<string, string> }> {
+async function gate(
+  state: RolloutState,
+  ctx: RolloutContext,
+): Promise<{ alarmStates: Record<string, string> }> {
   const { config, clients } = ctx;
   const plan = requirePlan(state);
   const stepIndex = state.cursor?.stepIndex ?? 0;
   await ensureRunning(plan, ctx, { phase: 'gates', stepIndex });
-  const result = await evaluateGates(clients, {
-    alarmNames: config.alarmNames,
-    checksMaxAgeSeconds: config.checksMaxAgeSeconds,
-    stateTableName: config.stateTableName,
-    greenTargetGroupArn: config.target.greenTargetGroupArn,
-    ignoreAlarms: plan.forcedAlarms,
-  }, ctx.now());
+  const result = await evaluateGates(
+    clients,
+    {
+      alarmNames: config.alarmNames,
+      checksMaxAgeSeconds: config.checksMaxAgeSeconds,
+      stateTableName: config.stateTableName,
+      greenTargetGroupArn: config.target.greenTargetGroupArn,
+      ignoreAlarms: plan.forcedAlarms,
+    },
+    ctx.now(),
+  );
   if (!result.open) throw new GateClosedError(result.problems);
   return { alarmStates: result.alarmStates };
 }
@@ -458,13 +465,18 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
   const firing = alarmsInAlarm(alarmStates).filter((n) => !plan.forcedAlarms.includes(n));
   if (firing.length > 0) throw new AlarmFiringError(firing);
   if (current?.planId !== plan.planId || current.status !== 'running') {
-    throw new PlanAbortedError(`plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`);
+    throw new PlanAbortedError(
+      `plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`,
+    );
   }
   const promoted = current.promoteStep === step.stepIndex;
   return bakeStatus(plan, step.stepIndex, new Date(step.bakeUntil), ctx.now(), promoted, alarmStates);
 }
 
-async function complete(state: RolloutState, ctx: RolloutContext): Promise<{ planId: string; weights: Weights }> {
+async function complete(
+  state: RolloutState,
+  ctx: RolloutContext,
+): Promise<{ planId: string; weights: Weights }> {
   const { config, clients } = ctx;
   const plan = requirePlan(state);
   const done = await ensureRunning(plan, ctx, {
@@ -588,7 +600,12 @@ async function refuse(event: RolloutEvent, ctx: RolloutContext): Promise<{ outco
   return { outcome: 'refused' };
 }
 
-async function notify(ctx: RolloutContext, topicArn: string, subject: string, message: string): Promise<void> {
+async function notify(
+  ctx: RolloutContext,
+  topicArn: string,
+  subject: string,
+  message: string,
+): Promise<void> {
   try {
     await ctx.clients.sns.send(
       new PublishCommand({ TopicArn: topicArn, Subject: subject.slice(0, 100), Message: message }),

@@ -36,7 +36,9 @@ export function planProblems(steps: readonly unknown[], bakeSeconds: unknown): s
   }
   steps.forEach((s, i) => {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > 100) {
-      problems.push(`plan step ${i + 1}: got ${JSON.stringify(s)}, expected a green percentage from 1 to 100`);
+      problems.push(
+        `plan step ${i + 1}: got ${JSON.stringify(s)}, expected a green percentage from 1 to 100`,
+      );
     } else if (i > 0) {
       const prev = steps[i - 1];
       if (typeof prev === 'number' && s <= prev) {

@@ -89,7 +89,8 @@ export async function putNewPlanState(
       new PutCommand({
         TableName: tableName,
         Item: { ...PLAN_KEY, ...state },
-        ConditionExpression: 'attribute_not_exists(pk) OR NOT (#status IN (:running, :aborting)) OR planId = :id',
+        ConditionExpression:
+          'attribute_not_exists(pk) OR NOT (#status IN (:running, :aborting)) OR planId = :id',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':running': 'running', ':aborting': 'aborting', ':id': state.planId },
       }),

@@ -63,7 +63,9 @@ export class AutoRollback extends Construct {
       errors.push("greenAlarmNames: got none, expected green's service-level alarm names");
     for (const n of this.watchedAlarmNames) {
       if (!Token.isUnresolved(n) && !n.startsWith(`${prefix}-`))
-        errors.push(`alarm ${JSON.stringify(n)}: expected a name starting with ${prefix}- (this environment's)`);
+        errors.push(
+          `alarm ${JSON.stringify(n)}: expected a name starting with ${prefix}- (this environment's)`,
+        );
     }
     if (new Set(this.watchedAlarmNames).size !== this.watchedAlarmNames.length)
       errors.push(`alarm names: got duplicates in ${this.watchedAlarmNames.join(', ')}`);

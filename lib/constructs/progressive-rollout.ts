@@ -166,7 +166,7 @@ export class ProgressiveRollout extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:${prefix}-pre-shift-*]`,
         reason:
-          'Pre-shift snapshot identifiers end in the time they were taken; the prefix limits creation and tagging to this environment\'s pre-shift snapshots.',
+          "Pre-shift snapshot identifiers end in the time they were taken; the prefix limits creation and tagging to this environment's pre-shift snapshots.",
       },
     );
 
@@ -255,13 +255,21 @@ export class ProgressiveRollout extends Construct {
             title: 'Rollout plans',
             width: 12,
             left: [
-              this.stateMachine.metricStarted({ period: Duration.minutes(5), statistic: 'Sum', label: 'started' }),
+              this.stateMachine.metricStarted({
+                period: Duration.minutes(5),
+                statistic: 'Sum',
+                label: 'started',
+              }),
               this.stateMachine.metricSucceeded({
                 period: Duration.minutes(5),
                 statistic: 'Sum',
                 label: 'succeeded',
               }),
-              this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum', label: 'failed' }),
+              this.stateMachine.metricFailed({
+                period: Duration.minutes(5),
+                statistic: 'Sum',
+                label: 'failed',
+              }),
               this.stateMachine.metricAborted({
                 period: Duration.minutes(5),
                 statistic: 'Sum',
@@ -358,7 +366,12 @@ function buildDefinition(scope: Construct, p: DefinitionProps): sfn.IChainable {
     '$.rollback',
     'Any failure after the lock was taken: 100% blue, audit plan-abort, release the lock, page.',
   );
-  rollback.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+  rollback.addRetry({
+    errors: ['States.ALL'],
+    interval: Duration.seconds(2),
+    maxAttempts: 3,
+    backoffRate: 2,
+  });
   rollback.addCatch(pageRollbackFailed, { resultPath: '$.rollbackError' });
   rollback.next(rolledBack);
 
@@ -389,7 +402,12 @@ function buildDefinition(scope: Construct, p: DefinitionProps): sfn.IChainable {
     '$.gate',
     'No watched alarm in ALARM, data checks clean and fresh, green healthy: else no snapshot.',
   );
-  const startSnapshot = task('StartSnapshot', 'snapshot-start', '$.snapshot', 'Create the pre-shift snapshot.');
+  const startSnapshot = task(
+    'StartSnapshot',
+    'snapshot-start',
+    '$.snapshot',
+    'Create the pre-shift snapshot.',
+  );
   const waitSnapshot = new sfn.Wait(scope, 'WaitForSnapshot', {
     time: sfn.WaitTime.duration(p.snapshotPoll),
   });

@@ -12,7 +12,9 @@ function autoRollbackStatements(template: Template): Statement[] {
   const policies = template.findResources('AWS::IAM::Policy', {
     Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AutoRollbackFunction') }] },
   });
-  const [policy] = Object.values(policies) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
+  const [policy] = Object.values(policies) as {
+    Properties: { PolicyDocument: { Statement: Statement[] } };
+  }[];
   return policy!.Properties.PolicyDocument.Statement;
 }
 
@@ -22,7 +24,7 @@ describe('AutoRollback', () => {
   const { stack } = buildRolloutStack();
   const template = Template.fromStack(stack);
 
-  it('matches ALARM state changes of exactly green\'s alarms and the critical composite', () => {
+  it("matches ALARM state changes of exactly green's alarms and the critical composite", () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Name: 'pipeline-guardrails-test-auto-rollback',
       State: 'ENABLED',
@@ -68,7 +70,7 @@ describe('AutoRollback', () => {
     expect(vars).not.toMatch(/DB_|DATABASE|GREEN_SERVICE|SECRET/);
   });
 
-  it('may change that listener, the weights parameter, the rollout items, that state machine\'s executions and the critical topic; nothing else', () => {
+  it("may change that listener, the weights parameter, the rollout items, that state machine's executions and the critical topic; nothing else", () => {
     const statements = autoRollbackStatements(template);
     const byAction = new Map<string, Statement>();
     for (const s of statements) for (const a of actions(s)) byAction.set(a, s);
@@ -112,7 +114,10 @@ describe('AutoRollback', () => {
       ].sort(),
     );
     // "*" only for the read-only calls IAM cannot scope.
-    const starActions = statements.filter((s) => s.Resource === '*').flatMap(actions).sort();
+    const starActions = statements
+      .filter((s) => s.Resource === '*')
+      .flatMap(actions)
+      .sort();
     expect(starActions).toEqual(
       ['elasticloadbalancing:DescribeListeners', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
     );
@@ -141,7 +146,10 @@ describe('AutoRollback', () => {
 
   it.each([
     [{ greenAlarmNames: [] }, /greenAlarmNames: got none/],
-    [{ greenAlarmNames: ['other-app-green-5xx'] }, /alarm "other-app-green-5xx": expected a name starting with pipeline-guardrails-test-/],
+    [
+      { greenAlarmNames: ['other-app-green-5xx'] },
+      /alarm "other-app-green-5xx": expected a name starting with pipeline-guardrails-test-/,
+    ],
     [{ greenAlarmNames: [COMPOSITE] }, /alarm names: got duplicates/],
   ])('rejects %o at synth', (autoRollback, message) => {
     expect(() => buildRolloutStack({ autoRollback })).toThrow(message);

@@ -1,6 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN, WEIGHTS_PARAMETER } from './rollout-fixture';
+import {
+  buildRolloutStack,
+  COMPOSITE,
+  GREEN_ALARMS,
+  LISTENER_ARN,
+  WEIGHTS_PARAMETER,
+} from './rollout-fixture';
 
 interface AslState {
   Type: string;
@@ -97,7 +103,11 @@ describe('ProgressiveRollout state machine definition', () => {
     expect(asl.States.StepGate!.Next).toBe('ApplyStep');
     expect(actionOf(asl.States.ApplyStep!)).toBe('apply');
     expect(asl.States.ApplyStep!.Next).toBe('Bake');
-    expect(asl.States.Bake).toMatchObject({ Type: 'Wait', SecondsPath: '$.step.nextWaitSeconds', Next: 'BakeCheck' });
+    expect(asl.States.Bake).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.step.nextWaitSeconds',
+      Next: 'BakeCheck',
+    });
     expect(actionOf(asl.States.BakeCheck!)).toBe('bake-check');
     expect(asl.States.BakeCheck!.Next).toBe('BakeDone?');
     expect(asl.States['BakeDone?']).toMatchObject({
@@ -118,14 +128,24 @@ describe('ProgressiveRollout state machine definition', () => {
   });
 
   it('sends every failure after the lock to the rollback task, and only then to a Fail state', () => {
-    const guarded = ['PreSnapshotGate', 'StartSnapshot', 'CheckSnapshot', 'StepGate', 'ApplyStep', 'BakeCheck', 'Complete'];
+    const guarded = [
+      'PreSnapshotGate',
+      'StartSnapshot',
+      'CheckSnapshot',
+      'StepGate',
+      'ApplyStep',
+      'BakeCheck',
+      'Complete',
+    ];
     for (const name of guarded) {
       expect(asl.States[name]!.Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' },
       ]);
     }
     // Every Task state is either guarded by the rollback, or is the start/refuse/rollback path itself.
-    const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+    const tasks = Object.entries(asl.States)
+      .filter(([, s]) => s.Type === 'Task')
+      .map(([n]) => n);
     expect(tasks.sort()).toEqual([...guarded, 'PageRollbackFailed', 'Refuse', 'Rollback', 'Start'].sort());
     expect(actionOf(asl.States.Rollback!)).toBe('rollback');
     expect(asl.States.Rollback!.Next).toBe('PlanRolledBack');
@@ -142,13 +162,17 @@ describe('ProgressiveRollout state machine definition', () => {
   });
 
   it('never rolls back traffic it does not own: a failed start (lock held, bad plan) only records a refusal', () => {
-    expect(asl.States.Start!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Refuse' }]);
+    expect(asl.States.Start!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Refuse' },
+    ]);
     expect(reachable(asl, 'Refuse')).not.toContain('Rollback');
     expect(reachable(asl, 'Refuse')).toContain('PlanRefused');
   });
 
   it('can only succeed through the last step completing', () => {
-    const toSuccess = Object.entries(asl.States).filter(([, s]) => s.Next === 'PlanSucceeded').map(([n]) => n);
+    const toSuccess = Object.entries(asl.States)
+      .filter(([, s]) => s.Next === 'PlanSucceeded')
+      .map(([n]) => n);
     expect(toSuccess).toEqual(['Complete']);
   });
 
@@ -263,7 +287,10 @@ describe('ProgressiveRollout validation', () => {
   it.each([
     [{ checkInterval: Duration.seconds(5) }, /checkInterval: got 5s, expected 10 to 300 seconds/],
     [{ snapshotTimeout: Duration.minutes(1) }, /snapshotTimeout: got 60s, expected 5 minutes to 6 hours/],
-    [{ snapshotPollInterval: Duration.hours(1) }, /snapshotPollInterval: got 3600s, expected 10 to 600 seconds/],
+    [
+      { snapshotPollInterval: Duration.hours(1) },
+      /snapshotPollInterval: got 3600s, expected 10 to 600 seconds/,
+    ],
     [{ checksMaxAge: Duration.seconds(30) }, /checksMaxAge: got 30s, expected at least 60 seconds/],
     [
       {
@@ -276,7 +303,10 @@ describe('ProgressiveRollout validation', () => {
       },
       /weightsParameterNames: got "routing\/weights", expected a path starting with \//,
     ],
-    [{ criticalCompositeAlarmName: '' }, /criticalCompositeAlarmName: got "", expected the composite alarm name/],
+    [
+      { criticalCompositeAlarmName: '' },
+      /criticalCompositeAlarmName: got "", expected the composite alarm name/,
+    ],
   ])('rejects %o at synth', (rollout, message) => {
     expect(() => buildRolloutStack({ rollout })).toThrow(message);
   });

@@ -17,8 +17,10 @@ import {
  */
 export const LISTENER_ARN =
   'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/pg-test/0123456789abcdef/fedcba9876543210';
-export const BLUE_TG = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/blue/0123456789abcdef';
-export const GREEN_TG = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/green/0123456789abcdef';
+export const BLUE_TG =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/blue/0123456789abcdef';
+export const GREEN_TG =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/green/0123456789abcdef';
 export const WEIGHTS_PARAMETER = '/pipeline-guardrails/test/routing/weights';
 export const GREEN_ALARMS = [
   'pipeline-guardrails-test-routing-green-5xx-rate',

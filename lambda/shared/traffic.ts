@@ -5,6 +5,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { parameterPath } from '../../lib/project';
 
 /** Percent of traffic to each color. Integers 0-100 that sum to 100. */
 export interface Weights {
@@ -24,6 +25,28 @@ export interface TrafficTarget {
    * truth that the stack reads at deploy time, so a later `cdk deploy` never resets a shift.
    */
   readonly weightsParameterName: string;
+}
+
+export type Color = 'blue' | 'green';
+export const COLORS: readonly Color[] = ['blue', 'green'];
+
+/** `/pipeline-guardrails/<env>/routing/weights`: the JSON source of truth of an environment's weights. */
+export function weightsParameterName(envName: string): string {
+  return parameterPath(envName, 'routing', 'weights');
+}
+
+/**
+ * `<weights parameter>-blue` / `-green`: the same weights as plain numbers, written together with the JSON
+ * by `applyWeights`. CloudFormation cannot parse JSON, so the stack reads these at deploy time (an SSM
+ * parameter-typed stack parameter per color) to give the listener the current weights.
+ */
+export function colorWeightParameterName(weightsParameterName: string, color: Color): string {
+  return `${weightsParameterName}-${color}`;
+}
+
+/** Every parameter `applyWeights` writes (for IAM grants). */
+export function allWeightParameterNames(weightsParameterName: string): string[] {
+  return [weightsParameterName, ...COLORS.map((c) => colorWeightParameterName(weightsParameterName, c))];
 }
 
 /** Problems with a weights pair (empty when valid). */
@@ -120,7 +143,7 @@ function forwardAction(target: TrafficTarget, w: Weights): Action {
 
 /**
  * Applies the weights: the listener first (traffic moves within seconds), then the source-of-truth
- * parameter. Reads the listener back and returns what it now applies. If the parameter write fails after
+ * parameter and its per-color mirrors (see `colorWeightParameterName`). Reads the listener back and returns what it now applies. If the parameter write fails after
  * the listener changed, the error says so, because the next deploy would restore the old weights.
  */
 export async function applyWeights(
@@ -136,14 +159,15 @@ export async function applyWeights(
     }),
   );
   try {
-    await clients.ssm.send(
-      new PutParameterCommand({
-        Name: target.weightsParameterName,
-        Value: JSON.stringify({ blue: w.blue, green: w.green }),
-        Type: 'String',
-        Overwrite: true,
-      }),
-    );
+    // The JSON first (the source of truth the CLIs read), then the per-color numbers the stack reads.
+    const writes: [string, string][] = [
+      [target.weightsParameterName, JSON.stringify({ blue: w.blue, green: w.green })],
+      [colorWeightParameterName(target.weightsParameterName, 'green'), String(w.green)],
+      [colorWeightParameterName(target.weightsParameterName, 'blue'), String(w.blue)],
+    ];
+    for (const [Name, Value] of writes) {
+      await clients.ssm.send(new PutParameterCommand({ Name, Value, Type: 'String', Overwrite: true }));
+    }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(

@@ -37,7 +37,7 @@ export const environmentConfigSchema = z
     checks: checksSchema,
     snapshots: snapshotsSchema.default({}),
     alerting: alertingSchema,
-    routing: routingSchema.default({}),
+    routing: routingSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string, input: unknown) =>

@@ -8,7 +8,9 @@ import { AlertTopics } from '../constructs/alert-topics';
 import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
-import type { StatefulStack } from './stateful-stack';
+import { WeightedRouting } from '../constructs/weighted-routing';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { statefulRemovalPolicy, type StatefulStack } from './stateful-stack';
 
 export interface GuardrailsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -29,6 +31,8 @@ export class GuardrailsStack extends Stack {
   readonly criticalComposite: cloudwatch.CompositeAlarm;
   /** The review dashboard `<project>-<env>`. */
   readonly dashboard: EnvironmentDashboard;
+  /** Weighted blue-green routing (load balancer, services, alarms, shift policy); absent when not enabled. */
+  readonly routing?: WeightedRouting;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -70,6 +74,24 @@ export class GuardrailsStack extends Stack {
       topics: this.topics,
       namePrefix: prefix,
     });
+    if (config.routing.enabled) {
+      if (!stateful.routingWeights)
+        throw new Error('routing is enabled but the stateful stack has no weights parameter');
+      this.routing = new WeightedRouting(this, 'Routing', {
+        envName: config.envName,
+        config: config.routing,
+        network: stateful.network,
+        weights: stateful.routingWeights,
+        alarms: this.alarms,
+        warningTopic: this.topics.warning,
+        alertingKey: stateful.keys.alerting,
+        stateTable: stateful.state.table,
+        dataKey: stateful.keys.data,
+        databaseInstanceIdentifier: stateful.database.instanceIdentifier,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        removalPolicy: statefulRemovalPolicy(config),
+      });
+    }
 
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
     // The composite's rule and the dashboard's alarm list are rendered at synth from this.alarms, so every
@@ -90,6 +112,7 @@ export class GuardrailsStack extends Stack {
       runbookUrl: config.alerting.runbookUrl,
       weightsParameterName: parameterPath(config.envName, 'routing', 'weights'),
       sections: [
+        this.routing?.dashboardSection,
         // freshness (data checks), then snapshots, go here in that order.
         this.databaseHealth.dashboardSection,
       ],

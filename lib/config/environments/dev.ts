@@ -57,4 +57,12 @@ export const devConfig: EnvironmentConfigInput = {
       freeableMemoryMiB: { warning: 128, critical: 64 },
     },
   },
+  routing: {
+    // A sandbox has no certificate or images: plain HTTP (warned at synth) and a small public image.
+    enabled: true,
+    loadBalancer: { internetFacing: true, allowPlainHttp: true },
+    blue: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'blue' } },
+    green: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'green' } },
+    bakeSeconds: 60,
+  },
 };

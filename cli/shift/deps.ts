@@ -1,0 +1,51 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { hostname } from 'node:os';
+import { takeSnapshot } from '../../lambda/snapshots/take-snapshot';
+import type { Clock } from '../../lambda/snapshots/retry';
+
+/** Everything the shift command touches outside the process; tests pass mocked clients and a fake clock. */
+export interface ShiftDeps {
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly ssm: SSMClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly rds: RDSClient;
+  readonly sns: SNSClient;
+  readonly sts: STSClient;
+  /** Time and waiting: tests run a 15-minute bake instantly. */
+  readonly clock: Clock;
+  /** The snapshot capability (lambda/snapshots/take-snapshot.ts). */
+  readonly takeSnapshot: typeof takeSnapshot;
+  /** How often the bake polls green's alarms and the snapshot its status. @default 15000 */
+  readonly pollIntervalMs: number;
+  /** Names this run in the lock (with the caller's ARN and the process id). */
+  readonly host: string;
+  readonly pid: number;
+}
+
+export function createShiftDeps(region: string): ShiftDeps {
+  const common = { region };
+  return {
+    elbv2: new ElasticLoadBalancingV2Client(common),
+    ssm: new SSMClient(common),
+    cloudwatch: new CloudWatchClient(common),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    rds: new RDSClient(common),
+    sns: new SNSClient(common),
+    sts: new STSClient(common),
+    clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    takeSnapshot,
+    pollIntervalMs: 15_000,
+    host: hostname(),
+    pid: process.pid,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Exit codes of `pipeline-guardrails shift`: one per refusal, so scripts and CI can tell them apart.
+ * 2 (usage) is cli/main.ts's.
+ */
+export const EXIT = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  NOT_CONFIRMED: 3,
+  WRONG_ACCOUNT: 4,
+  NOT_DEPLOYED: 5,
+  CRITICAL_ALARM: 10,
+  GREEN_UNHEALTHY: 11,
+  CHECKS_NOT_CLEAN: 12,
+  LOCKED: 13,
+  INVALID_WEIGHTS: 14,
+  SNAPSHOT_FAILED: 15,
+  ROLLED_BACK: 20,
+  APPLY_FAILED: 21,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Table for the usage text and the README. */
+export const EXIT_CODE_HELP: readonly [number, string][] = [
+  [EXIT.OK, 'done (or nothing to do, or a dry run that would proceed)'],
+  [EXIT.FAILED, 'unexpected failure (AWS error); the message says what state traffic is in'],
+  [EXIT.USAGE, 'bad arguments (no AWS call was made)'],
+  [EXIT.NOT_CONFIRMED, 'prod change not confirmed (declined, or no terminal and no --yes)'],
+  [EXIT.WRONG_ACCOUNT, "credentials are for another account than the environment's"],
+  [EXIT.NOT_DEPLOYED, 'routing is not deployed in the environment (parameters missing)'],
+  [
+    EXIT.CRITICAL_ALARM,
+    "refused: a critical alarm (or one of green's alarms) is in ALARM; --force --reason overrides",
+  ],
+  [EXIT.GREEN_UNHEALTHY, 'refused: green has no healthy targets'],
+  [
+    EXIT.CHECKS_NOT_CLEAN,
+    'refused: data checks report a violation or error, or their summary is missing or stale',
+  ],
+  [EXIT.LOCKED, 'refused: another shift holds the lock'],
+  [EXIT.INVALID_WEIGHTS, 'refused: the listener or the weights parameter is not in a valid state'],
+  [EXIT.SNAPSHOT_FAILED, 'refused: the pre-shift snapshot failed or timed out (traffic unchanged)'],
+  [EXIT.ROLLED_BACK, 'a green alarm fired during the bake: traffic was rolled back to 100% blue'],
+  [EXIT.APPLY_FAILED, 'the weights could not be applied or recorded (see message)'],
+];

@@ -1,0 +1,163 @@
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/project';
+import { weightProblems, type Weights } from '../../lambda/shared/traffic';
+import { parseCliArgs, parseDuration, UsageError } from '../io';
+import { EXIT_CODE_HELP } from './exit-codes';
+
+/** What `runPlanCommand` (cli/shift/plan.ts, the progressive rollout) takes. */
+export interface PlanCommandOptions {
+  envName: string;
+  plan?: number[];
+  bakeMs?: number;
+  follow: boolean;
+  promote: boolean;
+  abort: boolean;
+  json: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  reason?: string;
+  force: boolean;
+}
+
+interface Common {
+  readonly envName: EnvironmentName;
+  readonly json: boolean;
+  readonly yes: boolean;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly reason?: string;
+}
+
+export type ShiftOptions =
+  | (Common & { readonly mode: 'shift'; readonly target: Weights; readonly bakeMs?: number })
+  | (Common & { readonly mode: 'rollback' })
+  | (Common & { readonly mode: 'status' })
+  | (Common & { readonly mode: 'plan'; readonly plan: PlanCommandOptions });
+
+export const SHIFT_USAGE = `Usage: pipeline-guardrails shift --env <dev|staging|prod> <what> [options]
+       npm run shift -- --env prod --green 25
+
+What (exactly one):
+  --green <0-100>        move to this green percentage (blue gets the rest); or --blue <0-100>
+  --rollback             100% blue now: no preflight, no confirmation, no lock (seconds)
+  --status               weights, alarms, targets, data checks, lock, last snapshot, recent shifts
+  --plan <10,25,50,100>  start a progressive rollout run by the environment (then follows it)
+  --follow | --promote | --abort   re-attach to / skip the current bake of / abort the running rollout
+
+Options:
+  --bake <duration>      watch green's alarms this long after the change, roll back if one fires
+                         (default: the environment's routing.bakeSeconds; 0 = no bake), e.g. 90s, 5m, 1h
+  --dry-run              show what would be done (preflight included), change nothing
+  --json                 one JSON object on stdout (progress goes to stderr)
+  --yes, -y              do not ask for confirmation in prod (required without a terminal)
+  --force --reason "..." shift although critical alarms are in ALARM (recorded); other checks still apply
+  --reason "..."         recorded in the audit and the announcement
+
+Exit codes:
+${EXIT_CODE_HELP.map(([c, t]) => `  ${String(c).padStart(2)}  ${t}`).join('\n')}`;
+
+const OPTIONS = {
+  env: { type: 'string' },
+  green: { type: 'string' },
+  blue: { type: 'string' },
+  rollback: { type: 'boolean', default: false },
+  status: { type: 'boolean', default: false },
+  plan: { type: 'string' },
+  follow: { type: 'boolean', default: false },
+  promote: { type: 'boolean', default: false },
+  abort: { type: 'boolean', default: false },
+  bake: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
+  force: { type: 'boolean', default: false },
+  reason: { type: 'string' },
+} as const;
+
+function percent(text: string, flag: string): number {
+  if (!/^\d{1,3}$/.test(text.trim()) || Number(text) > 100) {
+    throw new UsageError(
+      `${flag}: got ${JSON.stringify(text)}, expected an integer percentage from 0 to 100`,
+    );
+  }
+  return Number(text);
+}
+
+/** Parses and validates the command line. Throws UsageError (exit 2) before any AWS call. */
+export function parseShiftArgs(argv: string[]): ShiftOptions {
+  const { values: v } = parseCliArgs(argv, OPTIONS);
+  if (v.env === undefined) throw new UsageError(`--env is required: one of ${ENVIRONMENT_NAMES.join(', ')}`);
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(v.env)) {
+    throw new UsageError(
+      `--env: got ${JSON.stringify(v.env)}, expected one of ${ENVIRONMENT_NAMES.join(', ')}`,
+    );
+  }
+  const envName = v.env as EnvironmentName;
+  const isShift = v.green !== undefined || v.blue !== undefined;
+  const planFlags = (['plan', 'follow', 'promote', 'abort'] as const).filter((f) =>
+    f === 'plan' ? v.plan !== undefined : v[f],
+  );
+  const modes = [
+    isShift && '--green/--blue',
+    v.rollback && '--rollback',
+    v.status && '--status',
+    ...planFlags.map((f) => `--${f}`),
+  ].filter((m): m is string => typeof m === 'string');
+  if (modes.length === 0) {
+    throw new UsageError('nothing to do: give --green <percent>, --rollback, --status or --plan <steps>');
+  }
+  if (modes.length > 1) throw new UsageError(`choose one of ${modes.join(', ')}`);
+
+  const reason = v.reason?.trim();
+  if (v.reason !== undefined && !reason) throw new UsageError('--reason: got an empty text, expected why');
+  if (v.force && !reason)
+    throw new UsageError('--force needs --reason "<why>" (it is recorded in the audit)');
+  if (v.force && !(isShift || v.plan !== undefined))
+    throw new UsageError('--force applies to --green/--blue or --plan only');
+  if (v.bake !== undefined && !(isShift || v.plan !== undefined)) {
+    throw new UsageError('--bake applies to --green/--blue or --plan only');
+  }
+  if (v['dry-run'] && v.status)
+    throw new UsageError('--dry-run with --status: --status changes nothing already');
+  const bakeMs = v.bake === undefined ? undefined : parseDuration(v.bake, '--bake');
+  const common: Common = { envName, json: v.json, yes: v.yes, dryRun: v['dry-run'], force: v.force, reason };
+
+  if (isShift) {
+    const green = v.green === undefined ? undefined : percent(v.green, '--green');
+    const blue = v.blue === undefined ? undefined : percent(v.blue, '--blue');
+    const target = { blue: blue ?? 100 - (green as number), green: green ?? 100 - (blue as number) };
+    const problems = weightProblems(target);
+    if (problems.length > 0) throw new UsageError(`--blue/--green: ${problems.join('; ')}`);
+    return { ...common, mode: 'shift', target, bakeMs };
+  }
+  if (v.rollback) return { ...common, mode: 'rollback' };
+  if (v.status) return { ...common, mode: 'status' };
+
+  let plan: number[] | undefined;
+  if (v.plan !== undefined) {
+    plan = v.plan.split(',').map((s) => percent(s, '--plan'));
+    if (plan.some((p) => p === 0))
+      throw new UsageError(`--plan: got ${JSON.stringify(v.plan)}, expected steps above 0`);
+    if (plan.some((p, i) => i > 0 && p <= (plan as number[])[i - 1]!)) {
+      throw new UsageError(
+        `--plan: got ${JSON.stringify(v.plan)}, expected strictly increasing green percentages such as 10,25,50,100`,
+      );
+    }
+  }
+  return {
+    ...common,
+    mode: 'plan',
+    plan: {
+      envName,
+      plan,
+      bakeMs,
+      follow: v.follow,
+      promote: v.promote,
+      abort: v.abort,
+      json: v.json,
+      yes: v.yes,
+      dryRun: v['dry-run'],
+      reason,
+      force: v.force,
+    },
+  };
+}

@@ -1,0 +1,563 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../lib/config';
+import { resourcePrefix } from '../../lib/project';
+import { evaluateGates, readAlarmStates, type GateResult } from '../../lambda/rollout/gates';
+import { formatPlan, planProblems } from '../../lambda/rollout/plan';
+import { errorMessage } from '../../lambda/shared/env';
+import {
+  ACTIVE_PLAN_STATUSES,
+  describeActivePlan,
+  markPlanAborting,
+  planLockOwner,
+  readPlanState,
+  requestPromote,
+  stopRunningPlans,
+  updatePlanState,
+  type PlanState,
+} from '../../lambda/shared/rollout-control';
+import { LOCK_KEY, recordShift, releaseShiftLock } from '../../lambda/shared/shift-audit';
+import {
+  ALL_BLUE,
+  applyWeights,
+  formatWeights,
+  readListenerWeights,
+  weightsParameterName,
+  type TrafficTarget,
+} from '../../lambda/shared/traffic';
+import { loadDeployment } from '../deployed';
+import { UsageError, type CliIo } from '../io';
+import { EXIT } from './exit-codes';
+
+/** What `pipeline-guardrails shift --plan/--follow/--promote/--abort` asks of the progressive rollout. */
+export interface PlanCommandOptions {
+  envName: string;
+  plan?: number[];
+  bakeMs?: number;
+  follow: boolean;
+  promote: boolean;
+  abort: boolean;
+  json: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  reason?: string;
+  force: boolean;
+}
+
+/** Everything the plan command touches outside the process; tests pass mocked clients and a fake clock. */
+export interface PlanDeps {
+  readonly sfn: SFNClient;
+  readonly ssm: SSMClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly sns: SNSClient;
+  readonly sts: STSClient;
+  readonly clock: { now(): number; sleep(ms: number): Promise<void> };
+  /** How often `--follow` polls the execution, the plan item and the alarms. @default 5000 */
+  readonly pollIntervalMs?: number;
+  /** Random suffix of execution names (tests pin it). */
+  readonly random?: () => string;
+}
+
+export function createPlanDeps(region: string): PlanDeps {
+  const common = { region };
+  return {
+    sfn: new SFNClient(common),
+    ssm: new SSMClient(common),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    cloudwatch: new CloudWatchClient(common),
+    elbv2: new ElasticLoadBalancingV2Client(common),
+    sns: new SNSClient(common),
+    sts: new STSClient(common),
+    clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+  };
+}
+
+/** What the environment deployed that the rollout commands need (from its SSM parameters). */
+interface PlanContext {
+  readonly envName: string;
+  readonly stateMachineArn: string;
+  readonly tableName: string;
+  readonly target: TrafficTarget;
+  readonly alarmNames: string[];
+  readonly checksMaxAgeSeconds: number;
+  readonly checkIntervalSeconds: number;
+  readonly defaultBakeSeconds: number;
+  readonly warningTopicArn: string;
+}
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+async function loadPlanContext(deps: PlanDeps, envName: string): Promise<PlanContext> {
+  const d = await loadDeployment(deps.ssm, envName);
+  const composite = d.has('alerting/critical-composite-alarm-name')
+    ? [d.get('alerting/critical-composite-alarm-name')]
+    : [];
+  const num = (key: string, fallback: number) => (d.has(key) ? Number(d.get(key)) : fallback);
+  return {
+    envName,
+    stateMachineArn: d.get('rollout/state-machine-arn'),
+    tableName: d.get('state/table-name'),
+    target: {
+      listenerArn: d.get('routing/listener-arn'),
+      blueTargetGroupArn: d.get('routing/blue-target-group-arn'),
+      greenTargetGroupArn: d.get('routing/green-target-group-arn'),
+      weightsParameterName: weightsParameterName(envName),
+    },
+    alarmNames: [...composite, ...list(d.get('routing/green-alarm-names'))],
+    checksMaxAgeSeconds: num('rollout/checks-max-age-seconds', 900),
+    checkIntervalSeconds: num('rollout/check-interval-seconds', 30),
+    defaultBakeSeconds: num('routing/bake-seconds', 300),
+    warningTopicArn: d.get('alerting/warning-topic-arn'),
+  };
+}
+
+/** Checks the options before any AWS call; returns the bake in whole seconds (for --plan). */
+function validate(opts: PlanCommandOptions): void {
+  const modes = [
+    opts.plan !== undefined && '--plan',
+    opts.follow && '--follow',
+    opts.promote && '--promote',
+    opts.abort && '--abort',
+  ].filter((m): m is string => typeof m === 'string');
+  if (modes.length !== 1) {
+    throw new UsageError(
+      modes.length === 0
+        ? 'nothing to do: give --plan <steps>, --follow, --promote or --abort'
+        : `choose one of ${modes.join(', ')}`,
+    );
+  }
+  if (opts.plan !== undefined) {
+    const bake = opts.bakeMs === undefined ? 0 : opts.bakeMs / 1000;
+    if (opts.bakeMs !== undefined && !Number.isInteger(bake)) {
+      throw new UsageError(`--bake: got ${opts.bakeMs} ms, expected whole seconds`);
+    }
+    const problems = planProblems(opts.plan, bake);
+    if (problems.length > 0) throw new UsageError(problems.map((p) => `--${p}`).join('; '));
+  } else {
+    if (opts.bakeMs !== undefined) throw new UsageError('--bake applies to --plan only');
+    if (opts.force) throw new UsageError('--force applies to --plan only');
+  }
+  if (opts.force && !opts.reason?.trim()) {
+    throw new UsageError('--force needs --reason "<why>" (it is recorded in the audit)');
+  }
+  if (opts.dryRun && opts.follow)
+    throw new UsageError('--dry-run with --follow: --follow changes nothing already');
+}
+
+/**
+ * `shift --plan 10,25,50,100 --bake 15m` starts a rollout plan in the environment and follows it;
+ * `--follow` re-attaches; `--promote` ends the current step's bake at the next check; `--abort` stops the
+ * plan and sets 100% blue from here at once (not only through the state machine). Resolves to an exit code.
+ */
+export async function runPlanCommand(opts: PlanCommandOptions, io: CliIo, deps?: PlanDeps): Promise<number> {
+  validate(opts);
+  const d = deps ?? createPlanDeps(loadConfig(opts.envName).region);
+  const ctx = await loadPlanContext(d, opts.envName);
+  if (opts.plan !== undefined) return startPlan(opts, opts.plan, ctx, d, io);
+  if (opts.follow) return follow(opts, ctx, d, io);
+  if (opts.promote) return promote(opts, ctx, d, io);
+  return abort(opts, ctx, d, io);
+}
+
+function out(opts: PlanCommandOptions, io: CliIo) {
+  // With --json, stdout carries one JSON document; progress goes to stderr.
+  return opts.json ? io.stderr : io.stdout;
+}
+
+async function callerArn(deps: PlanDeps): Promise<string> {
+  const id = await deps.sts.send(new GetCallerIdentityCommand({}));
+  return id.Arn ?? 'unknown';
+}
+
+async function confirm(opts: PlanCommandOptions, io: CliIo, question: string): Promise<boolean> {
+  if (opts.envName !== 'prod' || opts.yes) return true;
+  if (!io.isTTY) {
+    io.stderr('refusing: prod needs confirmation; there is no terminal to ask, so pass --yes\n');
+    return false;
+  }
+  const answer = (await io.prompt(`${question} [y/N] `)).trim().toLowerCase();
+  if (answer === 'y' || answer === 'yes') return true;
+  io.stderr('not confirmed: nothing changed\n');
+  return false;
+}
+
+function gateExit(result: GateResult): number {
+  if (result.problems.some((p) => p.startsWith('alarm '))) return EXIT.CRITICAL_ALARM;
+  if (result.problems.some((p) => p.startsWith('green'))) return EXIT.GREEN_UNHEALTHY;
+  return EXIT.CHECKS_NOT_CLEAN;
+}
+
+function executionName(now: number, random: string): string {
+  const t = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'z')
+    .toLowerCase();
+  return `plan-${t}-${random}`;
+}
+
+async function startPlan(
+  opts: PlanCommandOptions,
+  steps: number[],
+  ctx: PlanContext,
+  deps: PlanDeps,
+  io: CliIo,
+): Promise<number> {
+  const say = out(opts, io);
+  const bakeSeconds = opts.bakeMs === undefined ? ctx.defaultBakeSeconds : opts.bakeMs / 1000;
+  const bakeProblems = planProblems(steps, bakeSeconds);
+  if (bakeProblems.length > 0) {
+    io.stderr(`refusing: ${bakeProblems.join('; ')}\n`);
+    return EXIT.FAILED;
+  }
+
+  // 1. One plan at a time, and not while a manual shift holds the lock.
+  const active = await describeActivePlan(deps.sfn, deps.doc, ctx.tableName, ctx.stateMachineArn);
+  if (active.execution) {
+    io.stderr(
+      `refusing: rollout plan ${active.execution.name} is already running (${describeState(active.state, deps.clock.now())}).\n` +
+        `Watch it: npm run shift -- --env ${ctx.envName} --follow    Stop it: --abort\n`,
+    );
+    return EXIT.LOCKED;
+  }
+  const lock = await deps.doc.send(
+    new GetCommand({ TableName: ctx.tableName, Key: LOCK_KEY, ConsistentRead: true }),
+  );
+  const holder = lock.Item as { owner?: string; purpose?: string; expiresAt?: number } | undefined;
+  if (holder && (holder.expiresAt ?? 0) > deps.clock.now() / 1000) {
+    io.stderr(`refusing: the shift lock is held by ${holder.owner} for "${holder.purpose}"\n`);
+    return EXIT.LOCKED;
+  }
+
+  // 2. The same gates the state machine checks before each step, so a refusal is immediate and local.
+  const [from, gates] = await Promise.all([
+    readListenerWeights(deps.elbv2, ctx.target),
+    evaluateGates(
+      deps,
+      {
+        alarmNames: ctx.alarmNames,
+        checksMaxAgeSeconds: ctx.checksMaxAgeSeconds,
+        stateTableName: ctx.tableName,
+        greenTargetGroupArn: ctx.target.greenTargetGroupArn,
+      },
+      new Date(deps.clock.now()),
+    ),
+  ]);
+  const alarmProblems = gates.problems.filter((p) => p.startsWith('alarm ') && p.endsWith('in ALARM'));
+  const otherProblems = gates.problems.filter((p) => !alarmProblems.includes(p));
+  const forcedAlarms = opts.force
+    ? Object.entries(gates.alarmStates)
+        .filter(([, s]) => s === 'ALARM')
+        .map(([n]) => n)
+    : [];
+  const blocking = opts.force ? otherProblems : gates.problems;
+
+  const totalSeconds = steps.length * bakeSeconds;
+  say(
+    [
+      `Rollout plan for ${ctx.envName}: ${formatPlan(steps)} (green), bake ${formatDuration(bakeSeconds)} per step, at least ${formatDuration(totalSeconds)} in all`,
+      `Traffic now: ${formatWeights(from)}`,
+      `Alarms: ${formatAlarmStates(gates.alarmStates)}`,
+      forcedAlarms.length > 0
+        ? `FORCED past alarms in ALARM (recorded, reason: ${opts.reason}): ${forcedAlarms.join(', ')}`
+        : '',
+      'Before step 1: pre-shift snapshot of the database (waits until available).',
+      `Before each step: gates (no watched alarm in ALARM, data checks clean within ${formatDuration(ctx.checksMaxAgeSeconds)}, green healthy).`,
+      `During each bake: alarms checked every ${ctx.checkIntervalSeconds}s; any in ALARM rolls back to 100% blue.`,
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n',
+  );
+  if (blocking.length > 0) {
+    io.stderr(`refusing: ${blocking.join('; ')}\n`);
+    if (!opts.force && alarmProblems.length > 0 && otherProblems.length === 0) {
+      io.stderr('(--force --reason "..." starts anyway, ignoring the alarms in ALARM now; it is recorded)\n');
+    }
+    if (opts.json)
+      io.stdout(`${JSON.stringify({ started: false, refused: blocking, alarmStates: gates.alarmStates })}\n`);
+    return gateExit({ ...gates, problems: blocking });
+  }
+  if (opts.dryRun) {
+    say('dry run: gates open; would start the plan. Nothing changed.\n');
+    if (opts.json)
+      io.stdout(`${JSON.stringify({ started: false, dryRun: true, steps, bakeSeconds, from })}\n`);
+    return EXIT.OK;
+  }
+  if (!(await confirm(opts, io, `Start rollout plan ${formatPlan(steps)} in prod?`)))
+    return EXIT.NOT_CONFIRMED;
+
+  // 3. Start the execution: from here the environment runs the plan, whatever happens to this process.
+  const actor = await callerArn(deps);
+  const name = executionName(deps.clock.now(), deps.random?.() ?? randomBytes(3).toString('hex'));
+  const started = await deps.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: ctx.stateMachineArn,
+      name,
+      input: JSON.stringify({
+        request: { steps, bakeSeconds, actor, reason: opts.reason, forcedAlarms },
+      }),
+    }),
+  );
+  say(
+    `Started ${name}. The plan runs in the environment: Ctrl-C only detaches this terminal.\n` +
+      `  re-attach: npm run shift -- --env ${ctx.envName} --follow\n` +
+      `  skip bake: npm run shift -- --env ${ctx.envName} --promote\n` +
+      `  abort:     npm run shift -- --env ${ctx.envName} --abort\n`,
+  );
+  return followExecution(opts, ctx, deps, io, started.executionArn ?? '', name);
+}
+
+async function follow(
+  opts: PlanCommandOptions,
+  ctx: PlanContext,
+  deps: PlanDeps,
+  io: CliIo,
+): Promise<number> {
+  const active = await describeActivePlan(deps.sfn, deps.doc, ctx.tableName, ctx.stateMachineArn);
+  if (!active.execution?.executionArn) {
+    const last = active.state;
+    const text = last
+      ? `No rollout plan is running. The last one, ${last.planId}, ended ${last.status}${last.cause ? ` (${last.cause})` : ''}.`
+      : 'No rollout plan is running, and none has run in this environment.';
+    out(opts, io)(`${text}\n`);
+    if (opts.json) io.stdout(`${JSON.stringify({ running: false, last: last ?? null })}\n`);
+    return EXIT.OK;
+  }
+  return followExecution(opts, ctx, deps, io, active.execution.executionArn, active.execution.name ?? '');
+}
+
+/** Polls the execution, the plan item and the alarms until the plan ends; prints each change. */
+async function followExecution(
+  opts: PlanCommandOptions,
+  ctx: PlanContext,
+  deps: PlanDeps,
+  io: CliIo,
+  executionArn: string,
+  name: string,
+): Promise<number> {
+  const say = out(opts, io);
+  const poll = deps.pollIntervalMs ?? 5000;
+  let lastLine = '';
+  let lastPrinted = 0;
+  for (;;) {
+    const [execution, state, alarms] = await Promise.all([
+      deps.sfn.send(new DescribeExecutionCommand({ executionArn })),
+      readPlanState(deps.doc, ctx.tableName),
+      readAlarmStates(deps.cloudwatch, ctx.alarmNames),
+    ]);
+    const now = deps.clock.now();
+    const mine = state?.planId === name ? state : undefined;
+    if (execution.status !== 'RUNNING') {
+      return finish(opts, io, execution.status ?? 'UNKNOWN', mine, name, execution.error, execution.cause);
+    }
+    const line = `${describeState(mine, now)} | alarms: ${formatAlarmStates(alarms)}`;
+    // Print each change at once, and the countdown at most every 30 s.
+    const key = line.replace(/[\dhms]+ left/, '');
+    if (key !== lastLine || now - lastPrinted >= 30_000) {
+      say(`${new Date(now).toISOString().slice(11, 19)}  ${line}\n`);
+      lastLine = key;
+      lastPrinted = now;
+    }
+    await deps.clock.sleep(poll);
+  }
+}
+
+function finish(
+  opts: PlanCommandOptions,
+  io: CliIo,
+  executionStatus: string,
+  state: PlanState | undefined,
+  name: string,
+  error: string | undefined,
+  cause: string | undefined,
+): number {
+  const planStatus = state?.status;
+  let code: number;
+  let text: string;
+  if (executionStatus === 'SUCCEEDED') {
+    code = EXIT.OK;
+    text = `Plan ${name} finished: ${state ? formatWeights(state.weights) : 'done'}.`;
+  } else if (planStatus === 'refused') {
+    code = EXIT.FAILED;
+    text = `Plan ${name} stopped before moving traffic: ${state?.cause ?? cause ?? error ?? executionStatus}.`;
+  } else if (planStatus === 'rolled-back' || planStatus === 'aborted' || executionStatus === 'ABORTED') {
+    code = EXIT.ROLLED_BACK;
+    text = `Plan ${name} ${planStatus ?? 'stopped'}: traffic ${state ? formatWeights(state.weights) : 'rolled back'}. Cause: ${state?.cause ?? cause ?? error ?? executionStatus}.`;
+  } else {
+    code = EXIT.FAILED;
+    text = `Plan ${name} ended ${executionStatus}${planStatus ? ` (plan ${planStatus})` : ''}: ${cause ?? error ?? 'see the execution history'}. Check traffic: npm run shift -- --env <env> --status`;
+  }
+  (code === EXIT.OK ? out(opts, io) : io.stderr)(`${text}\n`);
+  if (opts.json) {
+    io.stdout(
+      `${JSON.stringify({ planId: name, executionStatus, planStatus: planStatus ?? null, weights: state?.weights ?? null, stepIndex: state?.stepIndex ?? null, steps: state?.steps ?? null, snapshotId: state?.snapshotId ?? null, cause: state?.cause ?? cause ?? null })}\n`,
+    );
+  }
+  return code;
+}
+
+async function promote(
+  opts: PlanCommandOptions,
+  ctx: PlanContext,
+  deps: PlanDeps,
+  io: CliIo,
+): Promise<number> {
+  const state = await readPlanState(deps.doc, ctx.tableName);
+  if (!state || state.status !== 'running' || state.phase !== 'baking') {
+    io.stderr(
+      `nothing to promote: ${state ? `plan ${state.planId} is ${state.status}${state.status === 'running' ? ` (${state.phase})` : ''}` : 'no rollout plan has run'}\n`,
+    );
+    return EXIT.FAILED;
+  }
+  const step = `step ${state.stepIndex + 1}/${state.steps.length} (${formatWeights(state.weights)})`;
+  if (opts.dryRun) {
+    out(opts, io)(`dry run: would end the bake of ${step} of plan ${state.planId}. Nothing changed.\n`);
+    return EXIT.OK;
+  }
+  if (!(await confirm(opts, io, `Skip the rest of the bake of ${step} in prod?`))) return EXIT.NOT_CONFIRMED;
+  await requestPromote(deps.doc, ctx.tableName, state.planId, state.stepIndex, new Date(deps.clock.now()));
+  out(
+    opts,
+    io,
+  )(
+    `Promoted ${step} of plan ${state.planId}: its bake ends at the next check (within ${ctx.checkIntervalSeconds}s); the next step still passes the gates.\n`,
+  );
+  if (opts.json)
+    io.stdout(`${JSON.stringify({ promoted: true, planId: state.planId, stepIndex: state.stepIndex })}\n`);
+  return EXIT.OK;
+}
+
+/**
+ * The emergency brake: no confirmation (like --rollback). Marks the plan aborting (so a step in flight
+ * puts blue back itself), stops the execution, sets 100% blue from here, records and announces it.
+ */
+async function abort(opts: PlanCommandOptions, ctx: PlanContext, deps: PlanDeps, io: CliIo): Promise<number> {
+  const say = out(opts, io);
+  const active = await describeActivePlan(deps.sfn, deps.doc, ctx.tableName, ctx.stateMachineArn);
+  const planActive = active.state !== undefined && ACTIVE_PLAN_STATUSES.includes(active.state.status);
+  if (!active.execution && !planActive) {
+    say(
+      `No rollout plan is running in ${ctx.envName}; traffic untouched. For 100% blue anyway: npm run shift -- --env ${ctx.envName} --rollback\n`,
+    );
+    if (opts.json) io.stdout(`${JSON.stringify({ aborted: false, running: false })}\n`);
+    return EXIT.OK;
+  }
+  const planId = active.state?.planId ?? active.execution?.name ?? 'unknown';
+  if (opts.dryRun) {
+    say(`dry run: would stop plan ${planId} and set ${formatWeights(ALL_BLUE)}. Nothing changed.\n`);
+    return EXIT.OK;
+  }
+  const actor = await callerArn(deps);
+  const cause = `aborted by ${actor}${opts.reason ? `: ${opts.reason}` : ''}`;
+  const now = () => new Date(deps.clock.now());
+
+  await markPlanAborting(deps.doc, ctx.tableName, cause, now());
+  const stopped = await stopRunningPlans(deps.sfn, ctx.stateMachineArn, cause);
+  const from = await readListenerWeights(deps.elbv2, ctx.target);
+  const after = from.green === 0 ? from : await applyWeights(deps, ctx.target, ALL_BLUE);
+  say(
+    `Plan ${planId} stopped (${stopped.length} execution(s)). Traffic: ${formatWeights(from)} -> ${formatWeights(after)}\n`,
+  );
+
+  const problems: string[] = [];
+  const steps = active.state?.steps ?? [];
+  try {
+    await recordShift(deps.doc, ctx.tableName, {
+      actor,
+      kind: 'plan-abort',
+      from,
+      to: after,
+      outcome: 'rolled-back',
+      forced: false,
+      reason: opts.reason,
+      planId,
+      detail: `aborted from the CLI at step ${(active.state?.stepIndex ?? -1) + 1}/${steps.length}`,
+      at: now().toISOString(),
+    });
+    if (active.state) {
+      await updatePlanState(deps.doc, ctx.tableName, active.state.planId, {
+        status: 'aborted',
+        phase: 'done',
+        weights: after,
+        cause,
+        endedAt: now().toISOString(),
+      });
+      await releaseShiftLock(deps.doc, ctx.tableName, planLockOwner(active.state.planId));
+    }
+  } catch (err) {
+    problems.push(`could not record the abort: ${errorMessage(err)}`);
+  }
+  try {
+    await deps.sns.send(
+      new PublishCommand({
+        TopicArn: ctx.warningTopicArn,
+        Subject: `${resourcePrefix(ctx.envName)}: rollout plan aborted, ${formatWeights(after)}`.slice(
+          0,
+          100,
+        ),
+        Message: `Rollout plan ${planId} (${formatPlan(steps)}) was ${cause}. Traffic: ${formatWeights(from)} -> ${formatWeights(after)}.`,
+      }),
+    );
+  } catch (err) {
+    problems.push(`could not announce the abort: ${errorMessage(err)}`);
+  }
+  for (const p of problems) io.stderr(`warning: ${p}\n`);
+  if (opts.json) {
+    io.stdout(
+      `${JSON.stringify({ aborted: true, planId, stoppedExecutions: stopped, from, to: after, problems })}\n`,
+    );
+  }
+  return EXIT.OK;
+}
+
+function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.floor(seconds % 60);
+  return [h ? `${h}h` : '', m ? `${m}m` : '', s || (!h && !m) ? `${s}s` : ''].join('');
+}
+
+function formatAlarmStates(states: Record<string, string>): string {
+  const entries = Object.entries(states);
+  const bad = entries.filter(([, s]) => s !== 'OK');
+  if (bad.length === 0) return `all ${entries.length} OK`;
+  return bad.map(([n, s]) => `${n} ${s}`).join(', ');
+}
+
+/** One line: where the plan is. */
+function describeState(state: PlanState | undefined, now: number): string {
+  if (!state) return 'starting';
+  const of = `${state.stepIndex + 1}/${state.steps.length}`;
+  switch (state.phase) {
+    case 'starting':
+      return 'starting';
+    case 'snapshot':
+      return `taking the pre-shift snapshot${state.snapshotId ? ` ${state.snapshotId}` : ''}`;
+    case 'gates':
+      return state.stepIndex < 0 ? 'checking the gates before the snapshot' : `gates before step ${of}`;
+    case 'applying':
+      return `applying step ${of} (green ${state.steps[state.stepIndex] ?? '?'}%)`;
+    case 'baking': {
+      const left = Math.max(0, Math.round((Date.parse(state.bakeUntil ?? '') - now) / 1000));
+      const promoted = state.promoteStep === state.stepIndex ? ', promoted' : '';
+      return `step ${of}: ${formatWeights(state.weights)}, baking, ${formatDuration(left)} left${promoted}`;
+    }
+    case 'done':
+      return `${state.status}`;
+  }
+}

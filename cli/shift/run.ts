@@ -1,0 +1,654 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { loadConfig } from '../../lib/config';
+import { NotDeployedError } from '../deployed';
+import type { CliIo } from '../io';
+import {
+  ALL_BLUE,
+  applyWeights,
+  formatWeights,
+  InvalidWeightsError,
+  parseWeightsParameter,
+  readListenerWeights,
+  UnexpectedListenerError,
+  type Weights,
+} from '../../lambda/shared/traffic';
+import {
+  acquireShiftLock,
+  LockHeldError,
+  recentShifts,
+  recordShift,
+  releaseShiftLock,
+  type ShiftKind,
+  type ShiftOutcome,
+  type ShiftRecord,
+} from '../../lambda/shared/shift-audit';
+import { loadShiftContext, type ShiftContext } from './context';
+import type { ShiftDeps } from './deps';
+import { EXIT, type ExitCode } from './exit-codes';
+import type { ShiftOptions } from './options';
+import {
+  alarmStates,
+  checksVerdict,
+  environmentAlarms,
+  formatDuration,
+  peekLock,
+  preflight,
+  targetHealth,
+  type PreflightReport,
+  type Refusal,
+} from './preflight';
+
+type Mode<M extends ShiftOptions['mode']> = Extract<ShiftOptions, { mode: M }>;
+
+/** Text for people on stdout; with --json, text goes to stderr and one JSON object to stdout at the end. */
+class Output {
+  readonly result: Record<string, unknown> = {};
+  constructor(
+    private readonly io: CliIo,
+    private readonly json: boolean,
+  ) {}
+  line(text = ''): void {
+    (this.json ? this.io.stderr : this.io.stdout)(`${text}\n`);
+  }
+  error(text: string): void {
+    this.io.stderr(`${text}\n`);
+  }
+  finish(code: number): number {
+    if (this.json) this.io.stdout(`${JSON.stringify({ ...this.result, exitCode: code }, null, 2)}\n`);
+    return code;
+  }
+}
+
+/** Runs a parsed `shift` command (not the plan modes) against the given clients. */
+export async function runShift(opts: ShiftOptions, io: CliIo, deps: ShiftDeps): Promise<number> {
+  const out = new Output(io, opts.json);
+  out.result.command = opts.mode;
+  out.result.env = opts.envName;
+  // No terminal and no --yes: refuse before touching AWS (nobody can answer the prod question).
+  if (opts.mode === 'shift' && needsConfirmation(opts) && !io.isTTY) {
+    out.error(
+      `refusing to change ${opts.envName} traffic without confirmation: no terminal to ask on. Pass --yes to confirm non-interactively.`,
+    );
+    out.result.outcome = 'not-confirmed';
+    return out.finish(EXIT.NOT_CONFIRMED);
+  }
+  try {
+    const config = loadConfig(opts.envName);
+    const identity = await deps.sts.send(new GetCallerIdentityCommand({}));
+    const actor = identity.Arn ?? 'unknown';
+    if (identity.Account !== config.account) {
+      out.error(
+        `credentials are for account ${identity.Account ?? '?'} (${actor}), but ${opts.envName} is account ${config.account}: switch credentials (aws sso login / AWS_PROFILE)`,
+      );
+      return out.finish(EXIT.WRONG_ACCOUNT);
+    }
+    const ctx = await loadShiftContext(deps, opts.envName);
+    out.result.actor = actor;
+    switch (opts.mode) {
+      case 'rollback':
+        return out.finish(await rollback(opts, ctx, deps, out, actor));
+      case 'status':
+        return out.finish(await status(ctx, deps, out, config.checks.scheduleMinutes));
+      case 'shift':
+        return out.finish(await shift(opts, io, ctx, deps, out, actor, config.checks.scheduleMinutes));
+      default:
+        throw new Error(`mode ${opts.mode} is not handled here`);
+    }
+  } catch (err) {
+    if (err instanceof NotDeployedError) {
+      out.error(`error: ${err.message}`);
+      return out.finish(EXIT.NOT_DEPLOYED);
+    }
+    if (err instanceof InvalidWeightsError || err instanceof UnexpectedListenerError) {
+      out.error(`refused: ${err.message}`);
+      out.result.outcome = 'refused';
+      return out.finish(EXIT.INVALID_WEIGHTS);
+    }
+    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    out.result.error = err instanceof Error ? err.message : String(err);
+    return out.finish(EXIT.FAILED);
+  }
+}
+
+function needsConfirmation(opts: Mode<'shift'>): boolean {
+  return opts.envName === 'prod' && !opts.yes && !opts.dryRun;
+}
+
+/** Checks must have run within three schedules (and at least 15 minutes) to count as current. */
+function checksMaxAgeMs(scheduleMinutes: number): number {
+  return Math.max(3 * scheduleMinutes, 15) * 60_000;
+}
+
+async function shift(
+  opts: Mode<'shift'>,
+  io: CliIo,
+  ctx: ShiftContext,
+  deps: ShiftDeps,
+  out: Output,
+  actor: string,
+  scheduleMinutes: number,
+): Promise<ExitCode> {
+  const started = deps.clock.now();
+  const to = opts.target;
+  const stored = parseWeightsParameter(ctx.deployment.get('routing/weights'));
+  const from = await readListenerWeights(deps.elbv2, ctx.target);
+  const bakeMs = to.green === 0 ? 0 : (opts.bakeMs ?? ctx.defaultBakeMs);
+  Object.assign(out.result, {
+    from,
+    to,
+    dryRun: opts.dryRun,
+    forced: opts.force,
+    reason: opts.reason,
+    bakeMs,
+  });
+
+  out.line(
+    `shift ${ctx.envName}: ${formatWeights(from)} -> ${formatWeights(to)}${opts.dryRun ? '  (dry run)' : ''}`,
+  );
+  out.line(`  as ${actor}`);
+  if (stored.blue !== from.blue) {
+    out.line(
+      `  note: the weights parameter says ${formatWeights(stored)} but the listener applies ${formatWeights(from)} (changed outside this tool?); this shift rewrites both`,
+    );
+  }
+  if (from.blue === to.blue && stored.blue === to.blue) {
+    out.line(`nothing to do: ${ctx.envName} already routes ${formatWeights(to)}`);
+    out.result.outcome = 'unchanged';
+    return EXIT.OK;
+  }
+
+  const owner = `${actor} (${deps.host} pid ${deps.pid})`;
+  const lockTtlSeconds = Math.ceil((ctx.snapshotTimeoutMs + bakeMs) / 1000) + 600;
+  let locked = false;
+  try {
+    // 1. The lock first, so two operators cannot pass preflight together.
+    out.line('preflight');
+    if (opts.dryRun) {
+      const holder = await peekLock(deps, ctx.tableName);
+      if (holder)
+        return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: new LockHeldError(holder).message }]);
+      out.line('  ok    lock: free');
+    } else {
+      try {
+        await acquireShiftLock(
+          deps.doc,
+          ctx.tableName,
+          owner,
+          `shift to ${formatWeights(to)}`,
+          lockTtlSeconds,
+          new Date(deps.clock.now()),
+        );
+        locked = true;
+        out.line(`  ok    lock: acquired for ${formatDuration(lockTtlSeconds * 1000)}`);
+      } catch (err) {
+        if (err instanceof LockHeldError) {
+          return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: err.message }]);
+        }
+        throw err;
+      }
+    }
+
+    // 2. Alarms, green's targets, data checks.
+    const report = await preflight(deps, ctx, {
+      targetGreen: to.green,
+      force: opts.force,
+      checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
+    });
+    printPreflight(out, report, opts);
+    const states = recordedAlarmStates(report, ctx);
+    out.result.alarmStates = states;
+    if (report.refusals.length > 0) {
+      if (!opts.dryRun) {
+        await recordShift(deps.doc, ctx.tableName, {
+          actor,
+          kind: 'shift',
+          from,
+          to: from,
+          outcome: 'refused',
+          forced: opts.force,
+          reason: opts.reason,
+          alarmStates: states,
+          detail: `wanted ${formatWeights(to)}; ${report.refusals.map((r) => r.message).join(' | ')}`,
+          at: new Date(deps.clock.now()).toISOString(),
+        });
+      }
+      return refuse(out, report.refusals);
+    }
+
+    // 3. What will happen.
+    const snapshotFirst = ctx.preShiftSnapshot === 'always' || (from.green === 0 && to.green > 0);
+    out.line('plan');
+    out.line(
+      snapshotFirst
+        ? `  snapshot ${ctx.instanceIdentifier} first (pre-shift: ${ctx.preShiftSnapshot}), wait up to ${formatDuration(ctx.snapshotTimeoutMs)}`
+        : `  no snapshot (green is already above 0%; policy ${ctx.preShiftSnapshot})`,
+    );
+    out.line(`  set ${formatWeights(to)} on the listener and in ${ctx.target.weightsParameterName}`);
+    out.line(
+      bakeMs > 0
+        ? `  bake ${formatDuration(bakeMs)} watching ${ctx.greenAlarmNames.length} green alarm(s); roll back to 100% blue if one fires`
+        : '  no bake',
+    );
+    out.line(`  record in the audit and announce on the warning topic`);
+    if (opts.dryRun) {
+      out.line('dry run: nothing changed');
+      out.result.outcome = 'dry-run';
+      return EXIT.OK;
+    }
+
+    // 4. Confirmation (prod).
+    if (needsConfirmation(opts)) {
+      const answer = await io.prompt(
+        `Move ${ctx.envName} traffic to ${formatWeights(to)}${opts.force ? ' (FORCED past alarms)' : ''}? Type "${ctx.envName}" to confirm: `,
+      );
+      if (answer.trim() !== ctx.envName) {
+        out.line('not confirmed: nothing changed');
+        out.result.outcome = 'not-confirmed';
+        return EXIT.NOT_CONFIRMED;
+      }
+    }
+
+    // 5. Snapshot.
+    let snapshotId: string | undefined;
+    if (snapshotFirst) {
+      out.line(`snapshot of ${ctx.instanceIdentifier}`);
+      try {
+        let lastPrinted = -Infinity;
+        const snap = await deps.takeSnapshot(deps.rds, {
+          envName: ctx.envName,
+          instanceIdentifier: ctx.instanceIdentifier,
+          reason: 'pre-shift',
+          clock: deps.clock,
+          now: new Date(deps.clock.now()),
+          wait: {
+            timeoutMs: ctx.snapshotTimeoutMs,
+            pollIntervalMs: deps.pollIntervalMs,
+            onProgress: (st, elapsedMs, pct) => {
+              if (st === 'available' || elapsedMs - lastPrinted >= 60_000) {
+                lastPrinted = elapsedMs;
+                out.line(
+                  `  ${formatDuration(elapsedMs).padStart(7)}  ${st}${pct === undefined ? '' : ` ${pct}%`}`,
+                );
+              }
+            },
+          },
+        });
+        snapshotId = snap.snapshotId;
+        out.line(`  ok    ${snap.snapshotId} ${snap.status} after ${formatDuration(snap.elapsedMs)}`);
+        out.result.snapshot = snap;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        out.error(`refused: pre-shift snapshot failed, traffic unchanged: ${message}`);
+        await recordShift(deps.doc, ctx.tableName, {
+          actor,
+          kind: 'shift',
+          from,
+          to: from,
+          outcome: 'refused',
+          forced: opts.force,
+          reason: opts.reason,
+          alarmStates: states,
+          detail: `wanted ${formatWeights(to)}; pre-shift snapshot failed: ${message}`,
+          at: new Date(deps.clock.now()).toISOString(),
+        });
+        out.result.outcome = 'refused';
+        out.result.refusals = [{ code: EXIT.SNAPSHOT_FAILED, gate: 'snapshot', message }];
+        return EXIT.SNAPSHOT_FAILED;
+      }
+    }
+
+    // 6. Apply and read back.
+    const applyStarted = deps.clock.now();
+    let after: Weights;
+    try {
+      after = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, to);
+    } catch (err) {
+      out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      out.result.outcome = 'failed';
+      await tryRecord(deps, ctx, out, {
+        actor,
+        kind: 'shift',
+        from,
+        to,
+        outcome: 'failed',
+        forced: opts.force,
+        reason: opts.reason,
+        snapshotId,
+        alarmStates: states,
+        detail: err instanceof Error ? err.message : String(err),
+      });
+      return EXIT.APPLY_FAILED;
+    }
+    out.line(
+      `applied: ${formatWeights(from)} -> ${formatWeights(after)} (listener read back, ${formatDuration(deps.clock.now() - applyStarted)})`,
+    );
+    out.result.after = after;
+    const record = await recordShift(deps.doc, ctx.tableName, {
+      actor,
+      kind: 'shift',
+      from,
+      to: after,
+      outcome: 'applied',
+      forced: opts.force,
+      reason: opts.reason,
+      snapshotId,
+      alarmStates: states,
+      detail: report.forcedPast.length > 0 ? `forced past: ${report.forcedPast.join(', ')}` : undefined,
+      at: new Date(deps.clock.now()).toISOString(),
+    });
+    out.result.auditId = record.id;
+    out.line(`recorded: audit ${record.id}`);
+    await announce(deps, ctx, out, record);
+
+    // 7. Bake.
+    if (bakeMs > 0) {
+      const fired = await bake(deps, ctx, out, bakeMs, report.forcedPast, io.isTTY && !opts.json);
+      if (fired.length > 0) {
+        out.line(`green alarm(s) fired during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
+        const rolledTo = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
+        out.line(`rolled back: ${formatWeights(after)} -> ${formatWeights(rolledTo)}`);
+        const rb = await recordShift(deps.doc, ctx.tableName, {
+          actor,
+          kind: 'auto-rollback',
+          from: after,
+          to: rolledTo,
+          outcome: 'rolled-back',
+          forced: false,
+          reason: `bake: ${fired.join(', ')} in ALARM`,
+          snapshotId,
+          alarmStates: await alarmStates(deps, ctx.greenAlarmNames),
+          detail: `shift ${record.id} rolled back during its bake`,
+          at: new Date(deps.clock.now()).toISOString(),
+        });
+        await announce(deps, ctx, out, rb);
+        Object.assign(out.result, {
+          outcome: 'rolled-back',
+          rolledBackTo: rolledTo,
+          firedAlarms: fired,
+          rollbackAuditId: rb.id,
+        });
+        return EXIT.ROLLED_BACK;
+      }
+      out.line(`bake complete: green alarms stayed OK for ${formatDuration(bakeMs)}`);
+    }
+    out.line(
+      `done in ${formatDuration(deps.clock.now() - started)}: ${ctx.envName} routes ${formatWeights(after)}`,
+    );
+    out.result.outcome = 'applied';
+    return EXIT.OK;
+  } finally {
+    if (locked) await releaseShiftLock(deps.doc, ctx.tableName, owner);
+  }
+}
+
+function refuse(out: Output, refusals: readonly Refusal[]): ExitCode {
+  for (const r of refusals) out.error(`refused (${r.gate}, exit ${r.code}): ${r.message}`);
+  out.result.outcome = 'refused';
+  out.result.refusals = refusals;
+  return (refusals[0]?.code ?? EXIT.FAILED) as ExitCode;
+}
+
+function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): void {
+  const critical = r.alarms.filter((a) => a.critical);
+  if (r.blockingAlarms.length === 0) {
+    out.line(`  ok    alarms: no critical or green alarm in ALARM (${critical.length} critical checked)`);
+  } else {
+    const names = r.blockingAlarms.map((a) => a.name).join(', ');
+    out.line(
+      opts.force
+        ? `  FORCE alarms in ALARM, overridden ("${opts.reason ?? ''}"): ${names}`
+        : `  FAIL  alarms in ALARM: ${names}`,
+    );
+  }
+  if (r.green) {
+    out.line(
+      `  ${r.green.healthy > 0 ? 'ok  ' : 'FAIL'}  green targets: ${r.green.healthy} of ${r.green.total} healthy`,
+    );
+  } else {
+    out.line('  ok    green targets: not needed (green goes to 0%)');
+  }
+  out.line(`  ${r.checks.ok ? 'ok  ' : 'FAIL'}  ${r.checks.message}`);
+}
+
+function recordedAlarmStates(r: PreflightReport, ctx: ShiftContext): Record<string, string> {
+  const keep = new Set([...ctx.greenAlarmNames, ...ctx.blueAlarmNames]);
+  const states: Record<string, string> = {};
+  for (const a of r.alarms)
+    if (keep.has(a.name) || (a.critical && a.state === 'ALARM')) states[a.name] = a.state;
+  return states;
+}
+
+/** Watches green's alarms until `bakeMs` has passed; returns the alarms that fired (empty: bake passed). */
+async function bake(
+  deps: ShiftDeps,
+  ctx: ShiftContext,
+  out: Output,
+  bakeMs: number,
+  ignored: readonly string[],
+  tty: boolean,
+): Promise<string[]> {
+  const watched = ctx.greenAlarmNames.filter((n) => !ignored.includes(n));
+  out.line(
+    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')}${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
+  );
+  const start = deps.clock.now();
+  let lastLine = -Infinity;
+  for (;;) {
+    const states = await alarmStates(deps, watched);
+    const fired = watched.filter((n) => states[n] === 'ALARM');
+    if (fired.length > 0) return fired;
+    const elapsed = deps.clock.now() - start;
+    if (elapsed >= bakeMs) return [];
+    if (tty || elapsed - lastLine >= 60_000) {
+      lastLine = elapsed;
+      const notOk = watched.filter((n) => states[n] !== 'OK').map((n) => `${n} ${states[n]}`);
+      out.line(
+        `  ${formatDuration(elapsed).padStart(7)} / ${formatDuration(bakeMs)}  green alarms ${notOk.length === 0 ? 'OK' : `not ALARM (${notOk.join(', ')})`}, ${formatDuration(bakeMs - elapsed)} left`,
+      );
+    }
+    await deps.clock.sleep(Math.min(deps.pollIntervalMs, bakeMs - elapsed));
+  }
+}
+
+async function rollback(
+  opts: Mode<'rollback'>,
+  ctx: ShiftContext,
+  deps: ShiftDeps,
+  out: Output,
+  actor: string,
+): Promise<ExitCode> {
+  const started = deps.clock.now();
+  // What was applied before, for the record; the rollback goes ahead even if the listener looks odd.
+  let from: Weights | undefined;
+  try {
+    from = await readListenerWeights(deps.elbv2, ctx.target);
+  } catch (err) {
+    out.line(
+      `note: could not read the current weights (${err instanceof Error ? err.message : String(err)}); rolling back anyway`,
+    );
+  }
+  if (opts.dryRun) {
+    out.line(
+      `rollback ${ctx.envName}: ${from ? formatWeights(from) : '?'} -> ${formatWeights(ALL_BLUE)}  (dry run: nothing changed)`,
+    );
+    Object.assign(out.result, { from, to: ALL_BLUE, outcome: 'dry-run' });
+    return EXIT.OK;
+  }
+  let after: Weights;
+  try {
+    after = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
+  } catch (err) {
+    out.error(`error: rollback failed: ${err instanceof Error ? err.message : String(err)}`);
+    out.result.outcome = 'failed';
+    return EXIT.APPLY_FAILED;
+  }
+  const took = deps.clock.now() - started;
+  out.line(
+    `rollback ${ctx.envName}: ${from ? formatWeights(from) : '?'} -> ${formatWeights(after)} (listener read back, ${formatDuration(took)})`,
+  );
+  Object.assign(out.result, { from, to: after, outcome: 'applied', tookMs: took });
+  const record = await tryRecord(deps, ctx, out, {
+    actor,
+    kind: 'rollback',
+    from: from ?? after,
+    to: after,
+    outcome: 'applied',
+    forced: false,
+    reason: opts.reason,
+  });
+  if (record) await announce(deps, ctx, out, record);
+  return EXIT.OK;
+}
+
+/** Records without letting an audit failure hide that traffic already moved. */
+async function tryRecord(
+  deps: ShiftDeps,
+  ctx: ShiftContext,
+  out: Output,
+  entry: Omit<ShiftRecord, 'id' | 'at'>,
+): Promise<ShiftRecord | undefined> {
+  try {
+    const record = await recordShift(deps.doc, ctx.tableName, {
+      ...entry,
+      at: new Date(deps.clock.now()).toISOString(),
+    });
+    out.line(`recorded: audit ${record.id}`);
+    out.result.auditId = record.id;
+    return record;
+  } catch (err) {
+    out.error(
+      `warning: traffic changed but the audit record failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return undefined;
+  }
+}
+
+const KIND_TEXT: Record<ShiftKind, string> = {
+  shift: 'traffic shift',
+  rollback: 'ROLLBACK',
+  'auto-rollback': 'AUTOMATIC ROLLBACK',
+  'plan-step': 'rollout step',
+  'plan-abort': 'rollout aborted',
+};
+
+/** Announces a change of traffic on the warning topic; a failure here is reported, not fatal. */
+async function announce(deps: ShiftDeps, ctx: ShiftContext, out: Output, r: ShiftRecord): Promise<void> {
+  const subject = `[pipeline-guardrails ${ctx.envName}] ${KIND_TEXT[r.kind]}: green ${r.from.green}% -> ${r.to.green}%`;
+  const message = [
+    `${KIND_TEXT[r.kind]} in ${ctx.envName}: ${formatWeights(r.from)} -> ${formatWeights(r.to)}`,
+    `when: ${r.at}`,
+    `who: ${r.actor}`,
+    r.forced ? `FORCED: ${r.reason ?? ''}` : r.reason ? `reason: ${r.reason}` : undefined,
+    r.snapshotId ? `pre-shift snapshot: ${r.snapshotId}` : undefined,
+    r.detail ? `detail: ${r.detail}` : undefined,
+    `audit id: ${r.id}`,
+    '',
+    `status:   npm run shift -- --env ${ctx.envName} --status`,
+    `rollback: npm run shift -- --env ${ctx.envName} --rollback`,
+  ]
+    .filter((l): l is string => l !== undefined)
+    .join('\n');
+  try {
+    await deps.sns.send(
+      new PublishCommand({ TopicArn: ctx.warningTopicArn, Subject: subject.slice(0, 100), Message: message }),
+    );
+    out.line(`announced on ${ctx.warningTopicArn.split(':').pop() ?? ctx.warningTopicArn}`);
+  } catch (err) {
+    out.error(`warning: announcement failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function status(
+  ctx: ShiftContext,
+  deps: ShiftDeps,
+  out: Output,
+  scheduleMinutes: number,
+): Promise<ExitCode> {
+  const stored = parseWeightsParameter(ctx.deployment.get('routing/weights'));
+  const [listener, alarms, blue, green, checks, lock, shifts, snapshots] = await Promise.all([
+    readListenerWeights(deps.elbv2, ctx.target),
+    environmentAlarms(deps, ctx),
+    targetHealth(deps, ctx.target.blueTargetGroupArn),
+    targetHealth(deps, ctx.target.greenTargetGroupArn),
+    checksVerdict(deps, ctx.tableName, checksMaxAgeMs(scheduleMinutes)),
+    peekLock(deps, ctx.tableName),
+    recentShifts(deps.doc, ctx.tableName, 10),
+    deps.rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: ctx.instanceIdentifier })),
+  ]);
+  const inSync = listener.blue === stored.blue;
+  const lastSnapshot = (snapshots.DBSnapshots ?? [])
+    .filter((s) => s.SnapshotCreateTime)
+    .sort((a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0))[0];
+  const lastPreShift = shifts.find((s) => s.snapshotId)?.snapshotId;
+  const routing = new Set([...ctx.greenAlarmNames, ...ctx.blueAlarmNames]);
+  const routingAlarms = alarms.filter(
+    (a) => routing.has(a.name) || a.name.startsWith(`${ctx.alarmPrefix}routing-`),
+  );
+  const criticalInAlarm = alarms.filter((a) => a.critical && a.state === 'ALARM');
+
+  out.line(`${ctx.envName} routing status`);
+  out.line(
+    `  weights   listener ${formatWeights(listener)}; parameter ${formatWeights(stored)}${inSync ? ' (in sync)' : ' (DRIFT: run a shift or --rollback to rewrite both)'}`,
+  );
+  out.line(
+    `  targets   blue ${blue.healthy}/${blue.total} healthy, green ${green.healthy}/${green.total} healthy`,
+  );
+  out.line(`  checks    ${checks.message}`);
+  out.line(
+    `  lock      ${lock ? `held by ${lock.owner} since ${lock.acquiredAt} (${lock.purpose})` : 'free'}`,
+  );
+  out.line(
+    `  snapshot  ${lastSnapshot ? `${lastSnapshot.DBSnapshotIdentifier} ${lastSnapshot.Status} ${lastSnapshot.SnapshotCreateTime?.toISOString()}` : 'none found'}${lastPreShift ? `; last pre-shift ${lastPreShift}` : ''}`,
+  );
+  out.line(
+    `  critical  ${criticalInAlarm.length === 0 ? 'no critical alarm in ALARM' : `in ALARM: ${criticalInAlarm.map((a) => a.name).join(', ')}`}`,
+  );
+  out.line('  routing alarms');
+  for (const a of routingAlarms) out.line(`    ${a.state.padEnd(17)} ${a.name}`);
+  out.line('  recent shifts (newest first)');
+  if (shifts.length === 0) out.line('    none');
+  for (const s of shifts) out.line(`    ${formatRecord(s)}`);
+  Object.assign(out.result, {
+    weights: { listener, parameter: stored, inSync },
+    targets: { blue, green },
+    checks: { ok: checks.ok, message: checks.message, summary: checks.summary },
+    lock: lock ?? null,
+    lastSnapshot: lastSnapshot
+      ? {
+          id: lastSnapshot.DBSnapshotIdentifier,
+          status: lastSnapshot.Status,
+          createdAt: lastSnapshot.SnapshotCreateTime,
+        }
+      : null,
+    lastPreShiftSnapshot: lastPreShift ?? null,
+    alarms: routingAlarms.map((a) => ({ name: a.name, state: a.state })),
+    criticalInAlarm: criticalInAlarm.map((a) => a.name),
+    recentShifts: shifts,
+    outcome: 'status',
+  });
+  return EXIT.OK;
+}
+
+const OUTCOME_TEXT: Record<ShiftOutcome, string> = {
+  applied: 'applied',
+  'rolled-back': 'rolled back',
+  refused: 'REFUSED',
+  failed: 'FAILED',
+  'dry-run': 'dry run',
+};
+
+function formatRecord(s: ShiftRecord): string {
+  const bits = [
+    s.at.replace(/\.\d{3}Z$/, 'Z'),
+    s.kind.padEnd(13),
+    `green ${s.from.green}% -> ${s.to.green}%`.padEnd(20),
+    OUTCOME_TEXT[s.outcome],
+    `by ${s.actor}`,
+  ];
+  if (s.forced) bits.push(`FORCED (${s.reason ?? ''})`);
+  else if (s.reason) bits.push(`(${s.reason})`);
+  if (s.snapshotId) bits.push(`snapshot ${s.snapshotId}`);
+  return bits.join('  ');
+}

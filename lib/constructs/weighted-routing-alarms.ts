@@ -1,0 +1,241 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { Construct } from 'constructs';
+import type { RoutingConfig } from '../config';
+import type { CustomMetricConfig } from '../config/sections/routing';
+import type { Color } from '../../lambda/shared/traffic';
+import type { AlarmFactory } from './alarm-factory';
+
+/** The load balancer's per-target-group metrics of one color (1-minute periods). */
+export interface ColorMetrics {
+  readonly requests: cloudwatch.Metric;
+  readonly target5xx: cloudwatch.Metric;
+  readonly connectionErrors: cloudwatch.Metric;
+  readonly responseTime: cloudwatch.Metric;
+  readonly healthyHosts: cloudwatch.Metric;
+  readonly unhealthyHosts: cloudwatch.Metric;
+}
+
+export type ServiceLevelKind = 'error-rate' | 'latency-p95' | 'unhealthy-hosts' | 'throughput';
+
+export interface ServiceLevelAlarm {
+  readonly alarm: cloudwatch.Alarm;
+  readonly alarmName: string;
+  readonly kind: ServiceLevelKind;
+  /** Absent for the throughput alarm (both colors together). */
+  readonly color?: Color;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+}
+
+export interface ServiceLevelAlarms {
+  readonly blue: readonly ServiceLevelAlarm[];
+  readonly green: readonly ServiceLevelAlarm[];
+  readonly throughput?: ServiceLevelAlarm;
+  /** What each color's panels plot (the alarms' metrics, plus the raw series). */
+  readonly series: Readonly<
+    Record<
+      Color,
+      {
+        readonly errorRate: cloudwatch.IMetric;
+        readonly latency: cloudwatch.IMetric;
+        readonly requests: cloudwatch.IMetric;
+        readonly healthyHosts: cloudwatch.IMetric;
+        readonly unhealthyHosts: cloudwatch.IMetric;
+      }
+    >
+  >;
+  readonly thresholds: { readonly errorRate: number; readonly latency: number; readonly throughput?: number };
+}
+
+export interface RoutingServiceLevelAlarmsProps {
+  readonly alarms: AlarmFactory;
+  readonly serviceLevels: RoutingConfig['serviceLevels'];
+  readonly metrics: Readonly<Record<Color, ColorMetrics>>;
+}
+
+const MINUTE = Duration.minutes(1);
+
+function customMetric(c: CustomMetricConfig, color: Color, defaultStatistic: string, period: Duration) {
+  return new cloudwatch.Metric({
+    namespace: c.namespace,
+    metricName: c.metricName,
+    dimensionsMap: c.dimensions[color],
+    statistic: c.statistic ?? defaultStatistic,
+    period,
+    label: `${color} ${c.metricName}`,
+  });
+}
+
+/**
+ * The service levels of each color, through the alarm factory:
+ * - error rate: (target 5xx + target connection errors) / requests, in percent, per target group. ELB's
+ *   own HTTPCode_ELB_5XX_Count has no target-group dimension, so the ELB-side failures attributable to a
+ *   color are counted by TargetConnectionErrorCount (the requests the load balancer could not deliver to
+ *   that color's targets, answered 502/503/504). No traffic is not an error: with no requests the
+ *   expression yields no data point and missing data is NOT breaching.
+ * - p95 TargetResponseTime; no traffic -> no data -> not breaching.
+ * - unhealthy hosts (warning): a task failing its health check for 3 minutes.
+ * - total throughput of both colors per hour below the floor (prod), BREACHING on missing data: silence
+ *   here is zero requests, exactly what the alarm is for.
+ * Any of the first, second and fourth can point at a metric the pipeline publishes instead.
+ */
+export function routingServiceLevelAlarms(
+  scope: Construct,
+  props: RoutingServiceLevelAlarmsProps,
+): ServiceLevelAlarms {
+  const sl = props.serviceLevels;
+  const custom = sl.customMetrics;
+  const result: Record<Color, ServiceLevelAlarm[]> = { blue: [], green: [] };
+  const series = {} as Record<Color, ServiceLevelAlarms['series'][Color]>;
+  const errorThreshold = custom.errorRate?.threshold ?? sl.errorRatePercent;
+  const latencyThreshold = custom.latency?.threshold ?? sl.p95Seconds;
+
+  for (const color of ['blue', 'green'] as const) {
+    const m = props.metrics[color];
+    const C = color === 'blue' ? 'Blue' : 'Green';
+    const errorRate: cloudwatch.IMetric = custom.errorRate
+      ? customMetric(custom.errorRate, color, 'Average', MINUTE)
+      : new cloudwatch.MathExpression({
+          expression: 'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connErrors, 0)) / requests, 0)',
+          usingMetrics: { requests: m.requests, target5xx: m.target5xx, connErrors: m.connectionErrors },
+          period: MINUTE,
+          label: `${color} 5xx error rate (%)`,
+        });
+    const latency: cloudwatch.IMetric = custom.latency
+      ? customMetric(custom.latency, color, 'p95', MINUTE)
+      : m.responseTime.with({ label: `${color} p95 response time (s)` });
+    series[color] = {
+      errorRate,
+      latency,
+      requests: m.requests.with({ label: `${color} requests` }),
+      healthyHosts: m.healthyHosts.with({ label: `${color} healthy` }),
+      unhealthyHosts: m.unhealthyHosts.with({ label: `${color} unhealthy` }),
+    };
+
+    const add = (
+      kind: ServiceLevelKind,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      alarm: cloudwatch.Alarm,
+    ) =>
+      result[color].push({
+        alarm,
+        kind,
+        color,
+        metric,
+        threshold,
+        alarmName: nameOf(props.alarms, alarm),
+      });
+
+    add(
+      'error-rate',
+      errorRate,
+      errorThreshold,
+      props.alarms.createAlarm(scope, `${C}ErrorRateAlarm`, {
+        area: 'routing',
+        what: `${color}-error-rate`,
+        severity: 'critical',
+        metric: errorRate,
+        threshold: errorThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        meaning: `The ${color} pipeline answers more than ${errorThreshold}${custom.errorRate ? '' : '%'} of its requests with errors (2 of the last 3 minutes).`,
+        firstCheck: `The ${color} service's logs and recent deployments; if ${color === 'green' ? 'green took traffic recently: npm run shift -- --env <env> --rollback' : 'green is healthy, consider shifting to it'}.`,
+        runbookAnchor: 'routing-error-rate',
+      }),
+    );
+    add(
+      'latency-p95',
+      latency,
+      latencyThreshold,
+      props.alarms.createAlarm(scope, `${C}LatencyAlarm`, {
+        area: 'routing',
+        what: `${color}-latency-p95`,
+        severity: 'critical',
+        metric: latency,
+        threshold: latencyThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        meaning: `The ${color} pipeline's p95 ${custom.latency ? custom.latency.metricName : 'response time'} is above ${latencyThreshold}${custom.latency ? '' : ' s'} (2 of the last 3 minutes).`,
+        firstCheck: `The ${color} service's CPU/memory (Container Insights) and the database's load.`,
+        runbookAnchor: 'routing-latency',
+      }),
+    );
+    add(
+      'unhealthy-hosts',
+      series[color].unhealthyHosts,
+      1,
+      props.alarms.createAlarm(scope, `${C}UnhealthyHostsAlarm`, {
+        area: 'routing',
+        what: `${color}-unhealthy-hosts`,
+        severity: 'warning',
+        metric: m.unhealthyHosts,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        // The metric is reported while the target group has targets; no data means no targets to judge.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        meaning: `At least one ${color} task has failed its load balancer health check for 3 minutes.`,
+        firstCheck: `aws ecs describe-services for the ${color} service (events) and its stopped tasks' reasons.`,
+        runbookAnchor: 'routing-unhealthy-hosts',
+      }),
+    );
+  }
+
+  let throughput: ServiceLevelAlarm | undefined;
+  const floor = custom.throughput?.threshold ?? sl.minThroughputPerHour;
+  if (floor !== undefined) {
+    const hour = Duration.hours(1);
+    const perColor = (color: Color) =>
+      custom.throughput
+        ? customMetric(custom.throughput, color, 'Sum', hour)
+        : props.metrics[color].requests.with({ period: hour, statistic: 'Sum' });
+    const total = new cloudwatch.MathExpression({
+      expression: 'FILL(blue, 0) + FILL(green, 0)',
+      usingMetrics: { blue: perColor('blue'), green: perColor('green') },
+      period: hour,
+      label: 'requests per hour (blue + green)',
+    });
+    const alarm = props.alarms.createAlarm(scope, 'ThroughputAlarm', {
+      area: 'routing',
+      what: 'throughput',
+      severity: 'warning',
+      metric: total,
+      threshold: floor,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      meaning: `Both pipelines together handled fewer than ${floor} requests in the last hour (no data counts as none).`,
+      firstCheck:
+        'Whether submissions stopped upstream (a quiet hour) or the load balancer refuses them (ELB 4xx/5xx).',
+      runbookAnchor: 'routing-throughput',
+    });
+    throughput = {
+      alarm,
+      alarmName: nameOf(props.alarms, alarm),
+      kind: 'throughput',
+      metric: total,
+      threshold: floor,
+    };
+  }
+
+  return {
+    blue: result.blue,
+    green: result.green,
+    throughput,
+    series,
+    thresholds: { errorRate: errorThreshold, latency: latencyThreshold, throughput: floor },
+  };
+}
+
+function nameOf(factory: AlarmFactory, alarm: cloudwatch.Alarm): string {
+  const registered = factory.alarms.find((r) => r.alarm === alarm);
+  if (!registered) throw new Error('alarm was not created by the AlarmFactory');
+  return registered.alarmName;
+}

@@ -1,0 +1,549 @@
+import {
+  Annotations,
+  ArnFormat,
+  CfnParameter,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ConfigError, type RoutingConfig } from '../config';
+import { PROJECT, resourcePrefix } from '../project';
+import type { Color } from '../../lambda/shared/traffic';
+import type { AlarmFactory } from './alarm-factory';
+import type { DashboardSection } from './dashboard-section';
+import { publishDeploymentParameter } from './deployment-parameter';
+import type { Network } from './network';
+import {
+  routingServiceLevelAlarms,
+  type ColorMetrics,
+  type ServiceLevelAlarms,
+} from './weighted-routing-alarms';
+import { routingDashboardSection } from './weighted-routing-dashboard';
+import { containerImage, containerSecrets } from './weighted-routing-image';
+import type { WeightsParameter } from './weights-parameter';
+
+export interface WeightedRoutingProps {
+  readonly envName: string;
+  /** The environment's `routing` config (must be enabled). */
+  readonly config: RoutingConfig;
+  readonly network: Network;
+  /** The source-of-truth weights parameters created by the stateful stack. */
+  readonly weights: WeightsParameter;
+  readonly alarms: AlarmFactory;
+  /** Where the shift command announces every change of traffic. */
+  readonly warningTopic: sns.ITopic;
+  /** Key of the alert topics (the shift operator encrypts its announcements with it). */
+  readonly alertingKey: kms.IKey;
+  /** The state table (shift audit and lock, checks summary) and its key. */
+  readonly stateTable: dynamodb.ITable;
+  readonly dataKey: kms.IKey;
+  /** RDS instance the pre-shift snapshot is taken of. */
+  readonly databaseInstanceIdentifier: string;
+  /** Retention of the services' logs. */
+  readonly logRetention: logs.RetentionDays;
+  /** Removal policy of the logs and the access-log bucket. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export interface ColorService {
+  readonly color: Color;
+  readonly service: ecs.FargateService;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * Weighted blue-green routing for one environment: an Application Load Balancer whose one listener
+ * forwards by weight to two target groups, each fed by an ECS Fargate service (blue: the old monolith
+ * pipeline, green: the unified pipeline), with service-level alarms per color and the shift operator's
+ * managed policy.
+ *
+ * No drift: the listener's weights are not literals. They are `AWS::SSM::Parameter::Value<String>` stack
+ * parameters naming the per-color weights parameters, which CloudFormation resolves to their CURRENT
+ * values at every deploy; the shift command writes those parameters together with the listener, so a
+ * later `cdk deploy` deploys the weights the last shift set.
+ */
+export class WeightedRouting extends Construct {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The listener that forwards by weight (HTTPS, or HTTP where the config allows plain HTTP). */
+  readonly listener: elbv2.ApplicationListener;
+  readonly cluster: ecs.Cluster;
+  readonly blue: ColorService;
+  readonly green: ColorService;
+  readonly accessLogBucket: s3.Bucket;
+  /** The weights the listener is deployed with: stack parameters resolved from SSM at deploy time. */
+  readonly deployedWeights: Readonly<Record<Color, CfnParameter>>;
+  readonly serviceLevelAlarms: ServiceLevelAlarms;
+  /** Names of green's alarms: the shift's bake and the rollout watch these. */
+  readonly greenAlarmNames: readonly string[];
+  readonly blueAlarmNames: readonly string[];
+  /** `pipeline-guardrails-<env>-shift-operator`: attach it to whoever runs `shift`. */
+  readonly shiftOperatorPolicy: iam.ManagedPolicy;
+  readonly dashboardSection: DashboardSection;
+  private readonly weights: WeightsParameter;
+
+  constructor(scope: Construct, id: string, props: WeightedRoutingProps) {
+    super(scope, id);
+    const { config: cfg, envName, network } = props;
+    const prefix = resourcePrefix(envName);
+    const stack = Stack.of(this);
+    checkProps(props);
+    this.weights = props.weights;
+
+    // --- The weights, read from the source of truth at deploy time (never literals). ---
+    this.deployedWeights = {
+      blue: this.weightParameter('BlueWeight', 'blue', props.weights.colorParameterNames.blue),
+      green: this.weightParameter('GreenWeight', 'green', props.weights.colorParameterNames.green),
+    };
+
+    // --- Load balancer, its security group and access logs. ---
+    const lb = cfg.loadBalancer;
+    const https = lb.certificateArn !== undefined;
+    const listenerPort = https ? 443 : 80;
+    const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: network.vpc,
+      allowAllOutbound: false,
+      description: `${prefix} load balancer: clients in, the blue and green services out`,
+    });
+    const cidrs = lb.ingressCidrs ?? (lb.internetFacing ? ['0.0.0.0/0'] : []);
+    for (const cidr of cidrs) {
+      albSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(listenerPort), `clients (${cidr})`);
+      if (https) {
+        albSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(80), `HTTP redirect (${cidr})`);
+      }
+    }
+    if (cidrs.includes('0.0.0.0/0')) {
+      Validations.of(albSecurityGroup).acknowledge({
+        id: 'AwsSolutions-EC23',
+        reason: 'Internet-facing load balancer by config: clients anywhere reach the listener ports only.',
+      });
+    }
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      // ALB access logs support SSE-S3 only (not SSE-KMS).
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      lifecycleRules: [{ expiration: Duration.days(lb.accessLogRetentionDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This bucket only receives the load balancer access logs; logging its own accesses to a further bucket would add a bucket per environment for no reader. Writes are by the ELB log-delivery principal only (bucket policy).',
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      internetFacing: lb.internetFacing,
+      vpcSubnets: lb.internetFacing ? network.publicSubnets : network.privateSubnets,
+      securityGroup: albSecurityGroup,
+      deletionProtection: lb.deletionProtection ?? envName === 'prod',
+      idleTimeout: Duration.seconds(lb.idleTimeoutSeconds),
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+
+    // --- Cluster and the two services. ---
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: network.vpc,
+      clusterName: `${prefix}-routing`,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    this.blue = this.colorService('blue', props, albSecurityGroup);
+    this.green = this.colorService('green', props, albSecurityGroup);
+
+    // --- The one weighted listener. ---
+    const weightedForward = elbv2.ListenerAction.weightedForward([
+      { targetGroup: this.blue.targetGroup, weight: Token.asNumber(this.deployedWeights.blue.valueAsString) },
+      {
+        targetGroup: this.green.targetGroup,
+        weight: Token.asNumber(this.deployedWeights.green.valueAsString),
+      },
+    ]);
+    if (https) {
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [elbv2.ListenerCertificate.fromArn(lb.certificateArn as string)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultAction: weightedForward,
+      });
+      this.loadBalancer.addListener('HttpRedirect', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: weightedForward,
+      });
+      Annotations.of(this).addWarningV2(
+        'pipeline-guardrails:routing-plain-http',
+        `${envName}: routing.loadBalancer.allowPlainHttp is true, so the load balancer serves plain HTTP on port 80 with no TLS. Give routing.loadBalancer.certificateArn before real traffic.`,
+      );
+    }
+
+    // --- Service-level alarms and the dashboard. ---
+    const metrics = (c: ColorService): ColorMetrics => ({
+      requests: c.targetGroup.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' }),
+      target5xx: c.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      }),
+      connectionErrors: c.targetGroup.metrics.targetConnectionErrorCount({
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      }),
+      responseTime: c.targetGroup.metrics.targetResponseTime({
+        period: Duration.minutes(1),
+        statistic: 'p95',
+      }),
+      healthyHosts: c.targetGroup.metrics.healthyHostCount({
+        period: Duration.minutes(1),
+        statistic: 'Minimum',
+      }),
+      unhealthyHosts: c.targetGroup.metrics.unhealthyHostCount({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+    });
+    this.serviceLevelAlarms = routingServiceLevelAlarms(this, {
+      alarms: props.alarms,
+      serviceLevels: cfg.serviceLevels,
+      metrics: { blue: metrics(this.blue), green: metrics(this.green) },
+    });
+    this.greenAlarmNames = this.serviceLevelAlarms.green.map((a) => a.alarmName);
+    this.blueAlarmNames = this.serviceLevelAlarms.blue.map((a) => a.alarmName);
+    this.dashboardSection = routingDashboardSection({
+      envName,
+      serviceLevels: cfg.serviceLevels,
+      slo: this.serviceLevelAlarms,
+    });
+
+    // --- The shift operator's policy, scoped to this listener and its parameters. ---
+    this.shiftOperatorPolicy = this.createShiftOperatorPolicy(props, prefix, stack);
+
+    // --- What the CLIs read (cli/deployed.ts). ---
+    const publish = (pid: string, key: string, value: string, description: string) =>
+      publishDeploymentParameter(this, pid, envName, `routing/${key}`, value, description);
+    publish('ListenerArnParameter', 'listener-arn', this.listener.listenerArn, 'Weighted listener');
+    publish(
+      'LoadBalancerDnsParameter',
+      'load-balancer-dns-name',
+      this.loadBalancer.loadBalancerDnsName,
+      'Load balancer DNS name',
+    );
+    for (const c of [this.blue, this.green]) {
+      const C = c.color === 'blue' ? 'Blue' : 'Green';
+      publish(
+        `${C}TargetGroupParameter`,
+        `${c.color}-target-group-arn`,
+        c.targetGroup.targetGroupArn,
+        `${c.color} target group`,
+      );
+      publish(
+        `${C}ServiceParameter`,
+        `${c.color}-service-name`,
+        c.service.serviceName,
+        `${c.color} ECS service`,
+      );
+    }
+    publish('ClusterParameter', 'cluster-name', this.cluster.clusterName, 'ECS cluster of both colors');
+    publish(
+      'GreenAlarmsParameter',
+      'green-alarm-names',
+      this.greenAlarmNames.join(','),
+      "Green's service-level alarms (watched during a bake)",
+    );
+    publish(
+      'BlueAlarmsParameter',
+      'blue-alarm-names',
+      this.blueAlarmNames.join(','),
+      "Blue's service-level alarms",
+    );
+    publish('BakeParameter', 'bake-seconds', String(cfg.bakeSeconds), 'Default bake time of a shift');
+    publish(
+      'SnapshotPolicyParameter',
+      'pre-shift-snapshot',
+      cfg.preShiftSnapshot,
+      'When a shift snapshots first',
+    );
+    publish(
+      'SnapshotTimeoutParameter',
+      'snapshot-timeout-minutes',
+      String(cfg.snapshotTimeoutMinutes),
+      'How long a shift waits for its snapshot',
+    );
+    publish(
+      'ShiftOperatorPolicyParameter',
+      'shift-operator-policy-arn',
+      this.shiftOperatorPolicy.managedPolicyArn,
+      'Managed policy to attach to shift operators',
+    );
+  }
+
+  /** Lets `grantee` move traffic: change this listener's weights and write the weights parameters. */
+  grantTrafficShift(grantee: iam.IGrantable): iam.Grant {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
+      resourceArns: ['*'],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter', 'ssm:GetParameter'],
+      resourceArns: [...this.weights.parameterArns],
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticloadbalancing:ModifyListener'],
+      resourceArns: [this.listener.listenerArn],
+    });
+  }
+
+  private weightParameter(id: string, color: Color, parameterName: string): CfnParameter {
+    return new CfnParameter(this, id, {
+      type: 'AWS::SSM::Parameter::Value<String>',
+      default: parameterName,
+      description: `Current ${color} weight (percent), resolved from SSM at every deploy; written by the shift command. Do not override.`,
+    });
+  }
+
+  private colorService(
+    color: Color,
+    props: WeightedRoutingProps,
+    albSecurityGroup: ec2.SecurityGroup,
+  ): ColorService {
+    const cfg = props.config[color];
+    const C = color === 'blue' ? 'Blue' : 'Green';
+    const prefix = resourcePrefix(props.envName);
+    const logGroup = new logs.LogGroup(this, `${C}Logs`, {
+      retention: (props.config.logRetentionDays as logs.RetentionDays | undefined) ?? props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const taskDefinition = new ecs.FargateTaskDefinition(this, `${C}Task`, {
+      cpu: cfg.cpu,
+      memoryLimitMiB: cfg.memory,
+      family: `${prefix}-${color}`,
+    });
+    taskDefinition.addContainer('app', {
+      image: containerImage(this, `${C}Image`, cfg.image),
+      essential: true,
+      portMappings: [{ containerPort: cfg.containerPort, protocol: ecs.Protocol.TCP }],
+      environment: { PIPELINE_COLOR: color, ...cfg.environment },
+      secrets: containerSecrets(this, `${C}Secret`, cfg.secrets),
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: color }),
+      readonlyRootFilesystem: false,
+    });
+    if (taskDefinition.executionRole) {
+      Validations.of(taskDefinition.executionRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are granted on the one repository.',
+      });
+    }
+    Validations.of(taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'Only non-secret settings (PIPELINE_COLOR and the config environment) are plain environment variables; credentials come from Secrets Manager through `secrets`.',
+    });
+    const securityGroup = new ec2.SecurityGroup(this, `${C}SecurityGroup`, {
+      vpc: props.network.vpc,
+      allowAllOutbound: true,
+      description: `${prefix} ${color} service: reachable from the load balancer only`,
+    });
+    const service = new ecs.FargateService(this, `${C}Service`, {
+      cluster: this.cluster,
+      serviceName: `${prefix}-${color}`,
+      taskDefinition,
+      desiredCount: cfg.desiredCount,
+      vpcSubnets: props.network.privateSubnets,
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(60),
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    securityGroup.connections.allowFrom(
+      albSecurityGroup,
+      ec2.Port.tcp(cfg.containerPort),
+      `${color} container port from the load balancer`,
+    );
+    const targetGroup = new elbv2.ApplicationTargetGroup(this, `${C}TargetGroup`, {
+      vpc: props.network.vpc,
+      port: cfg.containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: cfg.healthCheckPath,
+        healthyHttpCodes: '200-399',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+      targets: [service.loadBalancerTarget({ containerName: 'app', containerPort: cfg.containerPort })],
+    });
+    return { color, service, targetGroup, securityGroup, logGroup };
+  }
+
+  private createShiftOperatorPolicy(
+    props: WeightedRoutingProps,
+    prefix: string,
+    stack: Stack,
+  ): iam.ManagedPolicy {
+    const colonArn = (service: string, resource: string, resourceName: string) =>
+      stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const alarmsArn = colonArn('cloudwatch', 'alarm', `${prefix}-*`);
+    const dbArn = colonArn('rds', 'db', props.databaseInstanceIdentifier);
+    const snapshotsArn = colonArn('rds', 'snapshot', `${prefix}-*`);
+    const paramsArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${PROJECT}/${props.envName}/*`,
+    });
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'MoveTrafficOnThisListenerOnly',
+        actions: ['elasticloadbalancing:ModifyListener'],
+        resources: [this.listener.listenerArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteTheWeightsParameters',
+        actions: ['ssm:PutParameter'],
+        resources: [...props.weights.parameterArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadTheDeployment',
+        actions: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameters'],
+        resources: [paramsArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeLoadBalancing',
+        actions: [
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeLoadBalancers',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AuditAndLock',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        resources: [props.stateTable.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'StateTableKey',
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [props.dataKey.keyArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AnnounceOnTheWarningTopic',
+        actions: ['sns:Publish'],
+        resources: [props.warningTopic.topicArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AlertingKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.alertingKey.keyArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadThisEnvironmentsAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [alarmsArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PreShiftSnapshot',
+        actions: ['rds:CreateDBSnapshot', 'rds:AddTagsToResource'],
+        resources: [dbArn, snapshotsArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeSnapshots',
+        actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBInstances'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeServices',
+        actions: ['ecs:DescribeServices'],
+        resources: [this.blue.service.serviceArn, this.green.service.serviceArn],
+      }),
+    ];
+    const policy = new iam.ManagedPolicy(this, 'ShiftOperatorPolicy', {
+      managedPolicyName: `${prefix}-shift-operator`,
+      description: `Run \`pipeline-guardrails shift --env ${props.envName}\`: this listener, its weights parameters, the shift audit, the warning topic, the pre-shift snapshot.`,
+      statements,
+    });
+    Validations.of(policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'elasticloadbalancing:Describe*, rds:DescribeDBSnapshots/DescribeDBInstances have no resource-level permissions; they are read-only.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${stack.region}:${stack.account}:alarm:${prefix}-*]`,
+        reason:
+          "Read-only DescribeAlarms on this environment's alarms (name prefix) for the preflight and the bake.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${stack.region}:${stack.account}:snapshot:${prefix}-*]`,
+        reason:
+          'The pre-shift snapshot gets a new timestamped identifier each time, always under this prefix.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${stack.region}:${stack.account}:parameter/pipeline-guardrails/${props.envName}/*]`,
+        reason: "Read-only: the CLI reads this environment's deployment parameters by path.",
+      },
+    );
+    return policy;
+  }
+}
+
+/** Cross-section rules the schema cannot see (network x routing, region x certificate, env x protection). */
+function checkProps(props: WeightedRoutingProps): void {
+  const { config: cfg, envName, network } = props;
+  const problems: string[] = [];
+  if (!cfg.enabled) {
+    problems.push('routing.enabled: got false, expected true where WeightedRouting is created');
+  }
+  if (cfg.loadBalancer.internetFacing && !network.hasPublicSubnets) {
+    problems.push(
+      'routing.loadBalancer.internetFacing: got true, expected false when the network has no public subnets (give network.publicSubnetIds, one per availability zone, for an internet-facing load balancer)',
+    );
+  }
+  const region = Stack.of(network).region;
+  const certRegion = cfg.loadBalancer.certificateArn?.split(':')[3];
+  if (certRegion !== undefined && !Token.isUnresolved(region) && certRegion !== region) {
+    problems.push(
+      `routing.loadBalancer.certificateArn: got ${JSON.stringify(cfg.loadBalancer.certificateArn)}, expected a certificate in the load balancer's region (${region})`,
+    );
+  }
+  if (envName === 'prod' && cfg.loadBalancer.deletionProtection === false) {
+    problems.push('routing.loadBalancer.deletionProtection: got false, expected true in prod');
+  }
+  if (problems.length > 0) throw new ConfigError(envName, problems);
+}

@@ -1,0 +1,563 @@
+import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import 'aws-sdk-client-mock-jest';
+import { runShiftCommand } from '../../cli/commands/shift';
+import { main } from '../../cli/main';
+import { EXIT } from '../../cli/shift/exit-codes';
+import { FakeEnvironment, fakeIo, mocks, OPERATOR_ARN } from './shift-fake-env';
+
+jest.mock('../../cli/shift/plan', () => ({ runPlanCommand: jest.fn(async () => 0) }));
+
+let env: FakeEnvironment;
+beforeEach(() => {
+  env = new FakeEnvironment('prod');
+});
+
+async function shift(argv: string[], io = fakeIo()) {
+  const code = await runShiftCommand(argv, io.io, () => env.deps());
+  return { code, out: io.out(), err: io.err(), io };
+}
+
+const GREEN = ['error-rate', 'latency-p95', 'unhealthy-hosts'].map(
+  (k) => `pipeline-guardrails-prod-routing-green-${k}`,
+);
+
+describe('bad arguments exit 2 before any AWS call', () => {
+  it.each([
+    [['--green', '25'], /--env is required/],
+    [['--env', 'qa', '--green', '25'], /--env: got "qa", expected one of dev, staging, prod/],
+    [['--env', 'prod'], /nothing to do/],
+    [['--env', 'prod', '--green', '125'], /--green: got "125", expected an integer percentage from 0 to 100/],
+    [['--env', 'prod', '--green', '12.5'], /--green: got "12.5"/],
+    [['--env', 'prod', '--green', 'ten'], /--green: got "ten"/],
+    [['--env', 'prod', '--green', '25', '--blue', '80'], /expected a sum of 100/],
+    [['--env', 'prod', '--green', '25', '--rollback'], /choose one of --green\/--blue, --rollback/],
+    [['--env', 'prod', '--status', '--plan', '10,100'], /choose one of --status, --plan/],
+    [['--env', 'prod', '--green', '25', '--force'], /--force needs --reason/],
+    [['--env', 'prod', '--green', '25', '--reason', '  '], /--reason: got an empty text/],
+    [
+      ['--env', 'prod', '--rollback', '--force', '--reason', 'x'],
+      /--force applies to --green\/--blue or --plan only/,
+    ],
+    [
+      ['--env', 'prod', '--green', '25', '--bake', '5 minutes'],
+      /--bake: got "5 minutes", expected a duration/,
+    ],
+    [['--env', 'prod', '--status', '--bake', '5m'], /--bake applies to/],
+    [['--env', 'prod', '--status', '--dry-run'], /--status changes nothing already/],
+    [['--env', 'prod', '--plan', '50,25,100'], /--plan: got "50,25,100", expected strictly increasing/],
+    [['--env', 'prod', '--plan', '0,50'], /expected steps above 0/],
+    [['--env', 'prod', '--green', '25', '--colour', 'x'], /Unknown option '--colour'/],
+  ])('%j', async (argv, message) => {
+    const io = fakeIo();
+    const code = await main(['shift', ...argv], io.io);
+    expect(code).toBe(EXIT.USAGE);
+    expect(io.err()).toMatch(message);
+    expect(io.err()).toContain('Usage: pipeline-guardrails shift');
+    expect(env.callCount()).toBe(0);
+  });
+
+  it('--help prints the usage with every exit code', async () => {
+    const io = fakeIo();
+    expect(await main(['shift', '--help'], io.io)).toBe(0);
+    for (const code of Object.values(EXIT)) expect(io.out()).toMatch(new RegExp(`^ +${code}  `, 'm'));
+  });
+});
+
+describe('confirmation in prod', () => {
+  it('refuses without a terminal and without --yes, before any AWS call', async () => {
+    const r = await shift(['--env', 'prod', '--green', '10']);
+    expect(r.code).toBe(EXIT.NOT_CONFIRMED);
+    expect(r.err).toMatch(/no terminal to ask on\. Pass --yes/);
+    expect(env.callCount()).toBe(0);
+  });
+
+  it('asks on a terminal; typing the environment name goes ahead', async () => {
+    const io = fakeIo({ tty: true, answers: ['prod'] });
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '0'], io);
+    expect(r.code).toBe(EXIT.OK);
+    expect(io.prompts).toEqual(['Move prod traffic to blue 90% / green 10%? Type "prod" to confirm: ']);
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
+  });
+
+  it('anything else on the terminal changes nothing and releases the lock', async () => {
+    const io = fakeIo({ tty: true, answers: ['y'] });
+    const r = await shift(['--env', 'prod', '--green', '10'], io);
+    expect(r.code).toBe(EXIT.NOT_CONFIRMED);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+    expect(env.lock).toBeUndefined();
+  });
+
+  it('staging does not ask', async () => {
+    env = new FakeEnvironment('staging');
+    const r = await shift(['--env', 'staging', '--green', '10', '--bake', '0']);
+    expect(r.code).toBe(EXIT.OK);
+  });
+});
+
+describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
+  it('snapshots, applies, reads back, records, announces, bakes and releases the lock', async () => {
+    const r = await shift([
+      '--env',
+      'prod',
+      '--green',
+      '10',
+      '--bake',
+      '5m',
+      '--yes',
+      '--reason',
+      'step 1 of the cutover',
+    ]);
+    expect(r.code).toBe(EXIT.OK);
+
+    // Snapshot first, of the instance the deployment names, and waited for.
+    expect(mocks.rds).toHaveReceivedCommandWith(CreateDBSnapshotCommand, {
+      DBInstanceIdentifier: 'nba-analytics-prod',
+      DBSnapshotIdentifier: 'pipeline-guardrails-prod-pre-shift-20261126t020000z',
+    });
+    expect(r.out).toMatch(/ok {4}pipeline-guardrails-prod-pre-shift-20261126t020000z available after 30s/);
+    const snapshotCall = mocks.rds.commandCalls(CreateDBSnapshotCommand)[0]!;
+    const modifyCall = mocks.elbv2.commandCalls(ModifyListenerCommand)[0]!;
+    expect(snapshotCall.calledBefore(modifyCall)).toBe(true);
+
+    // Applied to the listener and all three parameters, read back.
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
+    expect(env.param('routing/weights')).toBe('{"blue":90,"green":10}');
+    expect([env.param('routing/weights-blue'), env.param('routing/weights-green')]).toEqual(['90', '10']);
+    expect(r.out).toContain('applied: blue 100% / green 0% -> blue 90% / green 10% (listener read back');
+
+    // Audit: who, from -> to, snapshot, alarm states, not forced.
+    expect(env.audit).toHaveLength(1);
+    expect(env.audit[0]).toMatchObject({
+      kind: 'shift',
+      outcome: 'applied',
+      actor: OPERATOR_ARN,
+      from: { blue: 100, green: 0 },
+      to: { blue: 90, green: 10 },
+      forced: false,
+      reason: 'step 1 of the cutover',
+      snapshotId: 'pipeline-guardrails-prod-pre-shift-20261126t020000z',
+      alarmStates: expect.objectContaining({ [GREEN[0]!]: 'OK' }),
+    });
+    // Announced on the warning topic.
+    expect(mocks.sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: 'arn:aws:sns:us-east-1:333333333333:pipeline-guardrails-prod-warning',
+      Subject: '[pipeline-guardrails prod] traffic shift: green 0% -> 10%',
+    });
+    expect(env.published[0]!.Message).toMatch(
+      /who: arn:aws:sts::333333333333:assumed-role\/DataPlatformOperator\/alice/,
+    );
+
+    // Bake: green alarms polled every 15 s for 5 minutes (instantly, on the fake clock).
+    expect(r.out).toMatch(/bake 5m00s: watching pipeline-guardrails-prod-routing-green-error-rate/);
+    expect(r.out).toContain('bake complete: green alarms stayed OK for 5m00s');
+    expect(r.out).toMatch(/1m00s \/ 5m00s {2}green alarms OK, 4m00s left/);
+    expect(env.lock).toBeUndefined();
+  });
+
+  it('takes no snapshot when green is already above 0% (policy when-green-rises-from-zero)', async () => {
+    env.listener = { blue: 90, green: 10 };
+    env.params.set(`${env.root}/routing/weights`, '{"blue":90,"green":10}');
+    const r = await shift(['--env', 'prod', '--green', '25', '--bake', '0', '--yes']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+    expect(r.out).toContain('no snapshot (green is already above 0%');
+  });
+
+  it('snapshots on every shift with policy always', async () => {
+    env.listener = { blue: 90, green: 10 };
+    env.params.set(`${env.root}/routing/weights`, '{"blue":90,"green":10}');
+    env.params.set(`${env.root}/routing/pre-shift-snapshot`, 'always');
+    expect((await shift(['--env', 'prod', '--green', '25', '--bake', '0', '--yes'])).code).toBe(EXIT.OK);
+    expect(mocks.rds).toHaveReceivedCommandTimes(CreateDBSnapshotCommand, 1);
+  });
+
+  it('a failed snapshot refuses the shift with traffic unchanged', async () => {
+    env.snapshotPolls = 10_000;
+    env.params.set(`${env.root}/routing/snapshot-timeout-minutes`, '1');
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.SNAPSHOT_FAILED);
+    expect(r.err).toMatch(/pre-shift snapshot failed, traffic unchanged: snapshot .* still creating after/);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(env.audit[0]).toMatchObject({ outcome: 'refused' });
+    expect(env.lock).toBeUndefined();
+  });
+
+  it('nothing to do when already there', async () => {
+    const r = await shift(['--env', 'prod', '--green', '0', '--yes']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toContain('nothing to do: prod already routes blue 100% / green 0%');
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+});
+
+describe('bake-time rollback', () => {
+  it('rolls back to 100% blue on its own when a green alarm fires, and records it', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 8)
+        env.setAlarm('routing-green-error-rate', 'ALARM', 'Threshold Crossed: 2 datapoints [3.2, 4.1] > 1');
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '15m', '--yes']);
+    expect(r.code).toBe(EXIT.ROLLED_BACK);
+    expect(r.out).toContain(
+      'green alarm(s) fired during the bake: pipeline-guardrails-prod-routing-green-error-rate; rolling back to 100% blue',
+    );
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.param('routing/weights')).toBe('{"blue":100,"green":0}');
+    expect(env.audit.map((a) => [a.kind, a.outcome])).toEqual([
+      ['shift', 'applied'],
+      ['auto-rollback', 'rolled-back'],
+    ]);
+    expect(env.audit[1]).toMatchObject({
+      from: { blue: 90, green: 10 },
+      to: { blue: 100, green: 0 },
+      alarmStates: expect.objectContaining({ [GREEN[0]!]: 'ALARM' }),
+    });
+    expect(env.published.map((p) => p.Subject)).toEqual([
+      '[pipeline-guardrails prod] traffic shift: green 0% -> 10%',
+      '[pipeline-guardrails prod] AUTOMATIC ROLLBACK: green 10% -> 0%',
+    ]);
+    expect(env.lock).toBeUndefined();
+  });
+});
+
+describe('preflight refusals (each with its own exit code, nothing changed)', () => {
+  const unchanged = () => {
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+    expect(env.lock).toBeUndefined();
+  };
+
+  it('a critical alarm in ALARM, named', async () => {
+    env.setAlarm('checks-rows-lost-games', 'ALARM');
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(r.err).toMatch(
+      /refused \(critical-alarms, exit 10\): in ALARM: pipeline-guardrails-prod-checks-rows-lost-games, pipeline-guardrails-prod-critical-any/,
+    );
+    unchanged();
+    expect(env.audit[0]).toMatchObject({ outcome: 'refused', to: { blue: 100, green: 0 } });
+  });
+
+  it("a warning alarm elsewhere does not block, but one of green's own alarms does", async () => {
+    env.setAlarm('routing-throughput', 'ALARM');
+    env.setAlarm('routing-green-unhealthy-hosts', 'ALARM');
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(r.err).toMatch(/in ALARM: pipeline-guardrails-prod-routing-green-unhealthy-hosts \(/);
+    expect(r.err).not.toMatch(/routing-throughput/);
+  });
+
+  it('--force --reason overrides the alarm gate only, and is recorded and announced', async () => {
+    env.setAlarm('database-cpu-critical', 'ALARM');
+    const r = await shift([
+      '--env',
+      'prod',
+      '--green',
+      '10',
+      '--bake',
+      '1m',
+      '--yes',
+      '--force',
+      '--reason',
+      'CPU alarm is the nightly vacuum',
+    ]);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toMatch(
+      /FORCE alarms in ALARM, overridden \("CPU alarm is the nightly vacuum"\): pipeline-guardrails-prod-critical-any, pipeline-guardrails-prod-database-cpu-critical/,
+    );
+    expect(env.audit[0]).toMatchObject({
+      outcome: 'applied',
+      forced: true,
+      reason: 'CPU alarm is the nightly vacuum',
+      detail: expect.stringContaining('forced past: pipeline-guardrails-prod-critical-any'),
+      alarmStates: expect.objectContaining({ 'pipeline-guardrails-prod-database-cpu-critical': 'ALARM' }),
+    });
+    expect(env.published[0]!.Message).toContain('FORCED: CPU alarm is the nightly vacuum');
+  });
+
+  it('--force does not lift the other gates', async () => {
+    env.targets.green = ['unhealthy', 'draining'];
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--force', '--reason', 'x']);
+    expect(r.code).toBe(EXIT.GREEN_UNHEALTHY);
+    expect(r.err).toMatch(/green has no healthy targets \(1 unhealthy, 1 draining\)/);
+    unchanged();
+  });
+
+  it('green with no targets at all', async () => {
+    env.targets.green = [];
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.GREEN_UNHEALTHY);
+    expect(r.err).toMatch(/none registered/);
+  });
+
+  it('moving traffic back to blue does not need a healthy green', async () => {
+    env.listener = { blue: 50, green: 50 };
+    env.params.set(`${env.root}/routing/weights`, '{"blue":50,"green":50}');
+    env.targets.green = [];
+    expect((await shift(['--env', 'prod', '--green', '0', '--yes'])).code).toBe(EXIT.OK);
+  });
+
+  it.each([
+    [
+      'a violation',
+      () =>
+        (env.checks = {
+          status: 'violation',
+          checkedAt: new Date(env.now - 60_000).toISOString(),
+          problems: ['games: rows lost 3 (noDecrease)'],
+        }),
+      /data checks report violation at .* \(1m00s ago\): games: rows lost 3 \(noDecrease\)/,
+    ],
+    [
+      'an error',
+      () =>
+        (env.checks = {
+          status: 'error',
+          checkedAt: new Date(env.now - 60_000).toISOString(),
+          problems: ['connect ETIMEDOUT'],
+        }),
+      /data checks report error/,
+    ],
+    [
+      'a stale summary',
+      () =>
+        (env.checks = { status: 'ok', checkedAt: new Date(env.now - 3_600_000).toISOString(), problems: [] }),
+      /data-check summary is stale: last run .* \(1h00m00s ago, more than 15m00s\)/,
+    ],
+    ['no summary', () => (env.checks = undefined), /no data-check summary found/],
+  ])('data checks with %s', async (_name, arrange, message) => {
+    arrange();
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.CHECKS_NOT_CLEAN);
+    expect(r.err).toMatch(message);
+    unchanged();
+  });
+
+  it('another shift holding the lock', async () => {
+    env.lock = {
+      pk: 'shift#lock',
+      sk: 'lock',
+      owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/bob (bob-laptop pid 77)',
+      acquiredAt: '2026-11-26T01:55:00.000Z',
+      expiresAt: Math.floor(env.now / 1000) + 600,
+      purpose: 'shift to blue 75% / green 25%',
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.LOCKED);
+    expect(r.err).toMatch(
+      /another shift is in progress: locked by .*bob \(bob-laptop pid 77\) since 2026-11-26T01:55:00.000Z for "shift to blue 75% \/ green 25%"/,
+    );
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(env.lock.owner).toMatch(/bob/);
+  });
+
+  it('an expired lock is taken over', async () => {
+    env.lock = {
+      pk: 'shift#lock',
+      sk: 'lock',
+      owner: 'crashed',
+      acquiredAt: 'x',
+      expiresAt: Math.floor(env.now / 1000) - 1,
+      purpose: 'x',
+    };
+    expect((await shift(['--env', 'prod', '--green', '10', '--bake', '0', '--yes'])).code).toBe(EXIT.OK);
+  });
+
+  it('a listener that does not forward to both target groups', async () => {
+    // Someone pointed the listener at one target group by hand.
+    mocks.elbv2.on(DescribeListenersCommand).resolves({
+      Listeners: [
+        {
+          DefaultActions: [
+            {
+              Type: 'forward',
+              ForwardConfig: {
+                TargetGroups: [{ TargetGroupArn: env.param('routing/blue-target-group-arn'), Weight: 1 }],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.INVALID_WEIGHTS);
+    expect(r.err).toMatch(
+      /refused: listener .* does not forward to arn:.*targetgroup\/pipeline-guardrails-prod-green/,
+    );
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('a corrupted weights parameter', async () => {
+    env.params.set(`${env.root}/routing/weights`, '{"blue":90}');
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.INVALID_WEIGHTS);
+    expect(r.err).toMatch(/green weight: got undefined/);
+  });
+
+  it('credentials for another account', async () => {
+    env.callerAccount = '999999999999';
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.WRONG_ACCOUNT);
+    expect(r.err).toMatch(/credentials are for account 999999999999 .* but prod is account 333333333333/);
+  });
+
+  it('routing not deployed', async () => {
+    env.params.delete(`${env.root}/routing/listener-arn`);
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.NOT_DEPLOYED);
+    expect(r.err).toMatch(/parameter \/pipeline-guardrails\/prod\/routing\/listener-arn not found/);
+  });
+});
+
+describe('--dry-run', () => {
+  it('runs the preflight and shows the plan, changing nothing', async () => {
+    const r = await shift(['--env', 'prod', '--green', '10', '--dry-run']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toContain('shift prod: blue 100% / green 0% -> blue 90% / green 10%  (dry run)');
+    expect(r.out).toMatch(/snapshot nba-analytics-prod first/);
+    expect(r.out).toContain('dry run: nothing changed');
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.doc).not.toHaveReceivedCommand(PutCommand);
+    expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+    expect(mocks.sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('reports the refusal it would meet, with its exit code', async () => {
+    env.setAlarm('routing-blue-latency-p95', 'ALARM');
+    const r = await shift(['--env', 'prod', '--green', '10', '--dry-run']);
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(mocks.doc).not.toHaveReceivedCommand(PutCommand);
+  });
+});
+
+describe('--rollback', () => {
+  it('sets 100% blue at once: no preflight, no lock, no confirmation; recorded and announced', async () => {
+    env.listener = { blue: 50, green: 50 };
+    env.params.set(`${env.root}/routing/weights`, '{"blue":50,"green":50}');
+    env.setAlarm('checks-rows-lost-games', 'ALARM');
+    env.lock = {
+      pk: 'shift#lock',
+      sk: 'lock',
+      owner: 'someone baking',
+      acquiredAt: 'x',
+      expiresAt: Math.floor(env.now / 1000) + 600,
+      purpose: 'x',
+    };
+    const r = await shift(['--env', 'prod', '--rollback', '--reason', 'green drops submissions']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toMatch(
+      /^rollback prod: blue 50% \/ green 50% -> blue 100% \/ green 0% \(listener read back, 0s\)$/m,
+    );
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.param('routing/weights-green')).toBe('0');
+    expect(mocks.cloudwatch.calls()).toHaveLength(0);
+    expect(env.audit[0]).toMatchObject({
+      kind: 'rollback',
+      outcome: 'applied',
+      reason: 'green drops submissions',
+      from: { blue: 50, green: 50 },
+    });
+    expect(env.published[0]!.Subject).toBe('[pipeline-guardrails prod] ROLLBACK: green 50% -> 0%');
+    expect(env.lock?.owner).toBe('someone baking');
+  });
+});
+
+describe('--json', () => {
+  it('prints one JSON object on stdout, progress on stderr', async () => {
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '2m', '--yes', '--json']);
+    expect(r.code).toBe(EXIT.OK);
+    const result = JSON.parse(r.out);
+    expect(result).toMatchObject({
+      command: 'shift',
+      env: 'prod',
+      from: { blue: 100, green: 0 },
+      to: { blue: 90, green: 10 },
+      after: { blue: 90, green: 10 },
+      outcome: 'applied',
+      exitCode: 0,
+      snapshot: { snapshotId: 'pipeline-guardrails-prod-pre-shift-20261126t020000z', status: 'available' },
+      bakeMs: 120_000,
+    });
+    expect(r.err).toContain('bake complete');
+  });
+
+  it('reports refusals with their gates and codes', async () => {
+    env.checks = undefined;
+    env.targets.green = [];
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--json']);
+    const result = JSON.parse(r.out);
+    expect(result.exitCode).toBe(EXIT.GREEN_UNHEALTHY);
+    expect(result.refusals.map((x: { gate: string; code: number }) => [x.gate, x.code])).toEqual([
+      ['green-health', 11],
+      ['data-checks', 12],
+    ]);
+  });
+});
+
+describe('--status', () => {
+  it('shows weights (and drift), targets, checks, lock, last snapshot, alarms and recent shifts', async () => {
+    await shift(['--env', 'prod', '--green', '10', '--bake', '0', '--yes']);
+    env.now += 60_000;
+    await shift(['--env', 'prod', '--rollback']);
+    env.listener = { blue: 80, green: 20 }; // someone used the console
+    const r = await shift(['--env', 'prod', '--status']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toContain('weights   listener blue 80% / green 20%; parameter blue 100% / green 0% (DRIFT');
+    expect(r.out).toContain('targets   blue 2/2 healthy, green 2/2 healthy');
+    expect(r.out).toMatch(
+      /snapshot {2}pipeline-guardrails-prod-pre-shift-20261126t020000z available .*; last pre-shift pipeline-guardrails-prod-pre-shift-20261126t020000z/,
+    );
+    expect(r.out).toMatch(/OK {16}pipeline-guardrails-prod-routing-green-error-rate/);
+    const shifts = r.out.split('recent shifts (newest first)\n')[1]!.trim().split('\n');
+    expect(shifts[0]).toMatch(
+      /rollback +green 10% -> 0% +applied +by arn:aws:sts::333333333333:assumed-role\/DataPlatformOperator\/alice/,
+    );
+    expect(shifts[1]).toMatch(
+      /shift +green 0% -> 10% +applied .*snapshot pipeline-guardrails-prod-pre-shift/,
+    );
+    expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 2);
+  });
+
+  it('--status --json', async () => {
+    const r = await shift(['--env', 'prod', '--status', '--json']);
+    const result = JSON.parse(r.out);
+    expect(result.weights).toEqual({
+      listener: { blue: 100, green: 0 },
+      parameter: { blue: 100, green: 0 },
+      inSync: true,
+    });
+    expect(result.lock).toBeNull();
+    expect(result.alarms).toHaveLength(7);
+  });
+});
+
+describe('progressive rollout flags', () => {
+  it('are validated here and handed to the rollout command', async () => {
+    const { runPlanCommand } = jest.requireMock('../../cli/shift/plan') as { runPlanCommand: jest.Mock };
+    const r = await shift(['--env', 'prod', '--plan', '10,25,50,100', '--bake', '15m', '--yes']);
+    expect(r.code).toBe(0);
+    expect(runPlanCommand).toHaveBeenCalledWith(
+      {
+        envName: 'prod',
+        plan: [10, 25, 50, 100],
+        bakeMs: 900_000,
+        follow: false,
+        promote: false,
+        abort: false,
+        json: false,
+        yes: true,
+        dryRun: false,
+        reason: undefined,
+        force: false,
+      },
+      expect.anything(),
+    );
+    expect(env.callCount()).toBe(0);
+  });
+});

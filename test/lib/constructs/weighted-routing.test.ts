@@ -1,0 +1,587 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { ConfigError, rawConfig, validateConfig } from '../../../lib/config';
+import { createStacks } from '../../../lib/create-stacks';
+import { applyWeights, type TrafficTarget } from '../../../lambda/shared/traffic';
+import { synthEnvironment } from '../../support/app';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+function configWith(env: 'dev' | 'staging' | 'prod', mutate: (raw: any) => void) {
+  const raw = structuredClone(rawConfig(env)) as any;
+  mutate(raw);
+  return validateConfig(env, raw);
+}
+
+type Resources = Record<string, { Type: string; Properties?: any; DeletionPolicy?: string }>;
+const resourcesOf = (t: Template) => t.toJSON().Resources as Resources;
+const ofType = (t: Template, type: string) =>
+  Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
+
+const prod = synthEnvironment('prod');
+const dev = synthEnvironment('dev');
+const staging = synthEnvironment('staging');
+
+describe('weighted listener and the no-drift contract', () => {
+  const listener = () => {
+    const [l] = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::Listener').filter(
+      ([, r]) => r.Properties.Protocol === 'HTTPS',
+    );
+    return l![1].Properties;
+  };
+
+  it('forwards by weight to the two target groups, each weight a reference to an SSM-typed stack parameter', () => {
+    const params = prod.guardrails.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+    const groups = listener().DefaultActions[0].ForwardConfig.TargetGroups as {
+      Weight: any;
+      TargetGroupArn: any;
+    }[];
+    expect(groups).toHaveLength(2);
+    const names = groups.map((g) => {
+      // Not a literal number: a Ref to a parameter resolved from SSM at deploy time.
+      expect(typeof g.Weight).not.toBe('number');
+      const p = params[g.Weight.Ref as string];
+      expect(p?.Type).toBe('AWS::SSM::Parameter::Value<String>');
+      return p?.Default;
+    });
+    expect(names).toEqual([
+      '/pipeline-guardrails/prod/routing/weights-blue',
+      '/pipeline-guardrails/prod/routing/weights-green',
+    ]);
+    const tgs = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([id]) => id);
+    expect(groups.map((g) => g.TargetGroupArn.Ref).sort()).toEqual(tgs.sort());
+  });
+
+  it('seeds the source of truth once, in the stateful stack: create-if-absent, never updated', () => {
+    const seeds = ofType(prod.stateful, 'Custom::RoutingWeightsParameter');
+    expect(seeds).toHaveLength(3);
+    for (const [, r] of seeds) {
+      const create = JSON.parse(joinFn(r.Properties.Create));
+      expect(create).toMatchObject({
+        service: 'SSM',
+        action: 'putParameter',
+        parameters: { Overwrite: false },
+      });
+      expect(create.ignoreErrorCodesMatching).toBe('ParameterAlreadyExists');
+      expect(r.Properties.Update).toBeUndefined();
+    }
+    // Outside dev the parameters outlive the stack; dev deletes them with it.
+    expect(seeds.every(([, r]) => r.Properties.Delete === undefined)).toBe(true);
+    expect(
+      ofType(dev.stateful, 'Custom::RoutingWeightsParameter').every(([, r]) => r.Properties.Delete),
+    ).toBe(true);
+  });
+
+  it('a deploy after a shift keeps the shifted weights (simulated parameter store + CloudFormation resolution)', async () => {
+    // 1. First deploy of the stateful stack: the seeds write initialWeights into an empty store.
+    const store = new Map<string, string>();
+    const seed = (t: Template) => {
+      for (const [, r] of ofType(t, 'Custom::RoutingWeightsParameter')) {
+        const p = JSON.parse(joinFn(r.Properties.Create)).parameters as { Name: string; Value: string };
+        if (!store.has(p.Name)) store.set(p.Name, p.Value); // Overwrite: false
+      }
+    };
+    seed(prod.stateful);
+    expect(store.get('/pipeline-guardrails/prod/routing/weights')).toBe('{"blue":100,"green":0}');
+    expect(resolvedListenerWeights(prod.guardrails, store)).toEqual([100, 0]);
+
+    // 2. The operator shifts to 25% green with the shared applyWeights (what `shift` and the rollout call).
+    const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+    const ssm = mockClient(SSMClient);
+    elbv2.on(ModifyListenerCommand).resolves({});
+    elbv2.on(DescribeListenersCommand).resolves({
+      Listeners: [
+        {
+          DefaultActions: [
+            {
+              Type: 'forward',
+              ForwardConfig: {
+                TargetGroups: [
+                  { TargetGroupArn: 'arn:tg/blue', Weight: 75 },
+                  { TargetGroupArn: 'arn:tg/green', Weight: 25 },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
+      store.set(input.Name, input.Value);
+      return {};
+    });
+    const target: TrafficTarget = {
+      listenerArn: 'arn:listener',
+      blueTargetGroupArn: 'arn:tg/blue',
+      greenTargetGroupArn: 'arn:tg/green',
+      weightsParameterName: '/pipeline-guardrails/prod/routing/weights',
+    };
+    await applyWeights({ elbv2: elbv2 as never, ssm: ssm as never }, target, { blue: 75, green: 25 });
+    expect(ssm).toHaveReceivedCommandTimes(PutParameterCommand, 3);
+
+    // 3. A later `cdk deploy --all`, even with a changed initialWeights: the stateful seeds do not write
+    //    (the parameters exist; no Update handler), and the listener resolves the shifted weights.
+    const redeploy = synthEnvironment(
+      configWith('prod', (c) => (c.routing.initialWeights = { blue: 50, green: 50 })),
+    );
+    seed(redeploy.stateful);
+    expect(store.get('/pipeline-guardrails/prod/routing/weights')).toBe('{"blue":75,"green":25}');
+    expect(resolvedListenerWeights(redeploy.guardrails, store)).toEqual([75, 25]);
+    // ...and the guardrails template itself is the same as before: nothing in it carries a weight.
+    expect(listenerOf(redeploy.guardrails)).toEqual(listenerOf(prod.guardrails));
+  });
+});
+
+describe('load balancer', () => {
+  it('prod: internet-facing in the public subnets, deletion protection, access logs, invalid headers dropped', () => {
+    prod.guardrails.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Subnets: ['subnet-0a1b2c3d4e5f60034', 'subnet-0a1b2c3d4e5f60035', 'subnet-0a1b2c3d4e5f60036'],
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'deletion_protection.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+      ]),
+    });
+  });
+
+  it('prod: HTTPS with the config certificate and a modern policy; port 80 only redirects', () => {
+    prod.guardrails.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      Port: 443,
+      Certificates: [
+        {
+          CertificateArn:
+            'arn:aws:acm:us-east-1:333333333333:certificate/3c3c3c3c-3333-4333-8333-333333333333',
+        },
+      ],
+      SslPolicy: Match.stringLikeRegexp('^ELBSecurityPolicy-TLS13'),
+    });
+    prod.guardrails.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTP',
+      Port: 80,
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+    expect(ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::Listener')).toHaveLength(2);
+  });
+
+  it('staging: internal, reachable only from the configured CIDRs', () => {
+    staging.guardrails.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]),
+    });
+    const [, sg] = ofType(staging.guardrails, 'AWS::EC2::SecurityGroup').find(([id]) =>
+      id.includes('LoadBalancerSecurityGroup'),
+    )!;
+    expect(sg.Properties.SecurityGroupIngress.map((r: any) => [r.CidrIp, r.FromPort])).toEqual([
+      ['10.0.0.0/8', 443],
+      ['10.0.0.0/8', 80],
+    ]);
+  });
+
+  it('dev: plain HTTP weighted listener, with a synth warning', () => {
+    dev.guardrails.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTP',
+      Port: 80,
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
+    Annotations.fromStack(dev.stacks.guardrails).hasWarning(
+      '/PipelineGuardrails-dev-Guardrails/Routing',
+      Match.stringLikeRegexp('dev: routing.loadBalancer.allowPlainHttp is true.*no TLS'),
+    );
+    expect(
+      Annotations.fromStack(prod.stacks.guardrails).findWarning(
+        '*',
+        Match.stringLikeRegexp('allowPlainHttp'),
+      ),
+    ).toHaveLength(0);
+  });
+
+  it('writes access logs to an SSE-S3, TLS-only, private bucket that expires them', () => {
+    prod.guardrails.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: Match.objectLike({
+          BlockPublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })] },
+      }),
+    });
+    prod.guardrails.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('services, target groups and security groups', () => {
+  it('two IP target groups with the config health checks', () => {
+    const tgs = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(tgs).toHaveLength(2);
+    for (const [, tg] of tgs) {
+      expect(tg.Properties).toMatchObject({
+        TargetType: 'ip',
+        Port: 8080,
+        Protocol: 'HTTP',
+        HealthCheckPath: '/healthz',
+        Matcher: { HttpCode: '200-399' },
+      });
+    }
+  });
+
+  it('two Fargate services with circuit breaker rollback, in private subnets, no public IP', () => {
+    const services = ofType(prod.guardrails, 'AWS::ECS::Service');
+    expect(services.map(([, s]) => s.Properties.ServiceName).sort()).toEqual([
+      'pipeline-guardrails-prod-blue',
+      'pipeline-guardrails-prod-green',
+    ]);
+    for (const [, s] of services) {
+      expect(s.Properties).toMatchObject({
+        LaunchType: 'FARGATE',
+        DesiredCount: 2,
+        DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true } },
+        NetworkConfiguration: {
+          AwsvpcConfiguration: {
+            AssignPublicIp: 'DISABLED',
+            Subnets: ['subnet-0a1b2c3d4e5f60031', 'subnet-0a1b2c3d4e5f60032', 'subnet-0a1b2c3d4e5f60033'],
+          },
+        },
+      });
+    }
+    prod.guardrails.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  it('task definitions: config image, size, secrets from Secrets Manager, logs with retention', () => {
+    prod.guardrails.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '2048',
+      ContainerDefinitions: [
+        Match.objectLike({
+          Image: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+          PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
+          Environment: Match.arrayWith([
+            { Name: 'PIPELINE_COLOR', Value: 'green' },
+            { Name: 'PIPELINE_MODE', Value: 'unified' },
+          ]),
+          Secrets: [
+            {
+              Name: 'DATABASE_CREDENTIALS',
+              ValueFrom:
+                'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
+            },
+          ],
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+        }),
+      ],
+    });
+    dev.guardrails.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Image: 'public.ecr.aws/nginx/nginx:stable-alpine' })],
+    });
+    const retentions = ofType(prod.guardrails, 'AWS::Logs::LogGroup').map(
+      ([, r]) => r.Properties.RetentionInDays,
+    );
+    expect(retentions.filter((d) => d === 365).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('only the load balancer reaches the services, and only on the container port', () => {
+    const resources = resourcesOf(prod.guardrails);
+    const albSg = Object.keys(resources).find(
+      (id) => id.includes('LoadBalancerSecurityGroup') && resources[id]!.Type === 'AWS::EC2::SecurityGroup',
+    )!;
+    const ingress = ofType(prod.guardrails, 'AWS::EC2::SecurityGroupIngress');
+    const serviceIngress = ingress.filter(([id]) => /Routing(Blue|Green)SecurityGroup/.test(id));
+    expect(serviceIngress).toHaveLength(2);
+    for (const [, rule] of serviceIngress) {
+      expect(rule.Properties).toMatchObject({
+        IpProtocol: 'tcp',
+        FromPort: 8080,
+        ToPort: 8080,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [albSg, 'GroupId'] },
+      });
+    }
+    for (const [, sg] of ofType(prod.guardrails, 'AWS::EC2::SecurityGroup')) {
+      expect(sg.Properties.SecurityGroupIngress ?? []).not.toContainEqual(
+        expect.objectContaining({ FromPort: 8080 }),
+      );
+    }
+    // The load balancer itself may only talk to the services.
+    const egress = ofType(prod.guardrails, 'AWS::EC2::SecurityGroupEgress').filter(
+      ([, r]) => r.Properties.GroupId?.['Fn::GetAtt']?.[0] === albSg,
+    );
+    expect(egress.map(([, r]) => r.Properties.FromPort)).toEqual([8080, 8080]);
+  });
+});
+
+describe('shift operator policy', () => {
+  const policy = () => {
+    const [, p] = ofType(prod.guardrails, 'AWS::IAM::ManagedPolicy').find(
+      ([, r]) => r.Properties.ManagedPolicyName === 'pipeline-guardrails-prod-shift-operator',
+    )!;
+    return p!.Properties.PolicyDocument.Statement as {
+      Sid: string;
+      Action: string | string[];
+      Resource: any;
+    }[];
+  };
+  const statement = (sid: string) => policy().find((s) => s.Sid === sid)!;
+
+  it('may modify this listener only', () => {
+    const listenerId = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::Listener').find(
+      ([, r]) => r.Properties.Protocol === 'HTTPS',
+    )![0];
+    expect(statement('MoveTrafficOnThisListenerOnly')).toMatchObject({
+      Action: 'elasticloadbalancing:ModifyListener',
+      Resource: { Ref: listenerId },
+    });
+    const modify = policy().filter((s) =>
+      [s.Action].flat().some((a) => /ModifyListener|elasticloadbalancing:\*/.test(a)),
+    );
+    expect(modify).toHaveLength(1);
+  });
+
+  it('may write the three weights parameters only', () => {
+    const s = statement('WriteTheWeightsParameters');
+    expect(s.Action).toBe('ssm:PutParameter');
+    const names = (s.Resource as any[]).map((r) => JSON.stringify(r));
+    expect(names).toHaveLength(3);
+    expect(names.join()).toMatch(/parameter\/pipeline-guardrails\/prod\/routing\/weights"/);
+    expect(names.join()).toMatch(/weights-blue/);
+    expect(names.join()).toMatch(/weights-green/);
+    expect(policy().filter((s) => [s.Action].flat().includes('ssm:PutParameter'))).toHaveLength(1);
+  });
+
+  it('audits in the state table, announces on the warning topic, snapshots under the tool prefix', () => {
+    expect(statement('AuditAndLock').Resource).toEqual({
+      'Fn::ImportValue': expect.stringContaining('StateTable'),
+    });
+    expect(statement('AnnounceOnTheWarningTopic').Resource).toEqual({
+      Ref: expect.stringMatching(/Warning/),
+    });
+    expect(JSON.stringify(statement('PreShiftSnapshot').Resource)).toMatch(
+      /snapshot:pipeline-guardrails-prod-\*/,
+    );
+    expect(JSON.stringify(statement('PreShiftSnapshot').Resource)).toMatch(/db:nba-analytics-prod/);
+  });
+});
+
+describe('service-level alarms', () => {
+  const alarms = (t: Template) => ofType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const alarm = (t: Template, name: string) => alarms(t).find((a) => a.AlarmName === name);
+
+  it('per color: error rate, p95 latency, unhealthy hosts; total throughput in prod only', () => {
+    const names = alarms(prod.guardrails)
+      .map((a) => a.AlarmName as string)
+      .filter((n) => n.includes('-routing-'))
+      .sort();
+    expect(names).toEqual([
+      'pipeline-guardrails-prod-routing-blue-error-rate',
+      'pipeline-guardrails-prod-routing-blue-latency-p95',
+      'pipeline-guardrails-prod-routing-blue-unhealthy-hosts',
+      'pipeline-guardrails-prod-routing-green-error-rate',
+      'pipeline-guardrails-prod-routing-green-latency-p95',
+      'pipeline-guardrails-prod-routing-green-unhealthy-hosts',
+      'pipeline-guardrails-prod-routing-throughput',
+    ]);
+    expect(alarm(dev.guardrails, 'pipeline-guardrails-dev-routing-throughput')).toBeUndefined();
+  });
+
+  it('error rate: metric math over the color target group, above 1%, no traffic is not an error', () => {
+    const a = alarm(prod.guardrails, 'pipeline-guardrails-prod-routing-green-error-rate');
+    expect(a).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const expr = a.Metrics.find((m: any) => m.Expression);
+    expect(expr.Expression).toBe(
+      'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connErrors, 0)) / requests, 0)',
+    );
+    const names = a.Metrics.filter((m: any) => m.MetricStat)
+      .map((m: any) => m.MetricStat.Metric.MetricName)
+      .sort();
+    expect(names).toEqual(['HTTPCode_Target_5XX_Count', 'RequestCount', 'TargetConnectionErrorCount']);
+    for (const m of a.Metrics.filter((x: any) => x.MetricStat)) {
+      expect(m.MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort()).toEqual([
+        'LoadBalancer',
+        'TargetGroup',
+      ]);
+    }
+    expect(a.AlarmDescription).toMatch(/Runbook: .*#routing-error-rate/);
+  });
+
+  it('p95 response time above 7 s, and total throughput below 500/hour treating silence as none', () => {
+    expect(alarm(prod.guardrails, 'pipeline-guardrails-prod-routing-blue-latency-p95')).toMatchObject({
+      Threshold: 7,
+      ExtendedStatistic: 'p95',
+      MetricName: 'TargetResponseTime',
+      TreatMissingData: 'notBreaching',
+    });
+    const t = alarm(prod.guardrails, 'pipeline-guardrails-prod-routing-throughput');
+    expect(t).toMatchObject({
+      Threshold: 500,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(t.Metrics.find((m: any) => m.Expression).Expression).toBe('FILL(blue, 0) + FILL(green, 0)');
+    expect(t.Metrics.filter((m: any) => m.MetricStat).every((m: any) => m.MetricStat.Period === 3600)).toBe(
+      true,
+    );
+  });
+
+  it('a service level can point at a metric the pipeline publishes, per color', () => {
+    const custom = synthEnvironment(
+      configWith('prod', (c) => {
+        c.routing.serviceLevels.customMetrics = {
+          latency: {
+            namespace: 'UnifiedPipeline',
+            metricName: 'SubmissionProcessingSeconds',
+            dimensions: { blue: { Pipeline: 'monolith' }, green: { Pipeline: 'unified' } },
+            statistic: 'p95',
+            threshold: 30,
+          },
+        };
+      }),
+    );
+    expect(alarm(custom.guardrails, 'pipeline-guardrails-prod-routing-green-latency-p95')).toMatchObject({
+      Namespace: 'UnifiedPipeline',
+      MetricName: 'SubmissionProcessingSeconds',
+      Dimensions: [{ Name: 'Pipeline', Value: 'unified' }],
+      ExtendedStatistic: 'p95',
+      Threshold: 30,
+    });
+  });
+
+  it('publishes what the CLI needs, green alarm names included', () => {
+    const params = ofType(prod.guardrails, 'AWS::SSM::Parameter').map(([, p]) => p.Properties);
+    const byName = new Map(params.map((p) => [p.Name as string, p.Value]));
+    for (const key of [
+      'listener-arn',
+      'blue-target-group-arn',
+      'green-target-group-arn',
+      'blue-service-name',
+      'green-service-name',
+      'cluster-name',
+      'green-alarm-names',
+      'bake-seconds',
+      'pre-shift-snapshot',
+      'shift-operator-policy-arn',
+    ]) {
+      expect(byName.has(`/pipeline-guardrails/prod/routing/${key}`)).toBe(true);
+    }
+    expect(byName.get('/pipeline-guardrails/prod/routing/green-alarm-names')).toBe(
+      'pipeline-guardrails-prod-routing-green-error-rate,pipeline-guardrails-prod-routing-green-latency-p95,pipeline-guardrails-prod-routing-green-unhealthy-hosts',
+    );
+    expect(byName.get('/pipeline-guardrails/prod/routing/bake-seconds')).toBe('900');
+  });
+
+  it('dashboard section: blue and green side by side with threshold lines', () => {
+    const section = prod.stacks.guardrails.routing!.dashboardSection;
+    const [first] = section.rows;
+    const json = first!.map((w) => (w as cloudwatch.GraphWidget).toJson()[0]);
+    const stack = prod.stacks.guardrails;
+    const rendered = JSON.stringify(stack.resolve(json));
+    expect(rendered).toContain('#1f77b4');
+    expect(rendered).toContain('#2ca02c');
+    expect(rendered).toMatch(/"value":1,"label":"alarm > 1"/);
+    expect(rendered).toMatch(/"value":7,"label":"alarm > 7"/);
+  });
+});
+
+describe('synth-time refusals', () => {
+  it('an internet-facing load balancer without public subnets names the environment and field', () => {
+    const config = configWith('staging', (c) => {
+      c.routing.loadBalancer.internetFacing = true;
+    });
+    expect(() => createStacks(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config)).toThrow(
+      ConfigError,
+    );
+    expect(() => createStacks(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config)).toThrow(
+      /environment "staging"[\s\S]*routing\.loadBalancer\.internetFacing: got true, expected false when the network has no public subnets/,
+    );
+    // Twin: with public subnets it synthesizes.
+    const fixed = configWith('staging', (c) => {
+      c.routing.loadBalancer.internetFacing = true;
+      c.network.publicSubnetIds = ['subnet-0a1b2c3d4e5f60024', 'subnet-0a1b2c3d4e5f60025'];
+    });
+    expect(() => createStacks(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), fixed)).not.toThrow();
+  });
+
+  it('a certificate from another region', () => {
+    const config = configWith('prod', (c) => {
+      c.routing.loadBalancer.certificateArn =
+        'arn:aws:acm:eu-west-1:333333333333:certificate/3c3c3c3c-3333-4333-8333-333333333333';
+    });
+    expect(() => createStacks(new App(), config)).toThrow(
+      /routing\.loadBalancer\.certificateArn: got ".*eu-west-1.*", expected a certificate in the load balancer's region \(us-east-1\)/,
+    );
+  });
+
+  it('deletion protection switched off in prod', () => {
+    const config = configWith('prod', (c) => (c.routing.loadBalancer.deletionProtection = false));
+    expect(() => createStacks(new App(), config)).toThrow(
+      /routing\.loadBalancer\.deletionProtection: got false, expected true in prod/,
+    );
+    const staged = configWith('staging', (c) => (c.routing.loadBalancer.deletionProtection = false));
+    expect(() => createStacks(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), staged)).not.toThrow();
+  });
+
+  it('routing disabled: no load balancer, no services, no weights parameters', () => {
+    const off = synthEnvironment(configWith('dev', (c) => (c.routing.enabled = false)));
+    off.guardrails.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+    off.guardrails.resourceCountIs('AWS::ECS::Service', 0);
+    expect(ofType(off.stateful, 'Custom::RoutingWeightsParameter')).toHaveLength(0);
+    expect(off.stacks.guardrails.routing).toBeUndefined();
+  });
+
+  it('is cdk-nag clean in every environment (synth would throw otherwise)', () => {
+    for (const r of [dev, staging, prod])
+      expect(Stack.of(r.stacks.guardrails.routing!)).toBe(r.stacks.guardrails);
+  });
+});
+
+/** Joins an Fn::Join of literal strings (the custom resource's serialized SDK call) back to a string. */
+function joinFn(v: any): string {
+  if (typeof v === 'string') return v;
+  const [sep, parts] = v['Fn::Join'];
+  return (parts as any[]).map((p) => (typeof p === 'string' ? p : '"TOKEN"')).join(sep);
+}
+
+function listenerOf(t: Template): unknown {
+  return ofType(t, 'AWS::ElasticLoadBalancingV2::Listener').find(
+    ([, r]) => r.Properties.DefaultActions[0].Type === 'forward',
+  )![1].Properties.DefaultActions;
+}
+
+/** What CloudFormation deploys as the listener's weights: SSM-typed parameters resolved from the store. */
+function resolvedListenerWeights(t: Template, store: ReadonlyMap<string, string>): number[] {
+  const params = t.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+  const actions = listenerOf(t) as any[];
+  return actions[0].ForwardConfig.TargetGroups.map((g: any) => {
+    const p = params[g.Weight.Ref];
+    if (p?.Type !== 'AWS::SSM::Parameter::Value<String>')
+      throw new Error('weight is not an SSM-typed parameter');
+    const value = store.get(p.Default);
+    if (value === undefined) throw new Error(`parameter ${p.Default} does not exist: the deploy would fail`);
+    return Number(value);
+  });
+}

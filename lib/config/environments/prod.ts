@@ -71,8 +71,7 @@ export const prodConfig: EnvironmentConfigInput = {
     enabled: true,
     loadBalancer: {
       internetFacing: true,
-      certificateArn:
-        'arn:aws:acm:us-east-1:333333333333:certificate/3c3c3c3c-3333-4333-8333-333333333333',
+      certificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/3c3c3c3c-3333-4333-8333-333333333333',
       deletionProtection: true,
     },
     blue: {

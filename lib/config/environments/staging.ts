@@ -61,8 +61,7 @@ export const stagingConfig: EnvironmentConfigInput = {
     enabled: true,
     loadBalancer: {
       internetFacing: false,
-      certificateArn:
-        'arn:aws:acm:us-east-1:222222222222:certificate/2b2b2b2b-2222-4222-8222-222222222222',
+      certificateArn: 'arn:aws:acm:us-east-1:222222222222:certificate/2b2b2b2b-2222-4222-8222-222222222222',
       ingressCidrs: ['10.0.0.0/8'],
     },
     blue: {

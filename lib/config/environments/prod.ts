@@ -100,37 +100,4 @@ export const prodConfig: EnvironmentConfigInput = {
     serviceLevels: { errorRatePercent: 1, p95Seconds: 7.0, minThroughputPerHour: 500 },
     preShiftSnapshot: 'when-green-rises-from-zero',
   },
-  routing: {
-    enabled: true,
-    loadBalancer: {
-      internetFacing: true,
-      certificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/3c3c3c3c-3333-4333-8333-333333333333',
-      deletionProtection: true,
-    },
-    blue: {
-      image: '333333333333.dkr.ecr.us-east-1.amazonaws.com/nba-monolith:2026.11.1',
-      cpu: 1024,
-      memory: 2048,
-      desiredCount: 2,
-      containerPort: 8080,
-      healthCheckPath: '/healthz',
-    },
-    green: {
-      image: '333333333333.dkr.ecr.us-east-1.amazonaws.com/nba-unified-pipeline:2026.11.3',
-      cpu: 1024,
-      memory: 2048,
-      desiredCount: 2,
-      containerPort: 8080,
-      healthCheckPath: '/healthz',
-      environment: { PIPELINE_MODE: 'unified' },
-      secrets: {
-        DATABASE_CREDENTIALS:
-          'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
-      },
-    },
-    initialWeights: { blue: 100, green: 0 },
-    bakeSeconds: 900,
-    serviceLevels: { errorRatePercent: 1, p95Seconds: 7.0, minThroughputPerHour: 500 },
-    preShiftSnapshot: 'when-green-rises-from-zero',
-  },
 };

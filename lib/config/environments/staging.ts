@@ -84,32 +84,4 @@ export const stagingConfig: EnvironmentConfigInput = {
     },
     bakeSeconds: 300,
   },
-  routing: {
-    // No public subnets here: an internal load balancer reached from the corporate network.
-    enabled: true,
-    loadBalancer: {
-      internetFacing: false,
-      certificateArn: 'arn:aws:acm:us-east-1:222222222222:certificate/2b2b2b2b-2222-4222-8222-222222222222',
-      ingressCidrs: ['10.0.0.0/8'],
-    },
-    blue: {
-      image: '222222222222.dkr.ecr.us-east-1.amazonaws.com/nba-monolith:2026.11.1',
-      cpu: 512,
-      memory: 1024,
-      containerPort: 8080,
-      healthCheckPath: '/healthz',
-    },
-    green: {
-      image: '222222222222.dkr.ecr.us-east-1.amazonaws.com/nba-unified-pipeline:2026.11.3',
-      cpu: 512,
-      memory: 1024,
-      containerPort: 8080,
-      healthCheckPath: '/healthz',
-      secrets: {
-        DATABASE_CREDENTIALS:
-          'arn:aws:secretsmanager:us-east-1:222222222222:secret:nba-analytics-staging/admin-AbCdEf',
-      },
-    },
-    bakeSeconds: 300,
-  },
 };

@@ -1,4 +1,9 @@
-import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeAlarmsCommand,
+  type CloudWatchClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-cloudwatch';
 import type { DescribeListenersCommandOutput } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { PlanState } from '../../../lambda/shared/rollout-control';
@@ -45,7 +50,7 @@ export function listener(blue: number, green: number): DescribeListenersCommandO
 
 /** DescribeAlarms answers: every watched alarm OK, except the given ones. */
 export function alarmStates(
-  cw: AwsStub<object, object, CloudWatchClient['config']>,
+  cw: AwsStub<ServiceInputTypes, ServiceOutputTypes, CloudWatchClientResolvedConfig>,
   overrides: Record<string, string> = {},
   names: readonly string[] = ALARMS,
 ): void {

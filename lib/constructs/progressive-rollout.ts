@@ -217,6 +217,24 @@ export class ProgressiveRollout extends Construct {
       'Progressive rollout state machine (shift --plan/--follow/--promote/--abort)',
     );
 
+    // What the CLI needs to show the same gates and timings as the state machine.
+    publishDeploymentParameter(
+      this,
+      'ChecksMaxAgeParameter',
+      props.envName,
+      'rollout/checks-max-age-seconds',
+      String(props.checksMaxAge.toSeconds()),
+      'Oldest data-checks result the rollout gates accept (seconds)',
+    );
+    publishDeploymentParameter(
+      this,
+      'CheckIntervalParameter',
+      props.envName,
+      'rollout/check-interval-seconds',
+      String(checkInterval.toSeconds()),
+      'Seconds between alarm checks during a rollout bake',
+    );
+
     const failed = this.stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' });
     const timedOut = this.stateMachine.metricTimedOut({ period: Duration.minutes(1), statistic: 'Sum' });
     props.alarms.createAlarm(this, 'PlanFailedAlarm', {

@@ -1,14 +1,17 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { parameterPath, resourcePrefix } from '../project';
-import { AlarmFactory } from '../constructs/alarm-factory';
+import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
+import { AutoRollback } from '../constructs/auto-rollback';
 import { AlertTopics } from '../constructs/alert-topics';
 import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
+import { ProgressiveRollout } from '../constructs/progressive-rollout';
 import { WeightedRouting } from '../constructs/weighted-routing';
+import { allWeightParameterNames } from '../../lambda/shared/traffic';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { statefulRemovalPolicy, type StatefulStack } from './stateful-stack';
 
@@ -33,6 +36,10 @@ export class GuardrailsStack extends Stack {
   readonly dashboard: EnvironmentDashboard;
   /** Weighted blue-green routing (load balancer, services, alarms, shift policy); absent when not enabled. */
   readonly routing?: WeightedRouting;
+  /** Progressive rollout state machine (plans with gates, snapshot, bakes, rollback); with routing. */
+  readonly rollout?: ProgressiveRollout;
+  /** Alarm-driven rollback to 100% blue (EventBridge rule + function); with routing. */
+  readonly autoRollback?: AutoRollback;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -91,6 +98,42 @@ export class GuardrailsStack extends Stack {
         logRetention: config.logRetentionDays as logs.RetentionDays,
         removalPolicy: statefulRemovalPolicy(config),
       });
+      const traffic = {
+        listenerArn: this.routing.listener.listenerArn,
+        blueTargetGroupArn: this.routing.blue.targetGroup.targetGroupArn,
+        greenTargetGroupArn: this.routing.green.targetGroup.targetGroupArn,
+        weightsParameterNames: allWeightParameterNames(stateful.routingWeights.parameterName),
+      };
+      const criticalCompositeAlarmName = criticalCompositeName(prefix);
+      this.rollout = new ProgressiveRollout(this, 'Rollout', {
+        envName: config.envName,
+        traffic,
+        greenAlarmNames: this.routing.greenAlarmNames,
+        criticalCompositeAlarmName,
+        stateTable: stateful.state.table,
+        criticalTopic: this.topics.critical,
+        warningTopic: this.topics.warning,
+        alarms: this.alarms,
+        dbInstanceIdentifier: stateful.database.instanceIdentifier,
+        // A few checker runs: a silent checker closes the gate.
+        checksMaxAge: Duration.minutes(Math.max(10, 3 * config.checks.scheduleMinutes)),
+        runbookUrl: config.alerting.runbookUrl,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        logRemovalPolicy: statefulRemovalPolicy(config),
+      });
+      this.autoRollback = new AutoRollback(this, 'AutoRollback', {
+        envName: config.envName,
+        traffic,
+        greenAlarmNames: this.routing.greenAlarmNames,
+        criticalCompositeAlarmName,
+        stateTable: stateful.state.table,
+        criticalTopic: this.topics.critical,
+        stateMachine: this.rollout,
+        alarms: this.alarms,
+        runbookUrl: config.alerting.runbookUrl,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        logRemovalPolicy: statefulRemovalPolicy(config),
+      });
     }
 
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
@@ -114,6 +157,9 @@ export class GuardrailsStack extends Stack {
       sections: [
         this.routing?.dashboardSection,
         // freshness (data checks), then snapshots, go here in that order.
+        ...(this.rollout && this.autoRollback
+          ? [this.rollout.dashboardSection, this.autoRollback.dashboardSection]
+          : []),
         this.databaseHealth.dashboardSection,
       ],
       alarms: this.alarms,

@@ -6,7 +6,7 @@ import { checksSchema } from './sections/checks';
 import { databaseSchema } from './sections/database';
 import { networkSchema } from './sections/network';
 import { routingSchema } from './sections/routing';
-import { snapshotsSchema } from './sections/snapshots';
+import { snapshotsEnvironmentIssues, snapshotsSchema } from './sections/snapshots';
 
 const tagKey = z
   .string()
@@ -35,7 +35,7 @@ export const environmentConfigSchema = z
     network: networkSchema,
     database: databaseSchema,
     checks: checksSchema,
-    snapshots: snapshotsSchema.default({}),
+    snapshots: snapshotsSchema.prefault({}),
     alerting: alertingSchema,
     routing: routingSchema.prefault({}),
   })
@@ -112,6 +112,8 @@ export const environmentConfigSchema = z
         issue(['database', 'deletionProtection'], 'true in prod', db.deletionProtection);
       }
     }
+
+    if (regionValid && accountValid) snapshotsEnvironmentIssues(c, issue);
 
     if (c.envName === 'prod' && c.alerting.criticalSubscriptions.length === 0) {
       issue(

@@ -10,6 +10,7 @@ import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
+import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -40,6 +41,8 @@ export class GuardrailsStack extends Stack {
   readonly rollout?: ProgressiveRollout;
   /** Alarm-driven rollback to 100% blue (EventBridge rule + function); with routing. */
   readonly autoRollback?: AutoRollback;
+  /** Scheduled RDS snapshots: schedule, retention, copies, quota and age alarms, backup events. */
+  readonly snapshots?: Snapshots;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -136,6 +139,19 @@ export class GuardrailsStack extends Stack {
       });
     }
 
+    if (config.snapshots.enabled) {
+      this.snapshots = new Snapshots(this, 'Snapshots', {
+        config: config.snapshots,
+        envName: config.envName,
+        region: config.region,
+        instanceIdentifier: stateful.database.instanceIdentifier,
+        alarms: this.alarms,
+        topics: this.topics,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        logRemovalPolicy: statefulRemovalPolicy(config),
+      });
+    }
+
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
     // The composite's rule and the dashboard's alarm list are rendered at synth from this.alarms, so every
     // alarm is included wherever it was created; the sections below must exist by now, in display order:
@@ -160,6 +176,7 @@ export class GuardrailsStack extends Stack {
         ...(this.rollout && this.autoRollback
           ? [this.rollout.dashboardSection, this.autoRollback.dashboardSection]
           : []),
+        ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
       ],
       alarms: this.alarms,

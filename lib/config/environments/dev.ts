@@ -43,6 +43,13 @@ export const devConfig: EnvironmentConfigInput = {
       },
     ],
   },
+  snapshots: {
+    // A sandbox: one snapshot a day, a few kept, no copy.
+    schedule: 'rate(1 day)',
+    graceMinutes: 180,
+    retention: { daily: 3, weekly: 1, monthly: 0, minimum: 2, preShiftDays: 3 },
+    waitTimeoutMinutes: 30,
+  },
   alerting: {
     criticalSubscriptions: [],
     warningSubscriptions: [],

@@ -47,6 +47,20 @@ export const prodConfig: EnvironmentConfigInput = {
       { table: 'box_score_snapshots', column: 'created_at', warnAfterMinutes: 720, errorAfterMinutes: 1440 },
     ],
   },
+  snapshots: {
+    // Every 6 hours: at most 6 hours of writes to replay from the pipeline after a restore.
+    schedule: 'rate(6 hours)',
+    graceMinutes: 60,
+    retention: { daily: 7, weekly: 4, monthly: 6, minimum: 4, preShiftDays: 30 },
+    quota: { limit: 100, alarmPercent: 80 },
+    // A second region survives a regional outage; the key lives in the prod account in us-west-2.
+    copy: {
+      region: 'us-west-2',
+      kmsKeyArn: 'arn:aws:kms:us-west-2:333333333333:key/5e5e5e5e-3333-4333-8333-333333333333',
+      retention: { daily: 7, weekly: 4, monthly: 3, minimum: 2, preShiftDays: 7 },
+    },
+    waitTimeoutMinutes: 90,
+  },
   alerting: {
     criticalSubscriptions: [
       {

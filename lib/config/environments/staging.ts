@@ -44,6 +44,11 @@ export const stagingConfig: EnvironmentConfigInput = {
       { table: 'box_score_snapshots', column: 'created_at', warnAfterMinutes: 720, errorAfterMinutes: 1440 },
     ],
   },
+  snapshots: {
+    // Staging is refreshed from prod: a daily snapshot and a short history are enough.
+    schedule: 'cron(0 4 * * ? *)',
+    retention: { daily: 7, weekly: 2, monthly: 0, minimum: 3, preShiftDays: 14 },
+  },
   alerting: {
     criticalSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],
     warningSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],

@@ -171,11 +171,12 @@ export class GuardrailsStack extends Stack {
       runbookUrl: config.alerting.runbookUrl,
       weightsParameterName: parameterPath(config.envName, 'routing', 'weights'),
       sections: [
+        // Traffic and service levels: routing, then the rollout that moves it.
         this.routing?.dashboardSection,
-        // freshness (data checks), then snapshots, go here in that order.
         ...(this.rollout && this.autoRollback
           ? [this.rollout.dashboardSection, this.autoRollback.dashboardSection]
           : []),
+        // integration: data integrity and freshness (data checks) go here, then snapshots.
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
       ],

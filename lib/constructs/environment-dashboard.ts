@@ -156,7 +156,7 @@ function statusWidgets(
   return chunks.map(
     (chunk, i) =>
       new cloudwatch.AlarmStatusWidget({
-        title: `${severity === 'critical' ? 'Critical (pages)' : 'Warning (mail)'}: ${alarms.length} alarms${chunks.length > 1 ? ` (part ${i + 1} of ${chunks.length})` : ''}`,
+        title: `${severity === 'critical' ? 'Critical (pages)' : 'Warning (mail)'}: ${alarms.length} alarm${alarms.length === 1 ? '' : 's'}${chunks.length > 1 ? ` (part ${i + 1} of ${chunks.length})` : ''}`,
         alarms: chunk.map((r) => r.alarm),
         sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
         width: cloudwatch.GRID_WIDTH,

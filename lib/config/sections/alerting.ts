@@ -38,8 +38,8 @@ export function severityThresholds(rule: ThresholdRule) {
   const expectation = rule.percent
     ? `a percentage between 0 and 100, exclusive`
     : rule.integer
-      ? `a positive whole number (${rule.unit})`
-      : `a positive number (${rule.unit})`;
+      ? `a positive whole number (${rule.unit.trim()})`
+      : `a positive number (${rule.unit.trim()})`;
   let value = z.number({ error: () => expectation });
   if (rule.integer) value = value.int(expectation);
   value = rule.percent ? value.gt(0, expectation).lt(100, expectation) : value.gt(0, expectation);

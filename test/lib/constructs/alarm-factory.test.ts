@@ -105,3 +105,134 @@ describe('AlarmFactory', () => {
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'team@example.com' });
   });
 });
+
+describe('AlarmFactory: thresholds keyed by severity', () => {
+  const severityProps = {
+    area: 'database',
+    what: 'cpu',
+    metric: new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName: 'CPUUtilization' }),
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    meaning: (severity: string, threshold: number) => `CPU above ${threshold}% (${severity}).`,
+    firstCheck: 'pg_stat_activity',
+    runbookAnchor: 'database-cpu',
+  };
+
+  it('creates one alarm per configured severity, on that severity topic, named <area>-<what>-<severity>', () => {
+    const { stack, factory } = setup();
+    const made = factory.createSeverityAlarms(stack, 'Cpu', {
+      ...severityProps,
+      thresholds: { warning: 80, critical: 95 },
+    });
+    expect(made.warning).toBeDefined();
+    expect(made.critical).toBeDefined();
+    expect(factory.alarmsOf('critical').map((a) => a.alarmName)).toEqual([
+      'pipeline-guardrails-test-database-cpu-critical',
+    ]);
+    expect(factory.alarmsOf('warning').map((a) => a.alarmName)).toEqual([
+      'pipeline-guardrails-test-database-cpu-warning',
+    ]);
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-test-database-cpu-critical',
+      Threshold: 95,
+      AlarmDescription: Match.stringLikeRegexp('^\\[CRITICAL\\] CPU above 95% \\(critical\\)\\.'),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-test-database-cpu-warning',
+      Threshold: 80,
+      AlarmDescription: Match.stringLikeRegexp('^\\[WARNING\\] CPU above 80% \\(warning\\)\\.'),
+    });
+  });
+
+  it('creates only the severities that have a threshold', () => {
+    const { stack, factory } = setup();
+    const made = factory.createSeverityAlarms(stack, 'Cpu', {
+      ...severityProps,
+      thresholds: { critical: 95 },
+    });
+    expect(made.warning).toBeUndefined();
+    expect(factory.alarms.map((a) => a.alarmName)).toEqual([
+      'pipeline-guardrails-test-database-cpu-critical',
+    ]);
+  });
+
+  it('refuses thresholds in the wrong order for the comparison, and no threshold at all', () => {
+    const { stack, factory } = setup();
+    expect(() =>
+      factory.createSeverityAlarms(stack, 'Cpu', {
+        ...severityProps,
+        thresholds: { warning: 95, critical: 80 },
+      }),
+    ).toThrow(/database-cpu: warning threshold 95 must be below critical threshold 80/);
+    expect(() =>
+      factory.createSeverityAlarms(stack, 'Storage', {
+        ...severityProps,
+        what: 'free-storage',
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        thresholds: { warning: 10, critical: 20 },
+      }),
+    ).toThrow(/database-free-storage: warning threshold 10 must be above critical threshold 20/);
+    expect(() =>
+      factory.createSeverityAlarms(stack, 'Storage', {
+        ...severityProps,
+        what: 'free-storage',
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        thresholds: { warning: 20, critical: 10 },
+      }),
+    ).not.toThrow();
+    expect(() => factory.createSeverityAlarms(stack, 'None', { ...severityProps, thresholds: {} })).toThrow(
+      /neither a warning nor a critical threshold/,
+    );
+  });
+});
+
+describe('AlarmFactory: the critical composite', () => {
+  it('is in ALARM when any critical alarm is, including ones created after it, and has no actions', () => {
+    const { stack, factory } = setup();
+    const first = factory.createAlarm(stack, 'A', base);
+    factory.createAlarm(stack, 'W', { ...base, what: 'stale', severity: 'warning' });
+    const composite = factory.createCriticalComposite(stack, 'Composite');
+    const later = factory.createAlarm(stack, 'B', { ...base, what: 'heartbeat-missing' });
+    const t = Template.fromStack(stack);
+    const ids = [first, later].map((a) => stack.getLogicalId(a.node.defaultChild as cloudwatch.CfnAlarm));
+    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmName: 'pipeline-guardrails-test-critical-any',
+      AlarmRule: {
+        'Fn::Join': [
+          '',
+          [
+            '(ALARM("',
+            { 'Fn::GetAtt': [ids[0], 'Arn'] },
+            '") OR ALARM("',
+            { 'Fn::GetAtt': [ids[1], 'Arn'] },
+            '"))',
+          ],
+        ],
+      },
+      AlarmDescription: Match.stringLikeRegexp('Runbook: https://git.example.com/RUNBOOK.md#critical-any$'),
+      AlarmActions: Match.absent(),
+      OKActions: Match.absent(),
+    });
+    expect(stack.resolve(composite.alarmName)).toEqual({
+      Ref: stack.getLogicalId(composite.node.defaultChild as cloudwatch.CfnCompositeAlarm),
+    });
+  });
+
+  it('fails synth when there is no critical alarm to watch', () => {
+    const { stack, factory } = setup();
+    factory.createAlarm(stack, 'W', { ...base, what: 'stale', severity: 'warning' });
+    factory.createCriticalComposite(stack, 'Composite');
+    expect(() => Template.fromStack(stack)).toThrow(/critical-any has no critical alarm to watch/);
+  });
+
+  it('fails synth when the rule would exceed CloudWatch limit', () => {
+    const { stack, factory } = setup();
+    for (let i = 0; i < 120; i++)
+      factory.createAlarm(stack, `A${i}`, { ...base, what: `rows-lost-table-${i}` });
+    factory.createCriticalComposite(stack, 'Composite');
+    expect(() => Template.fromStack(stack)).toThrow(
+      /would watch 120 critical alarms.*CloudWatch allows 10240/,
+    );
+  });
+});

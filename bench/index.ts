@@ -9,4 +9,9 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<B
     summary: 'time and memory to build every environment in one process',
     load: () => import('./synth').then((m) => m.default),
   },
+  'data-checks': {
+    summary:
+      'naive COUNT(*) sweep vs. the checker on seedscale (SCALE=1: ~20M rows, ~5 GB, ~2 min to build once)',
+    load: () => import('./data-checks').then((m) => m.default),
+  },
 };

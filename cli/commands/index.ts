@@ -5,6 +5,10 @@ import type { CliCommand } from '../io';
  * another. Each capability adds its line here.
  */
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  check: {
+    summary: 'Run the data checks against a database now; --json, --state FILE',
+    load: () => import('./check').then((m) => m.default),
+  },
   shift: {
     summary: 'Move traffic between blue and green, guarded; --rollback, --status',
     load: () => import('./shift').then((m) => m.default),

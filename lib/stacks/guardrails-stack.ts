@@ -6,6 +6,7 @@ import { parameterPath, resourcePrefix } from '../project';
 import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
 import { AutoRollback } from '../constructs/auto-rollback';
 import { AlertTopics } from '../constructs/alert-topics';
+import { DataChecks } from '../constructs/data-checks';
 import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
@@ -29,6 +30,8 @@ export interface GuardrailsStackProps extends StackProps {
 export class GuardrailsStack extends Stack {
   readonly topics: AlertTopics;
   readonly alarms: AlarmFactory;
+  /** Scheduled data integrity and freshness checks (function, schedule, alarms). */
+  readonly dataChecks: DataChecks;
   /** Health alarms, RDS event subscriptions and dashboard section of the environment's database. */
   readonly databaseHealth: DatabaseHealth;
   /** In ALARM while any critical alarm is: `<project>-<env>-critical-any` (no actions of its own). */
@@ -76,6 +79,18 @@ export class GuardrailsStack extends Stack {
       this.topics.warning.topicArn,
       'Warning (mail) alert topic',
     );
+    this.dataChecks = new DataChecks(this, 'DataChecks', {
+      envName: config.envName,
+      config: config.checks,
+      vpc: stateful.network.vpc,
+      subnets: stateful.network.privateSubnets,
+      database: stateful.database,
+      stateTable: stateful.state.table,
+      databaseSecretKey: stateful.keys.data,
+      alarms: this.alarms,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      logRemovalPolicy: statefulRemovalPolicy(config),
+    });
     this.databaseHealth = new DatabaseHealth(this, 'DatabaseHealth', {
       config: config.alerting.databaseHealth,
       instanceIdentifier: stateful.database.instanceIdentifier,
@@ -176,7 +191,8 @@ export class GuardrailsStack extends Stack {
         ...(this.rollout && this.autoRollback
           ? [this.rollout.dashboardSection, this.autoRollback.dashboardSection]
           : []),
-        // integration: data integrity and freshness (data checks) go here, then snapshots.
+        this.dataChecks.dashboardSection,
+        this.dataChecks.freshnessDashboardSection,
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
       ],

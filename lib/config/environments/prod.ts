@@ -30,6 +30,11 @@ export const prodConfig: EnvironmentConfigInput = {
   },
   checks: {
     scheduleMinutes: 1,
+    // Role `guardrails_checks`: LOGIN and SELECT on the checked tables, nothing else.
+    credentialsSecretArn:
+      'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/checks-readonly-AbCdEf',
+    statementTimeoutSeconds: 20,
+    lockTimeoutSeconds: 5,
     tables: [
       { table: 'games', minRows: 44_828, noDecrease: true, appendOnly: true },
       { table: 'play_by_play', minRows: 6_781_155, noDecrease: true, appendOnly: true },
@@ -45,6 +50,16 @@ export const prodConfig: EnvironmentConfigInput = {
         errorAfterMinutes: 1440,
       },
       { table: 'box_score_snapshots', column: 'created_at', warnAfterMinutes: 720, errorAfterMinutes: 1440 },
+    ],
+    custom: [
+      {
+        name: 'orphan-box-score-teams',
+        // 15,900 rows joined on the games primary key: a few milliseconds.
+        sql: 'SELECT count(*) FROM box_score_teams b WHERE NOT EXISTS (SELECT 1 FROM games g WHERE g.game_id = b.game_id)',
+        max: 0,
+        severity: 'warning',
+        description: 'team box scores whose game row is missing (a partial load or a deleted game)',
+      },
     ],
   },
   snapshots: {

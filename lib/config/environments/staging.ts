@@ -27,6 +27,8 @@ export const stagingConfig: EnvironmentConfigInput = {
   },
   checks: {
     scheduleMinutes: 5,
+    credentialsSecretArn:
+      'arn:aws:secretsmanager:us-east-1:222222222222:secret:nba-analytics-staging/checks-readonly-AbCdEf',
     tables: [
       { table: 'games', noDecrease: true, appendOnly: true },
       { table: 'play_by_play', noDecrease: true, appendOnly: true },

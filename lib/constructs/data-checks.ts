@@ -111,7 +111,7 @@ export class DataChecks extends Construct {
       );
       Annotations.of(this).addWarningV2(
         'pipeline-guardrails:checks-admin-credentials',
-        'checks.credentialsSecretArn is not set: the data checks log in with the database admin secret (still inside a read-only transaction). Create a role with pg_read_all_stats and SELECT on the checked tables and set its secret.',
+        'checks.credentialsSecretArn is not set: the data checks log in with the database admin secret (still inside a read-only transaction). Create a role with LOGIN and SELECT on the checked tables and set its secret.',
       );
     }
 

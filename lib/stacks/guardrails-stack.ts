@@ -135,6 +135,7 @@ export class GuardrailsStack extends Stack {
         dbInstanceIdentifier: stateful.database.instanceIdentifier,
         // A few checker runs: a silent checker closes the gate.
         checksMaxAge: Duration.minutes(Math.max(10, 3 * config.checks.scheduleMinutes)),
+        snapshotQuotaLimit: config.snapshots.quota.limit,
         runbookUrl: config.alerting.runbookUrl,
         logRetention: config.logRetentionDays as logs.RetentionDays,
         logRemovalPolicy: statefulRemovalPolicy(config),

@@ -159,8 +159,9 @@ async function shift(
     return EXIT.OK;
   }
 
+  const snapshotFirst = ctx.preShiftSnapshot === 'always' || (from.green === 0 && to.green > 0);
   const owner = `${actor} (${deps.host} pid ${deps.pid})`;
-  const lockTtlSeconds = Math.ceil((ctx.snapshotTimeoutMs + bakeMs) / 1000) + 600;
+  const lockTtlSeconds = Math.ceil(((snapshotFirst ? ctx.snapshotTimeoutMs : 0) + bakeMs) / 1000) + 600;
   let locked = false;
   try {
     // 1. The lock first, so two operators cannot pass preflight together.
@@ -205,7 +206,7 @@ async function shift(
           actor,
           kind: 'shift',
           from,
-          to: from,
+          to,
           outcome: 'refused',
           forced: opts.force,
           reason: opts.reason,
@@ -218,7 +219,6 @@ async function shift(
     }
 
     // 3. What will happen.
-    const snapshotFirst = ctx.preShiftSnapshot === 'always' || (from.green === 0 && to.green > 0);
     out.line('plan');
     out.line(
       snapshotFirst
@@ -285,7 +285,7 @@ async function shift(
           actor,
           kind: 'shift',
           from,
-          to: from,
+          to,
           outcome: 'refused',
           forced: opts.force,
           reason: opts.reason,
@@ -362,6 +362,7 @@ async function shift(
           detail: `shift ${record.id} rolled back during its bake`,
           at: new Date(deps.clock.now()).toISOString(),
         });
+        out.line(`recorded: audit ${rb.id}`);
         await announce(deps, ctx, out, rb);
         Object.assign(out.result, {
           outcome: 'rolled-back',

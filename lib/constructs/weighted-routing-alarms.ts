@@ -63,8 +63,14 @@ function customMetric(c: CustomMetricConfig, color: Color, defaultStatistic: str
     dimensionsMap: c.dimensions[color],
     statistic: c.statistic ?? defaultStatistic,
     period,
-    label: `${color} ${c.metricName}`,
   });
+}
+
+/** A label for graphs only: an alarm on a labelled metric renders as metric math, harder to read. */
+function labelled(metric: cloudwatch.IMetric, label: string): cloudwatch.IMetric {
+  return metric instanceof cloudwatch.Metric || metric instanceof cloudwatch.MathExpression
+    ? metric.with({ label })
+    : metric;
 }
 
 /**
@@ -97,17 +103,25 @@ export function routingServiceLevelAlarms(
     const errorRate: cloudwatch.IMetric = custom.errorRate
       ? customMetric(custom.errorRate, color, 'Average', MINUTE)
       : new cloudwatch.MathExpression({
-          expression: 'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connErrors, 0)) / requests, 0)',
-          usingMetrics: { requests: m.requests, target5xx: m.target5xx, connErrors: m.connectionErrors },
+          // Ids carry the color so both colors' expressions can share a dashboard graph.
+          expression: `IF(${color}Requests > 0, 100 * (FILL(${color}5xx, 0) + FILL(${color}ConnErrors, 0)) / ${color}Requests, 0)`,
+          usingMetrics: {
+            [`${color}Requests`]: m.requests,
+            [`${color}5xx`]: m.target5xx,
+            [`${color}ConnErrors`]: m.connectionErrors,
+          },
           period: MINUTE,
           label: `${color} 5xx error rate (%)`,
         });
     const latency: cloudwatch.IMetric = custom.latency
       ? customMetric(custom.latency, color, 'p95', MINUTE)
-      : m.responseTime.with({ label: `${color} p95 response time (s)` });
+      : m.responseTime;
     series[color] = {
       errorRate,
-      latency,
+      latency: labelled(
+        latency,
+        custom.latency ? `${color} ${custom.latency.metricName}` : `${color} p95 response time (s)`,
+      ),
       requests: m.requests.with({ label: `${color} requests` }),
       healthyHosts: m.healthyHosts.with({ label: `${color} healthy` }),
       unhealthyHosts: m.unhealthyHosts.with({ label: `${color} unhealthy` }),

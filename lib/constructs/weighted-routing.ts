@@ -268,6 +268,12 @@ export class WeightedRouting extends Construct {
         c.service.serviceName,
         `${c.color} ECS service`,
       );
+      publish(
+        `${C}LogGroupParameter`,
+        `${c.color}-log-group-name`,
+        c.logGroup.logGroupName,
+        `${c.color} container logs`,
+      );
     }
     publish('ClusterParameter', 'cluster-name', this.cluster.clusterName, 'ECS cluster of both colors');
     publish(

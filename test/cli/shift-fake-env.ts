@@ -253,7 +253,6 @@ export class FakeEnvironment {
       const groups = input.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
       const w = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
       this.listener = { blue: w(tg('blue')), green: w(tg('green')) };
-      this.now += 300; // the API call itself
       return {};
     });
     mocks.elbv2.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn?: string }) => {

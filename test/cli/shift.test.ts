@@ -241,7 +241,12 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
       /refused \(critical-alarms, exit 10\): in ALARM: pipeline-guardrails-prod-checks-rows-lost-games, pipeline-guardrails-prod-critical-any/,
     );
     unchanged();
-    expect(env.audit[0]).toMatchObject({ outcome: 'refused', to: { blue: 100, green: 0 } });
+    // The refusal is audited with what was asked for.
+    expect(env.audit[0]).toMatchObject({
+      outcome: 'refused',
+      from: { blue: 100, green: 0 },
+      to: { blue: 90, green: 10 },
+    });
   });
 
   it("a warning alarm elsewhere does not block, but one of green's own alarms does", async () => {

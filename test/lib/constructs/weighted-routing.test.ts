@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
@@ -27,6 +27,7 @@ const resourcesOf = (t: Template) => t.toJSON().Resources as Resources;
 const ofType = (t: Template, type: string) =>
   Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
 
+// synthEnvironment runs cdk-nag's AwsSolutions pack: a finding on any routing resource fails this file.
 const prod = synthEnvironment('prod');
 const dev = synthEnvironment('dev');
 const staging = synthEnvironment('staging');
@@ -143,14 +144,22 @@ describe('weighted listener and the no-drift contract', () => {
 
 describe('load balancer', () => {
   it('prod: internet-facing in the public subnets, deletion protection, access logs, invalid headers dropped', () => {
-    prod.guardrails.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+    const [, lb] = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0]!;
+    expect(lb.Properties).toMatchObject({
       Scheme: 'internet-facing',
       Subnets: ['subnet-0a1b2c3d4e5f60034', 'subnet-0a1b2c3d4e5f60035', 'subnet-0a1b2c3d4e5f60036'],
-      LoadBalancerAttributes: Match.arrayWith([
-        { Key: 'deletion_protection.enabled', Value: 'true' },
-        { Key: 'access_logs.s3.enabled', Value: 'true' },
-        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+    });
+    const attributes = Object.fromEntries(
+      (lb.Properties.LoadBalancerAttributes as { Key: string; Value: unknown }[]).map((a) => [
+        a.Key,
+        a.Value,
       ]),
+    );
+    expect(attributes).toMatchObject({
+      'deletion_protection.enabled': 'true',
+      'access_logs.s3.enabled': 'true',
+      'access_logs.s3.prefix': 'alb',
+      'routing.http.drop_invalid_header_fields.enabled': 'true',
     });
   });
 
@@ -414,7 +423,7 @@ describe('service-level alarms', () => {
     });
     const expr = a.Metrics.find((m: any) => m.Expression);
     expect(expr.Expression).toBe(
-      'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connErrors, 0)) / requests, 0)',
+      'IF(greenRequests > 0, 100 * (FILL(green5xx, 0) + FILL(greenConnErrors, 0)) / greenRequests, 0)',
     );
     const names = a.Metrics.filter((m: any) => m.MetricStat)
       .map((m: any) => m.MetricStat.Metric.MetricName)
@@ -551,11 +560,6 @@ describe('synth-time refusals', () => {
     off.guardrails.resourceCountIs('AWS::ECS::Service', 0);
     expect(ofType(off.stateful, 'Custom::RoutingWeightsParameter')).toHaveLength(0);
     expect(off.stacks.guardrails.routing).toBeUndefined();
-  });
-
-  it('is cdk-nag clean in every environment (synth would throw otherwise)', () => {
-    for (const r of [dev, staging, prod])
-      expect(Stack.of(r.stacks.guardrails.routing!)).toBe(r.stacks.guardrails);
   });
 });
 

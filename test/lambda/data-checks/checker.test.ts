@@ -128,6 +128,20 @@ describe('the sweep', () => {
     expect(table(accepted, 'public.games')?.rowsLost).toBe(0);
   });
 
+  it('a delete whose statistics are still in flight is reported one run later, never skipped', async () => {
+    await run();
+    // The forced flush just happened, so the session defers the DELETE's statistics (up to ~10 s idle).
+    await write('SELECT 1');
+    await writer.query('DELETE FROM games WHERE game_id = 99');
+    const early = await run();
+    expect(early.status).not.toBe('error');
+    expect(table(early, 'public.games')?.rowsLost ?? 0).toBeLessThanOrEqual(1);
+    await write('SELECT 1'); // the session flushes
+    const late = await run();
+    expect(table(late, 'public.games')).toMatchObject({ rowsLost: 1 });
+    expect(late.status).toBe('violation');
+  });
+
   it('counts a deleted row replaced by a new one as lost, though the count is unchanged', async () => {
     await run();
     await write(

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { synthEnvironment } from '../../support/app';
 import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN } from './rollout-fixture';
 
 interface Statement {
@@ -157,5 +158,42 @@ describe('AutoRollback', () => {
 
   it('accepts a single green alarm of this environment', () => {
     expect(() => buildRolloutStack({ autoRollback: { greenAlarmNames: [GREEN_ALARMS[0]!] } })).not.toThrow();
+  });
+});
+
+describe('rollout and auto-rollback in the environment stacks', () => {
+  const { guardrails, stacks } = synthEnvironment('staging');
+
+  it("watches exactly the routing construct's green alarms and the critical composite", () => {
+    const routing = stacks.guardrails.routing!;
+    expect(routing.greenAlarmNames.length).toBeGreaterThan(0);
+    guardrails.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'pipeline-guardrails-staging-auto-rollback',
+      EventPattern: Match.objectLike({
+        detail: {
+          alarmName: ['pipeline-guardrails-staging-critical-any', ...routing.greenAlarmNames],
+          state: { value: ['ALARM'] },
+        },
+      }),
+    });
+  });
+
+  it('gives the rollout the routing listener, target groups and every weights parameter', () => {
+    const statements = JSON.stringify(guardrails.findResources('AWS::IAM::Policy'));
+    for (const suffix of ['weights"', 'weights-blue"', 'weights-green"']) {
+      expect(statements).toContain(`:parameter/pipeline-guardrails/staging/routing/${suffix}`);
+    }
+    guardrails.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          LISTENER_ARN: { Ref: Match.stringLikeRegexp('^RoutingLoadBalancer') },
+          GREEN_TARGET_GROUP_ARN: { Ref: Match.stringLikeRegexp('^RoutingGreenTargetGroup') },
+          STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^RolloutStateMachine') },
+        }),
+      },
+    });
+    guardrails.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/pipeline-guardrails/staging/rollout/state-machine-arn',
+    });
   });
 });

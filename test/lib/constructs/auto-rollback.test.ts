@@ -57,6 +57,8 @@ describe('AutoRollback', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('set 100% blue, stop the rollout plan'),
       VpcConfig: Match.absent(),
+      MemorySize: 1024,
+      Timeout: 30,
       Environment: {
         Variables: Match.objectLike({
           LISTENER_ARN,

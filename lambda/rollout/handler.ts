@@ -374,6 +374,18 @@ function weightsFor(green: number): Weights {
   return { blue: 100 - green, green };
 }
 
+/**
+ * Someone moved traffic under the plan (a manual `--rollback`, the console): the plan stops rather than
+ * overriding them at its next step.
+ */
+function assertUnchanged(plan: PlanContext, expected: Weights, actual: Weights): void {
+  if (actual.blue !== expected.blue || actual.green !== expected.green) {
+    throw new PlanAbortedError(
+      `traffic changed outside plan ${plan.planId}: expected ${formatWeights(expected)}, found ${formatWeights(actual)}`,
+    );
+  }
+}
+
 function bakeStatus(
   plan: PlanContext,
   stepIndex: number,
@@ -406,6 +418,8 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
   await ensureRunning(plan, ctx, { phase: 'applying', stepIndex });
 
   const from = await readListenerWeights(clients.elbv2, config.target);
+  const expected = stepIndex === 0 ? plan.from : weightsFor(plan.steps[stepIndex - 1] ?? 0);
+  assertUnchanged(plan, expected, from);
   const applied = await applyWeights(clients, config.target, target);
   // An abort marks the plan before it sets 100% blue; if it did so while the listener was being changed,
   // this step's weights may have landed after its rollback: put blue back and stop.
@@ -458,9 +472,10 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
   const plan = requirePlan(state);
   const step = state.step;
   if (!step) throw new Error('state has no step: the apply task did not run');
-  const [alarmStates, current] = await Promise.all([
+  const [alarmStates, current, weights] = await Promise.all([
     readAlarmStates(clients.cloudwatch, config.alarmNames),
     readPlanState(clients.doc, config.stateTableName),
+    readListenerWeights(clients.elbv2, config.target),
   ]);
   const firing = alarmsInAlarm(alarmStates).filter((n) => !plan.forcedAlarms.includes(n));
   if (firing.length > 0) throw new AlarmFiringError(firing);
@@ -469,6 +484,7 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
       `plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`,
     );
   }
+  assertUnchanged(plan, weightsFor(step.green), weights);
   const promoted = current.promoteStep === step.stepIndex;
   return bakeStatus(plan, step.stepIndex, new Date(step.bakeUntil), ctx.now(), promoted, alarmStates);
 }

@@ -415,6 +415,15 @@ describe('apply', () => {
     });
   });
 
+  it('refuses to apply a step over weights someone else set since the previous step', async () => {
+    elbv2.on(DescribeListenersCommand).resolves(listener(100, 0)); // step 1 set 90/10; someone rolled back
+    await expect(runAction({ action: 'apply', state: state() }, ctx)).rejects.toMatchObject({
+      name: 'PlanAborted',
+      message: expect.stringContaining('traffic changed outside plan plan-1'),
+    });
+    expect(elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
   it('does not touch the listener when the plan was aborted before the step', async () => {
     ddb.on(UpdateCommand).rejects(conditionalFailure());
     await expect(runAction({ action: 'apply', state: state() }, ctx)).rejects.toMatchObject({
@@ -438,6 +447,18 @@ describe('apply', () => {
 describe('bake-check', () => {
   beforeEach(() => {
     ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({ Item: planState() });
+    elbv2.on(DescribeListenersCommand).resolves(listener(75, 25));
+  });
+
+  it('stops the plan when traffic was moved under it (a manual --rollback), instead of overriding it later', async () => {
+    alarmStates(cw);
+    elbv2.on(DescribeListenersCommand).resolves(listener(100, 0));
+    await expect(
+      runAction({ action: 'bake-check', state: state({ step: bakingStep() }) }, ctx),
+    ).rejects.toMatchObject({
+      name: 'PlanAborted',
+      message: expect.stringContaining('expected blue 75% / green 25%, found blue 100% / green 0%'),
+    });
   });
 
   it('keeps baking while all is well, waiting the check interval or what is left', async () => {

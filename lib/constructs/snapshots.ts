@@ -19,6 +19,7 @@ import { METRIC_NAMESPACE, PROJECT, resourcePrefix } from '../project';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import type { DashboardSection } from './dashboard-section';
+import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
 
 /** Minutes between the upkeep runs (copies, pruning, metrics); the age alarms evaluate at this period. */
@@ -139,6 +140,15 @@ export class Snapshots extends Construct {
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(MAINTAIN_EVERY_MINUTES)),
       target: target('maintain'),
     });
+
+    publishDeploymentParameter(
+      this,
+      'FunctionNameParameter',
+      envName,
+      'snapshots/function-name',
+      fn.functionName,
+      'Snapshot function (invoke with {"action":"maintain"} to copy, prune and verify now)',
+    );
 
     // Backup events of the instance (including failures of automated backups) are mailed.
     this.eventSubscription = new rds.CfnEventSubscription(this, 'BackupEvents', {

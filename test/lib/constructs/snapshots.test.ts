@@ -249,6 +249,13 @@ describe('Snapshots in prod', () => {
     });
   });
 
+  it('publishes the function name for the runbook and the CLI', () => {
+    t.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/pipeline-guardrails/prod/snapshots/function-name',
+      Value: { Ref: fnId() },
+    });
+  });
+
   it('mails the instance backup events through an RDS event subscription', () => {
     t.hasResourceProperties('AWS::RDS::EventSubscription', {
       SubscriptionName: 'pipeline-guardrails-prod-snapshot-events',

@@ -30,6 +30,29 @@ export interface ShiftDeps {
   readonly pid: number;
 }
 
+/** Ctrl-C during a wait (snapshot or bake): the command stops waiting, releases its lock and says where traffic is. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted (Ctrl-C)');
+    this.name = 'InterruptedError';
+  }
+}
+
+/** A sleep that Ctrl-C ends with InterruptedError; outside waits, Ctrl-C keeps its default meaning. */
+function interruptibleSleep(ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onInterrupt = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    const timer = setTimeout(() => {
+      process.removeListener('SIGINT', onInterrupt);
+      resolve();
+    }, ms);
+    process.once('SIGINT', onInterrupt);
+  });
+}
+
 export function createShiftDeps(region: string): ShiftDeps {
   const common = { region };
   return {
@@ -42,7 +65,7 @@ export function createShiftDeps(region: string): ShiftDeps {
     rds: new RDSClient(common),
     sns: new SNSClient(common),
     sts: new STSClient(common),
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    clock: { now: () => Date.now(), sleep: interruptibleSleep },
     takeSnapshot,
     pollIntervalMs: 15_000,
     host: hostname(),

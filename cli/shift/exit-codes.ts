@@ -17,6 +17,7 @@ export const EXIT = {
   SNAPSHOT_FAILED: 15,
   ROLLED_BACK: 20,
   APPLY_FAILED: 21,
+  INTERRUPTED: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -43,4 +44,8 @@ export const EXIT_CODE_HELP: readonly [number, string][] = [
   [EXIT.SNAPSHOT_FAILED, 'refused: the pre-shift snapshot failed or timed out (traffic unchanged)'],
   [EXIT.ROLLED_BACK, 'a green alarm fired during the bake: traffic was rolled back to 100% blue'],
   [EXIT.APPLY_FAILED, 'the weights could not be applied or recorded (see message)'],
+  [
+    EXIT.INTERRUPTED,
+    'Ctrl-C during the snapshot (traffic unchanged) or the bake (new weights stay, unwatched)',
+  ],
 ];

@@ -25,7 +25,7 @@ import {
   type ShiftRecord,
 } from '../../lambda/shared/shift-audit';
 import { loadShiftContext, type ShiftContext } from './context';
-import type { ShiftDeps } from './deps';
+import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { ShiftOptions } from './options';
 import {
@@ -280,6 +280,13 @@ async function shift(
         out.result.snapshot = snap;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof InterruptedError) {
+          out.error(
+            `interrupted while waiting for the snapshot: traffic unchanged (the snapshot may still be creating: npm run shift -- --env ${ctx.envName} --status)`,
+          );
+          out.result.outcome = 'interrupted';
+          return EXIT.INTERRUPTED;
+        }
         out.error(`refused: pre-shift snapshot failed, traffic unchanged: ${message}`);
         await recordShift(deps.doc, ctx.tableName, {
           actor,
@@ -344,7 +351,17 @@ async function shift(
 
     // 7. Bake.
     if (bakeMs > 0) {
-      const fired = await bake(deps, ctx, out, bakeMs, report.forcedPast, io.isTTY && !opts.json);
+      let fired: string[];
+      try {
+        fired = await bake(deps, ctx, out, bakeMs, report.forcedPast, io.isTTY && !opts.json);
+      } catch (err) {
+        if (!(err instanceof InterruptedError)) throw err;
+        out.error(
+          `interrupted during the bake: ${ctx.envName} stays at ${formatWeights(after)} and nobody is watching green's alarms from here. Roll back with: npm run shift -- --env ${ctx.envName} --rollback`,
+        );
+        out.result.outcome = 'interrupted';
+        return EXIT.INTERRUPTED;
+      }
       if (fired.length > 0) {
         out.line(`green alarm(s) fired during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
         const rolledTo = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);

@@ -93,7 +93,6 @@ export class WeightedRouting extends Construct {
   /** `pipeline-guardrails-<env>-shift-operator`: attach it to whoever runs `shift`. */
   readonly shiftOperatorPolicy: iam.ManagedPolicy;
   readonly dashboardSection: DashboardSection;
-  private readonly weights: WeightsParameter;
 
   constructor(scope: Construct, id: string, props: WeightedRoutingProps) {
     super(scope, id);
@@ -101,7 +100,6 @@ export class WeightedRouting extends Construct {
     const prefix = resourcePrefix(envName);
     const stack = Stack.of(this);
     checkProps(props);
-    this.weights = props.weights;
 
     // --- The weights, read from the source of truth at deploy time (never literals). ---
     this.deployedWeights = {
@@ -307,25 +305,6 @@ export class WeightedRouting extends Construct {
       this.shiftOperatorPolicy.managedPolicyArn,
       'Managed policy to attach to shift operators',
     );
-  }
-
-  /** Lets `grantee` move traffic: change this listener's weights and write the weights parameters. */
-  grantTrafficShift(grantee: iam.IGrantable): iam.Grant {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
-      resourceArns: ['*'],
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ssm:PutParameter', 'ssm:GetParameter'],
-      resourceArns: [...this.weights.parameterArns],
-    });
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['elasticloadbalancing:ModifyListener'],
-      resourceArns: [this.listener.listenerArn],
-    });
   }
 
   private weightParameter(id: string, color: Color, parameterName: string): CfnParameter {

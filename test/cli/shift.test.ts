@@ -6,6 +6,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import 'aws-sdk-client-mock-jest';
 import { runShiftCommand } from '../../cli/commands/shift';
 import { main } from '../../cli/main';
+import { InterruptedError } from '../../cli/shift/deps';
 import { EXIT } from '../../cli/shift/exit-codes';
 import { FakeEnvironment, fakeIo, mocks, OPERATOR_ARN } from './shift-fake-env';
 
@@ -221,6 +222,47 @@ describe('bake-time rollback', () => {
       '[pipeline-guardrails prod] traffic shift: green 0% -> 10%',
       '[pipeline-guardrails prod] AUTOMATIC ROLLBACK: green 10% -> 0%',
     ]);
+    expect(env.lock).toBeUndefined();
+  });
+});
+
+describe('Ctrl-C', () => {
+  const interruptAfter = (sleeps: number) => {
+    let n = 0;
+    return env.deps({
+      clock: {
+        now: () => env.now,
+        sleep: async (ms) => {
+          if (++n > sleeps) throw new InterruptedError();
+          env.now += ms;
+        },
+      },
+    });
+  };
+
+  it('during the bake: the new weights stay, the lock is released, the command says how to roll back', async () => {
+    const io = fakeIo();
+    const code = await runShiftCommand(
+      ['--env', 'prod', '--green', '10', '--bake', '5m', '--yes'],
+      io.io,
+      () => interruptAfter(6),
+    );
+    expect(code).toBe(EXIT.INTERRUPTED);
+    expect(io.err()).toContain(
+      "interrupted during the bake: prod stays at blue 90% / green 10% and nobody is watching green's alarms from here. Roll back with: npm run shift -- --env prod --rollback",
+    );
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
+    expect(env.lock).toBeUndefined();
+  });
+
+  it('while waiting for the snapshot: traffic unchanged, lock released', async () => {
+    const io = fakeIo();
+    const code = await runShiftCommand(['--env', 'prod', '--green', '10', '--yes'], io.io, () =>
+      interruptAfter(0),
+    );
+    expect(code).toBe(EXIT.INTERRUPTED);
+    expect(io.err()).toMatch(/interrupted while waiting for the snapshot: traffic unchanged/);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
     expect(env.lock).toBeUndefined();
   });
 });

@@ -394,11 +394,9 @@ describe('--follow', () => {
       .on(DescribeExecutionCommand)
       .resolvesOnce({ status: 'RUNNING' } as never)
       .resolves({ status: 'SUCCEEDED' } as never);
-    ddb
-      .on(GetCommand, { Key: PLAN_KEY })
-      .resolves({
-        Item: planState({ status: 'succeeded', phase: 'done', weights: { blue: 0, green: 100 } }),
-      });
+    ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({
+      Item: planState({ status: 'succeeded', phase: 'done', weights: { blue: 0, green: 100 } }),
+    });
     const { cli, out, err } = io();
     expect(await runPlanCommand(opts({ follow: true, json: true }), cli, deps)).toBe(EXIT.OK);
     expect(JSON.parse(out())).toMatchObject({

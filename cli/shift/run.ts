@@ -106,8 +106,13 @@ export async function runShift(opts: ShiftOptions, io: CliIo, deps: ShiftDeps): 
       out.result.outcome = 'refused';
       return out.finish(EXIT.INVALID_WEIGHTS);
     }
-    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    out.result.error = err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const hint =
+      err instanceof Error && err.name === 'CredentialsProviderError'
+        ? ` (no AWS credentials: aws sso login, or set AWS_PROFILE for the ${opts.envName} account)`
+        : '';
+    out.error(`error: ${message}${hint}`);
+    out.result.error = message;
     return out.finish(EXIT.FAILED);
   }
 }

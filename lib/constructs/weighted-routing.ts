@@ -53,7 +53,7 @@ export interface WeightedRoutingProps {
   readonly databaseInstanceIdentifier: string;
   /** Retention of the services' logs. */
   readonly logRetention: logs.RetentionDays;
-  /** Removal policy of the logs and the access-log bucket. */
+  /** Removal policy of the services' log groups. (The access-log bucket is always retained: CloudFormation cannot delete a bucket with objects in it.) */
   readonly removalPolicy: RemovalPolicy;
 }
 

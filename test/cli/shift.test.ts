@@ -2,6 +2,7 @@ import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client
 import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import 'aws-sdk-client-mock-jest';
 import { runShiftCommand } from '../../cli/commands/shift';
@@ -452,6 +453,19 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.WRONG_ACCOUNT);
     expect(r.err).toMatch(/credentials are for account 999999999999 .* but prod is account 333333333333/);
+  });
+
+  it('no credentials: exit 1 with a hint, nothing changed', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    mocks.sts.on(GetCallerIdentityCommand).rejects(noCredentials);
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
+    expect(r.code).toBe(EXIT.FAILED);
+    expect(r.err).toMatch(
+      /Could not load credentials .*\(no AWS credentials: aws sso login, or set AWS_PROFILE for the prod account\)/,
+    );
+    expect(mocks.elbv2.calls()).toHaveLength(0);
   });
 
   it('routing not deployed', async () => {

@@ -1,9 +1,18 @@
 import * as fs from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { isSslMode, type ConnectionSettings } from '../../lambda/data-checks/connection';
 import { formatReport } from '../../lambda/data-checks/report';
 import { checkDatabase } from '../../lambda/data-checks/run';
-import { FileStateStore, MemoryStateStore, type StateStore } from '../../lambda/data-checks/state-store';
+import {
+  FileStateStore,
+  MemoryStateStore,
+  statePk,
+  type StateStore,
+} from '../../lambda/data-checks/state-store';
+import { loadDeployment } from '../deployed';
 import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
 
 const USAGE = `Usage: npm run check -- --env <dev|staging|prod> [options]
@@ -20,13 +29,17 @@ Options:
   --state FILE             JSON file keeping baselines between runs (noDecrease, appendOnly, schema);
                            without it every run is a first run: baselines only
   --accept SCHEMA.TABLE    accept a reported loss or schema change of a table and re-baseline it
-                           (repeatable; needs --state)
+                           (repeatable; needs --state, or --deployed)
+  --deployed               with --accept: clear the table's baseline in the deployed environment's state
+                           table (AWS credentials for its account), so the scheduled checker takes a new
+                           one on its next run; no database connection
   --statement-timeout DUR  override the config's statement timeout, e.g. 30s or 2m
   --json                   print the full report as JSON instead of the table
   -h, --help               this text
 
 Exit status: 0 all good (warnings allowed), 1 a rule is violated, 2 could not check (or bad arguments).
 Examples:
+  npm run check -- --env prod --deployed --accept public.games
   npm run check -- --env prod --database-url "postgres://guardrails_checks@HOST:5432/nba?sslmode=verify-full&sslrootcert=global-bundle.pem" --state prod-checks.json
   PGHOST=127.0.0.1 PGPORT=55442 PGUSER=postgres PGSSLMODE=disable npm run check -- --env dev --json`;
 
@@ -104,6 +117,7 @@ const command: CliCommand = {
       accept: { type: 'string', multiple: true },
       'statement-timeout': { type: 'string' },
       json: { type: 'boolean' },
+      deployed: { type: 'boolean' },
     });
     if (!values.env) throw new UsageError('--env is required');
     let config;
@@ -114,8 +128,16 @@ const command: CliCommand = {
       throw err;
     }
     const accept = values.accept ?? [];
-    if (accept.length > 0 && !values.state)
-      throw new UsageError('--accept needs --state FILE (the baselines to change)');
+    if (values.deployed && (accept.length === 0 || values.state || values['database-url'] || values.json)) {
+      throw new UsageError(
+        '--deployed goes with --accept SCHEMA.TABLE only (no --state, --database-url or --json)',
+      );
+    }
+    if (accept.length > 0 && !values.state && !values.deployed) {
+      throw new UsageError(
+        '--accept needs --state FILE (local baselines) or --deployed (the scheduled checker’s)',
+      );
+    }
     const known = new Set(config.checks.tables.map((t) => `${t.schemaName}.${t.table}`));
     for (const a of accept) {
       if (!known.has(a)) {
@@ -124,6 +146,7 @@ const command: CliCommand = {
         );
       }
     }
+    if (values.deployed) return acceptDeployed(config.envName, config.region, accept, io);
     const statementTimeoutMs = values['statement-timeout']
       ? parseDuration(values['statement-timeout'], '--statement-timeout')
       : config.checks.statementTimeoutSeconds * 1000;
@@ -151,4 +174,28 @@ const command: CliCommand = {
     return report.status === 'ok' ? 0 : report.status === 'violation' ? 1 : 2;
   },
 };
+/** Deletes the scheduled checker's baselines of `tables`: its next run takes new ones (and a new fingerprint). */
+async function acceptDeployed(envName: string, region: string, tables: string[], io: CliIo): Promise<number> {
+  const deployment = await loadDeployment(new SSMClient({ region }), envName);
+  const tableName = deployment.get('state/table-name');
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region }));
+  for (const key of tables) {
+    const out = await doc.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: { pk: statePk(key), sk: 'baseline' },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const old = out.Attributes as
+      { count?: number; openLoss?: { rowsLost: number; since: string } } | undefined;
+    io.stdout(
+      old
+        ? `${key}: baseline cleared (was ${old.count} rows${old.openLoss ? `, ${old.openLoss.rowsLost} rows lost since ${old.openLoss.since}` : ''}); the next scheduled run takes a new one\n`
+        : `${key}: no baseline stored (nothing to accept)\n`,
+    );
+  }
+  return 0;
+}
+
 export default command;

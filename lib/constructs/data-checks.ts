@@ -296,7 +296,7 @@ export class DataChecks extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: silent,
           meaning: `Columns (name, type, nullability) or the primary key of ${key} differ from the baseline fingerprint.`,
-          firstCheck: `The check output names the dropped/retyped column; was a migration deployed? Accept an intended change with check --accept ${key}.`,
+          firstCheck: `The check output names the dropped/retyped column; was a migration deployed? Accept an intended change: npm run check -- --env ${props.envName} --deployed --accept ${key}`,
           runbookAnchor: 'checks-schema-changed',
         });
       }

@@ -1,4 +1,8 @@
 import * as fs from 'node:fs';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../cli/main';
@@ -164,6 +168,15 @@ describe('bad arguments exit 2 before any connection', () => {
       /expected a duration/,
     ],
     [['check', '--env', 'dev', '--bogus'], /Unknown option '--bogus'/],
+    [['check', '--env', 'prod', '--deployed'], /--deployed goes with --accept SCHEMA.TABLE only/],
+    [
+      ['check', '--env', 'prod', '--deployed', '--accept', 'public.games', '--state', 'x.json'],
+      /--deployed goes with --accept/,
+    ],
+    [
+      ['check', '--env', 'prod', '--deployed', '--accept', 'public.nope'],
+      /expected one of the checked tables/,
+    ],
   ])('%j', async (argv, message) => {
     const f = fakeIo();
     expect(await main(argv, f.io)).toBe(2);
@@ -191,5 +204,39 @@ describe('bad arguments exit 2 before any connection', () => {
       { database: 'nba', statementTimeoutMs: 1, lockTimeoutMs: 1 },
     );
     expect(d).toMatchObject({ host: 'h', port: 5432, database: 'nba', sslMode: 'verify-full' });
+  });
+});
+
+describe('--deployed --accept', () => {
+  const ssm = mockClient(SSMClient);
+  const ddb = mockClient(DynamoDBDocumentClient);
+  beforeEach(() => {
+    ssm.reset();
+    ddb.reset();
+    ssm.on(GetParametersByPathCommand).resolves({
+      Parameters: [{ Name: '/pipeline-guardrails/prod/state/table-name', Value: 'prod-state' }],
+    });
+  });
+
+  it("clears the scheduled checker's baseline of each accepted table, without a database", async () => {
+    ddb
+      .on(DeleteCommand, { Key: { pk: 'checks#table#public.games', sk: 'baseline' } })
+      .resolves({
+        Attributes: { count: 44827, openLoss: { rowsLost: 1, since: '2026-11-26T01:00:00.000Z' } },
+      })
+      .on(DeleteCommand, { Key: { pk: 'checks#table#public.play_by_play', sk: 'baseline' } })
+      .resolves({});
+    const f = fakeIo();
+    const code = await main(
+      ['check', '--env', 'prod', '--deployed', '--accept', 'public.games', '--accept', 'public.play_by_play'],
+      f.io,
+    );
+    expect(code).toBe(0);
+    expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 2);
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { TableName: 'prod-state' });
+    expect(f.out()).toMatch(
+      /public\.games: baseline cleared \(was 44827 rows, 1 rows lost since 2026-11-26T01:00:00.000Z\)/,
+    );
+    expect(f.out()).toMatch(/public\.play_by_play: no baseline stored/);
   });
 });

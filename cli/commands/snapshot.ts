@@ -171,6 +171,8 @@ async function snapshot(
     const instance = await instanceIdentifier(config, deps);
     io.stderr(`snapshot of ${instance} (${config.envName}, ${config.region}), reason ${args.reason}\n`);
     let lastLine = '';
+    let lastWhat = '';
+    let lastAt = -Infinity;
     const result = await takeSnapshot(deps.rds(config.region), {
       envName: config.envName,
       instanceIdentifier: instance,
@@ -184,9 +186,18 @@ async function snapshot(
             pollIntervalMs: deps.pollIntervalMs,
             onProgress: (status, elapsedMs, percent) => {
               const line = `  ${formatElapsed(elapsedMs).padStart(7)}  ${status}${percent === undefined ? '' : ` ${percent}%`}`;
-              if (io.isTTY) io.stderr(`\r${line.padEnd(lastLine.length)}`);
-              else io.stderr(`${line}\n`);
-              lastLine = line;
+              if (io.isTTY) {
+                io.stderr(`\r${line.padEnd(lastLine.length)}`);
+                lastLine = line;
+                return;
+              }
+              // Not a terminal (CI, a log): a line when something changed, else one a minute.
+              const what = `${status} ${percent ?? ''}`;
+              if (what !== lastWhat || elapsedMs - lastAt >= 60_000) {
+                io.stderr(`${line}\n`);
+                lastWhat = what;
+                lastAt = elapsedMs;
+              }
             },
           }
         : undefined,

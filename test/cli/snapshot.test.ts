@@ -105,6 +105,38 @@ describe('npm run snapshot: taking one', () => {
     });
   });
 
+  it('prints a line when the status changes or a minute passed, and rewrites one line on a terminal', async () => {
+    const creating = {
+      DBSnapshots: [{ ...dbSnapshot(ID, undefined, { status: 'creating' }), PercentProgress: 40 }],
+    };
+    const arrange = () => {
+      rdsMock.reset();
+      rdsMock.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
+      rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: 'creating' } });
+      rdsMock
+        .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: ID })
+        .resolvesOnce(creating)
+        .resolvesOnce(creating)
+        .resolvesOnce(creating)
+        .resolvesOnce(creating)
+        .resolves({ DBSnapshots: [dbSnapshot(ID, '2026-11-26T01:30:00Z')] });
+    };
+    arrange();
+    const log = fakeIo();
+    expect(await run(['--env', 'prod', '--reason', 'pre-shift'], log.io)).toBe(0);
+    expect(log.err().match(/^\s+\S+\s+(creating|available).*$/gm)).toEqual([
+      '       0s  creating 40%',
+      '    1m00s  creating 40%',
+      '    2m00s  available',
+    ]);
+
+    arrange();
+    const tty = fakeIo({ isTTY: true });
+    expect(await run(['--env', 'prod', '--reason', 'pre-shift'], tty.io)).toBe(0);
+    expect(tty.err()).toContain('\r    1m30s  creating 40%\r    2m00s  available   \n');
+    expect(tty.out()).toBe(`${ID}\n`);
+  });
+
   it('reads a created database identifier from the deployment parameters', async () => {
     ssmMock.on(GetParametersByPathCommand).resolves({
       Parameters: [

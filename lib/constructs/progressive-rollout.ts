@@ -195,7 +195,11 @@ export class ProgressiveRollout extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     this.stateMachineArn = this.stateMachine.stateMachineArn;
+    // The direct "rollback failed" page: the topic is KMS-encrypted, so publishing needs its key too
+    // (the SnsPublish task alone grants only sns:Publish).
+    props.criticalTopic.grantPublish(this.stateMachine);
     Validations.of(this.stateMachine).acknowledge(
+      { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: TOPIC_KEY_REASON },
       {
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
         reason:

@@ -255,6 +255,24 @@ describe('ProgressiveRollout resources', () => {
     });
   });
 
+  it('lets the state machine page on the KMS-encrypted critical topic by itself (rollback failed)', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^RolloutStateMachineRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp('^TopicsCritical') },
+          }),
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('publishes the state machine ARN for the CLI', () => {
     template.hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/pipeline-guardrails/test/rollout/state-machine-arn',

@@ -104,6 +104,7 @@ describe('AutoRollback', () => {
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:ModifyListener',
         'kms:Decrypt',
+        'kms:DescribeKey',
         'kms:Encrypt',
         'kms:GenerateDataKey',
         'kms:GenerateDataKey*',

@@ -120,8 +120,14 @@ export class DataChecks extends Construct {
       description: `pipeline-guardrails ${props.envName}: data integrity and freshness checks`,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      // Room for every statement to hit its timeout once, capped by the schedule interval.
-      timeout: Duration.seconds(Math.min(900, Math.max(60, cfg.statementTimeoutSeconds * 3))),
+      // Room for a few statements to hit their timeout, but never longer than the schedule interval, so
+      // runs do not overlap (at least 60 s, at most Lambda's 900 s).
+      timeout: Duration.seconds(
+        Math.min(
+          Math.max(60, Math.min(900, cfg.scheduleMinutes * 60)),
+          Math.max(60, cfg.statementTimeoutSeconds * 3),
+        ),
+      ),
       memorySize: 256,
       vpc: props.vpc,
       vpcSubnets: props.subnets,

@@ -42,6 +42,8 @@ describe('DataChecks in prod', () => {
   it('places the function in the private subnets with its own security group, allowed into the database on its port', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'pipeline-guardrails prod: data integrity and freshness checks',
+      // Never longer than the 1-minute schedule interval: runs do not overlap.
+      Timeout: 60,
       VpcConfig: {
         SubnetIds: ['subnet-0a1b2c3d4e5f60031', 'subnet-0a1b2c3d4e5f60032', 'subnet-0a1b2c3d4e5f60033'],
         SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('DataChecksSecurityGroup'), 'GroupId'] }],
@@ -211,6 +213,14 @@ describe('DataChecks elsewhere', () => {
     dev.guardrails.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(5 minutes)',
     });
+    dev.guardrails.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'pipeline-guardrails dev: data integrity and freshness checks',
+      Timeout: 90,
+    });
+    // The created database's secret, and the data key it is encrypted with, by identity policy only.
+    const policy = JSON.stringify(dev.guardrails.findResources('AWS::IAM::Policy'));
+    expect(policy).toMatch(/"secretsmanager:GetSecretValue"/);
+    expect(policy).toMatch(/"kms:Decrypt","kms:Encrypt","kms:GenerateDataKey","kms:DescribeKey"/);
   });
 
   it('makes a custom check alarm per bound, with its severity', () => {

@@ -235,6 +235,14 @@ async function startPlan(
     );
     return EXIT.LOCKED;
   }
+  if (active.state && ACTIVE_PLAN_STATUSES.includes(active.state.status)) {
+    // The item says a plan owns traffic but no execution runs (it timed out or was stopped outside the CLI).
+    io.stderr(
+      `refusing: plan ${active.state.planId} is still marked ${active.state.status} but no execution runs. ` +
+        `Clear it (and set 100% blue): npm run shift -- --env ${ctx.envName} --abort\n`,
+    );
+    return EXIT.LOCKED;
+  }
   const lock = await deps.doc.send(
     new GetCommand({ TableName: ctx.tableName, Key: LOCK_KEY, ConsistentRead: true }),
   );

@@ -261,6 +261,16 @@ describe('--plan', () => {
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
+  it('refuses over a plan item left running without an execution, and says how to clear it', async () => {
+    gatesOpen();
+    ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({ Item: planState() });
+    const { cli, err } = io();
+    expect(await runPlanCommand(opts({ plan: [10, 100] }), cli, deps)).toBe(EXIT.LOCKED);
+    expect(err()).toContain('plan plan-1 is still marked running but no execution runs');
+    expect(err()).toContain('--abort');
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
   it('refuses while a manual shift holds the lock', async () => {
     gatesOpen();
     ddb.on(GetCommand, { Key: LOCK_KEY }).resolves({

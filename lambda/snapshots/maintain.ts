@@ -4,7 +4,13 @@ import { errorMessage } from '../shared/env';
 import type { Logger } from '../shared/logger';
 import { isManagedSnapshot, TAG_SOURCE_REGION } from './naming';
 import { listManualSnapshots, type SnapshotInfo } from './rds-snapshots';
-import { planRetention, type Deletion, type Kept, type RetentionPolicy } from './retention';
+import {
+  IN_PROGRESS_STATUSES,
+  planRetention,
+  type Deletion,
+  type Kept,
+  type RetentionPolicy,
+} from './retention';
 import { withRetry, type RetryOptions } from './retry';
 
 /** One region the tool keeps snapshots in. */
@@ -40,6 +46,8 @@ export interface RegionReport {
   readonly managedCount: number;
   /** Newest available snapshot of this tool, if any. */
   readonly newest?: SnapshotInfo;
+  /** Oldest of this tool's snapshots still being created or copied (with a creation time), if any. */
+  readonly oldestInProgress?: SnapshotInfo;
   readonly deleted: readonly Deletion[];
   readonly kept: readonly Kept[];
   readonly foreignCount: number;
@@ -209,12 +217,16 @@ async function applyRetention(
   const newest = managed
     .filter((s) => s.status === 'available' && s.createdAt)
     .sort((a, b) => (b.createdAt as Date).getTime() - (a.createdAt as Date).getTime())[0];
+  const oldestInProgress = managed
+    .filter((s) => IN_PROGRESS_STATUSES.has(s.status) && s.createdAt)
+    .sort((a, b) => (a.createdAt as Date).getTime() - (b.createdAt as Date).getTime())[0];
   return {
     region: where.region,
     role,
     manualCount: remaining.length,
     managedCount: managed.length,
     newest,
+    oldestInProgress,
     deleted,
     kept: plan.keep,
     foreignCount: plan.foreign.length,
@@ -231,7 +243,10 @@ export const SNAPSHOT_METRICS = {
   copiesStarted: 'SnapshotCopiesStarted',
 } as const;
 
-/** The metric data of one run. The age is left out when there is no snapshot, so its alarm sees silence. */
+/**
+ * The metric data of one run. The age is left out when there is no snapshot at all (available or in
+ * progress), so its alarm sees silence and fires.
+ */
 export function maintenanceMetrics(
   report: MaintenanceReport,
   envName: string,
@@ -268,8 +283,11 @@ export function maintenanceMetrics(
       Unit: 'Count',
       Timestamp: now,
     });
-    if (r.newest?.createdAt) {
-      const age = Math.max(0, (now.getTime() - r.newest.createdAt.getTime()) / 60_000);
+    // Before the first snapshot is available (a new environment, a new copy region), the age counts from
+    // the start of the oldest one in progress: no false page at the first deploy, yet a stuck one alarms.
+    const since = r.newest?.createdAt ?? r.oldestInProgress?.createdAt;
+    if (since) {
+      const age = Math.max(0, (now.getTime() - since.getTime()) / 60_000);
       data.push({
         MetricName: SNAPSHOT_METRICS.newestAgeMinutes,
         Dimensions,

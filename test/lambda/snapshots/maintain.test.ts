@@ -285,6 +285,20 @@ describe('maintenanceMetrics', () => {
     ]);
   });
 
+  it('counts the age from the first snapshot in progress until one is available', async () => {
+    sourceMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        ours('first', '2026-11-26T11:00:00Z', { status: 'creating' }),
+        ours('second', '2026-11-26T11:30:00Z', { status: 'creating' }),
+      ],
+    });
+    const report = await runMaintenance(options());
+    const age = maintenanceMetrics(report, 'prod', 100, NOW).find(
+      (d) => d.MetricName === 'NewestSnapshotAgeMinutes',
+    );
+    expect(age?.Value).toBe(60);
+  });
+
   it('leaves the age out when there is no snapshot, so the age alarm sees missing data', async () => {
     sourceMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     const report = await runMaintenance(options());

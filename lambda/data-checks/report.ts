@@ -61,7 +61,11 @@ export function formatReport(report: RunReport): string {
       .join('  ')
       .trimEnd();
   const out = [line(header), ...rows.map(line)];
-  const notes = report.results.filter((r) => r.status !== 'ok');
+  const notes = report.results.filter((r) => r.status !== 'ok' && r.status !== 'baseline');
+  const baselines = new Set(report.results.filter((r) => r.status === 'baseline').map((r) => r.target));
+  if (baselines.size > 0) {
+    out.push('', `baseline taken for ${[...baselines].join(', ')}: the next run compares with it`);
+  }
   if (notes.length > 0) {
     out.push('', ...notes.map((r) => `${STATUS_LABEL[r.status]} ${r.target} ${r.rule}: ${r.detail}`));
   }

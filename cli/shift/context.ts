@@ -19,6 +19,8 @@ export interface ShiftContext {
   readonly preShiftSnapshot: 'when-green-rises-from-zero' | 'always';
   readonly snapshotTimeoutMs: number;
   readonly instanceIdentifier: string;
+  /** ECS cluster and service names of the two colors (for --status). */
+  readonly services?: { readonly cluster: string; readonly blue: string; readonly green: string };
   /** `pipeline-guardrails-<env>-`: every alarm of the environment starts with it. */
   readonly alarmPrefix: string;
 }
@@ -57,6 +59,16 @@ export async function loadShiftContext(deps: ShiftDeps, envName: string): Promis
       Number(d.has('routing/snapshot-timeout-minutes') ? d.get('routing/snapshot-timeout-minutes') : '60') *
       60_000,
     instanceIdentifier: d.get('database/instance-identifier'),
+    services:
+      d.has('routing/cluster-name') &&
+      d.has('routing/blue-service-name') &&
+      d.has('routing/green-service-name')
+        ? {
+            cluster: d.get('routing/cluster-name'),
+            blue: d.get('routing/blue-service-name'),
+            green: d.get('routing/green-service-name'),
+          }
+        : undefined,
     alarmPrefix: `${resourcePrefix(envName)}-`,
   };
 }

@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -19,6 +20,7 @@ export interface ShiftDeps {
   readonly rds: RDSClient;
   readonly sns: SNSClient;
   readonly sts: STSClient;
+  readonly ecs: ECSClient;
   /** Time and waiting: tests run a 15-minute bake instantly. */
   readonly clock: Clock;
   /** The snapshot capability (lambda/snapshots/take-snapshot.ts). */
@@ -65,6 +67,7 @@ export function createShiftDeps(region: string): ShiftDeps {
     rds: new RDSClient(common),
     sns: new SNSClient(common),
     sts: new STSClient(common),
+    ecs: new ECSClient(common),
     clock: { now: () => Date.now(), sleep: interruptibleSleep },
     takeSnapshot,
     pollIntervalMs: 15_000,

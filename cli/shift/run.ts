@@ -1,4 +1,5 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { loadConfig } from '../../lib/config';
@@ -233,7 +234,7 @@ async function shift(
     out.line(`  set ${formatWeights(to)} on the listener and in ${ctx.target.weightsParameterName}`);
     out.line(
       bakeMs > 0
-        ? `  bake ${formatDuration(bakeMs)} watching ${ctx.greenAlarmNames.length} green alarm(s); roll back to 100% blue if one fires`
+        ? `  bake ${formatDuration(bakeMs)} watching ${ctx.greenAlarmNames.length} green alarm(s) and green's targets; back to 100% blue if one fails`
         : '  no bake',
     );
     out.line(`  record in the audit and announce on the warning topic`);
@@ -368,7 +369,7 @@ async function shift(
         return EXIT.INTERRUPTED;
       }
       if (fired.length > 0) {
-        out.line(`green alarm(s) fired during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
+        out.line(`green failed during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
         const rolledTo = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
         out.line(`rolled back: ${formatWeights(after)} -> ${formatWeights(rolledTo)}`);
         const rb = await recordShift(deps.doc, ctx.tableName, {
@@ -378,7 +379,7 @@ async function shift(
           to: rolledTo,
           outcome: 'rolled-back',
           forced: false,
-          reason: `bake: ${fired.join(', ')} in ALARM`,
+          reason: `bake: ${fired.join(', ')}`,
           snapshotId,
           alarmStates: await alarmStates(deps, ctx.greenAlarmNames),
           detail: `shift ${record.id} rolled back during its bake`,
@@ -394,7 +395,9 @@ async function shift(
         });
         return EXIT.ROLLED_BACK;
       }
-      out.line(`bake complete: green alarms stayed OK for ${formatDuration(bakeMs)}`);
+      out.line(
+        `bake complete: green's alarms stayed OK and its targets healthy for ${formatDuration(bakeMs)}`,
+      );
     }
     out.line(
       `done in ${formatDuration(deps.clock.now() - started)}: ${ctx.envName} routes ${formatWeights(after)}`,
@@ -454,13 +457,19 @@ async function bake(
 ): Promise<string[]> {
   const watched = ctx.greenAlarmNames.filter((n) => !ignored.includes(n));
   out.line(
-    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')}${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
+    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')} and green's target health${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
   );
   const start = deps.clock.now();
   let lastLine = -Infinity;
   for (;;) {
-    const states = await alarmStates(deps, watched);
+    // Alarms need minutes of data; a green whose tasks all died fails its share of requests with ELB 503s
+    // (counted by no target-group metric) at once, so its target health is checked directly too.
+    const [states, health] = await Promise.all([
+      alarmStates(deps, watched),
+      targetHealth(deps, ctx.target.greenTargetGroupArn),
+    ]);
     const fired = watched.filter((n) => states[n] === 'ALARM');
+    if (health.healthy === 0) fired.push(`green target group (no healthy targets of ${health.total})`);
     if (fired.length > 0) return fired;
     const elapsed = deps.clock.now() - start;
     if (elapsed >= bakeMs) return [];
@@ -468,7 +477,7 @@ async function bake(
       lastLine = elapsed;
       const notOk = watched.filter((n) => states[n] !== 'OK').map((n) => `${n} ${states[n]}`);
       out.line(
-        `  ${formatDuration(elapsed).padStart(7)} / ${formatDuration(bakeMs)}  green alarms ${notOk.length === 0 ? 'OK' : `not ALARM (${notOk.join(', ')})`}, ${formatDuration(bakeMs - elapsed)} left`,
+        `  ${formatDuration(elapsed).padStart(7)} / ${formatDuration(bakeMs)}  green alarms ${notOk.length === 0 ? 'OK' : `not ALARM (${notOk.join(', ')})`}, ${health.healthy}/${health.total} targets healthy, ${formatDuration(bakeMs - elapsed)} left`,
       );
     }
     await deps.clock.sleep(Math.min(deps.pollIntervalMs, bakeMs - elapsed));
@@ -590,7 +599,7 @@ async function status(
   scheduleMinutes: number,
 ): Promise<ExitCode> {
   const stored = parseWeightsParameter(ctx.deployment.get('routing/weights'));
-  const [listener, alarms, blue, green, checks, lock, shifts, snapshots] = await Promise.all([
+  const [listener, alarms, blue, green, checks, lock, shifts, snapshots, services] = await Promise.all([
     readListenerWeights(deps.elbv2, ctx.target),
     environmentAlarms(deps, ctx),
     targetHealth(deps, ctx.target.blueTargetGroupArn),
@@ -599,7 +608,22 @@ async function status(
     peekLock(deps, ctx.tableName),
     recentShifts(deps.doc, ctx.tableName, 10),
     deps.rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: ctx.instanceIdentifier })),
+    ctx.services
+      ? deps.ecs.send(
+          new DescribeServicesCommand({
+            cluster: ctx.services.cluster,
+            services: [ctx.services.blue, ctx.services.green],
+          }),
+        )
+      : Promise.resolve(undefined),
   ]);
+  const service = (name: string | undefined) => services?.services?.find((x) => x.serviceName === name);
+  const describeService = (color: 'blue' | 'green', svc: Service | undefined) => {
+    if (!svc) return `${color} ?`;
+    const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+    const taskDef = (svc.taskDefinition ?? '').split('/').pop();
+    return `${color} ${svc.runningCount ?? 0}/${svc.desiredCount ?? 0} running ${taskDef}${primary?.rolloutState ? ` (${primary.rolloutState})` : ''}`;
+  };
   const inSync = listener.blue === stored.blue;
   const lastSnapshot = (snapshots.DBSnapshots ?? [])
     .filter((s) => s.SnapshotCreateTime)
@@ -618,6 +642,11 @@ async function status(
   out.line(
     `  targets   blue ${blue.healthy}/${blue.total} healthy, green ${green.healthy}/${green.total} healthy`,
   );
+  if (ctx.services) {
+    out.line(
+      `  services  ${describeService('blue', service(ctx.services.blue))}, ${describeService('green', service(ctx.services.green))}`,
+    );
+  }
   out.line(`  checks    ${checks.message}`);
   out.line(
     `  lock      ${lock ? `held by ${lock.owner} since ${lock.acquiredAt} (${lock.purpose})` : 'free'}`,
@@ -636,6 +665,12 @@ async function status(
   Object.assign(out.result, {
     weights: { listener, parameter: stored, inSync },
     targets: { blue, green },
+    services: ctx.services
+      ? {
+          blue: describeService('blue', service(ctx.services.blue)),
+          green: describeService('green', service(ctx.services.green)),
+        }
+      : null,
     checks: { ok: checks.ok, message: checks.message, summary: checks.summary },
     lock: lock ?? null,
     lastSnapshot: lastSnapshot

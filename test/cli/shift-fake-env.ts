@@ -6,6 +6,7 @@ import {
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeTargetHealthCommand,
@@ -60,6 +61,7 @@ export const mocks = {
   rds: mockClient(RDSClient),
   sns: mockClient(SNSClient),
   sts: mockClient(STSClient),
+  ecs: mockClient(ECSClient),
 };
 
 export const ACCOUNT = { prod: '333333333333', staging: '222222222222', dev: '111111111111' } as const;
@@ -183,6 +185,7 @@ export class FakeEnvironment {
       rds: new RDSClient({ region: 'us-east-1' }),
       sns: new SNSClient({ region: 'us-east-1' }),
       sts: new STSClient({ region: 'us-east-1' }),
+      ecs: new ECSClient({ region: 'us-east-1' }),
       clock: {
         now: () => this.now,
         sleep: async (ms) => {
@@ -392,6 +395,15 @@ export class FakeEnvironment {
       return { DBSnapshots: [] };
     });
 
+    mocks.ecs.on(DescribeServicesCommand).callsFake(() => ({
+      services: (['blue', 'green'] as const).map((color) => ({
+        serviceName: `${this.prefix}-${color}`,
+        desiredCount: this.targets[color].length,
+        runningCount: this.targets[color].filter((t) => t !== 'draining').length,
+        taskDefinition: `arn:aws:ecs:us-east-1:${ACCOUNT[this.envName]}:task-definition/${this.prefix}-${color}:${color === 'blue' ? 7 : 12}`,
+        deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' as const }],
+      })),
+    }));
     mocks.sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
       this.published.push(input);
       return { MessageId: `msg-${this.published.length}` };

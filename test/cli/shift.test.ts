@@ -156,8 +156,8 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
 
     // Bake: green alarms polled every 15 s for 5 minutes (instantly, on the fake clock).
     expect(r.out).toMatch(/bake 5m00s: watching pipeline-guardrails-prod-routing-green-error-rate/);
-    expect(r.out).toContain('bake complete: green alarms stayed OK for 5m00s');
-    expect(r.out).toMatch(/1m00s \/ 5m00s {2}green alarms OK, 4m00s left/);
+    expect(r.out).toContain("bake complete: green's alarms stayed OK and its targets healthy for 5m00s");
+    expect(r.out).toMatch(/1m00s \/ 5m00s {2}green alarms OK, 2\/2 targets healthy, 4m00s left/);
     expect(env.lock).toBeUndefined();
   });
 
@@ -206,7 +206,7 @@ describe('bake-time rollback', () => {
     const r = await shift(['--env', 'prod', '--green', '10', '--bake', '15m', '--yes']);
     expect(r.code).toBe(EXIT.ROLLED_BACK);
     expect(r.out).toContain(
-      'green alarm(s) fired during the bake: pipeline-guardrails-prod-routing-green-error-rate; rolling back to 100% blue',
+      'green failed during the bake: pipeline-guardrails-prod-routing-green-error-rate; rolling back to 100% blue',
     );
     expect(env.listener).toEqual({ blue: 100, green: 0 });
     expect(env.param('routing/weights')).toBe('{"blue":100,"green":0}');
@@ -265,6 +265,24 @@ describe('Ctrl-C', () => {
     expect(io.err()).toMatch(/interrupted while waiting for the snapshot: traffic unchanged/);
     expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
     expect(env.lock).toBeUndefined();
+  });
+});
+
+describe('bake-time rollback on target health', () => {
+  it('rolls back when green loses every healthy target, before any alarm could fire', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 2) env.targets.green = ['unhealthy', 'draining'];
+    };
+    const r = await shift(['--env', 'prod', '--green', '25', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.ROLLED_BACK);
+    expect(r.out).toContain(
+      'green failed during the bake: green target group (no healthy targets of 2); rolling back to 100% blue',
+    );
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.audit[1]).toMatchObject({
+      kind: 'auto-rollback',
+      reason: 'bake: green target group (no healthy targets of 2)',
+    });
   });
 });
 
@@ -571,6 +589,9 @@ describe('--status', () => {
     expect(r.code).toBe(EXIT.OK);
     expect(r.out).toContain('weights   listener blue 80% / green 20%; parameter blue 100% / green 0% (DRIFT');
     expect(r.out).toContain('targets   blue 2/2 healthy, green 2/2 healthy');
+    expect(r.out).toContain(
+      'services  blue 2/2 running pipeline-guardrails-prod-blue:7 (COMPLETED), green 2/2 running pipeline-guardrails-prod-green:12 (COMPLETED)',
+    );
     expect(r.out).toMatch(
       /snapshot {2}pipeline-guardrails-prod-pre-shift-20261126t020000z available .*; last pre-shift pipeline-guardrails-prod-pre-shift-20261126t020000z/,
     );

@@ -408,7 +408,7 @@ function finish(
     text = `Plan ${name} ${planStatus ?? 'stopped'}: traffic ${state ? formatWeights(state.weights) : 'rolled back'}. Cause: ${state?.cause ?? cause ?? error ?? executionStatus}.`;
   } else {
     code = EXIT.FAILED;
-    text = `Plan ${name} ended ${executionStatus}${planStatus ? ` (plan ${planStatus})` : ''}: ${cause ?? error ?? 'see the execution history'}. Check traffic: npm run shift -- --env <env> --status`;
+    text = `Plan ${name} ended ${executionStatus}${planStatus ? ` (plan ${planStatus})` : ''}: ${cause ?? error ?? 'see the execution history'}. Check traffic: npm run shift -- --env ${opts.envName} --status`;
   }
   (code === EXIT.OK ? out(opts, io) : io.stderr)(`${text}\n`);
   if (opts.json) {

@@ -1,6 +1,7 @@
 import { CreateDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { describeSnapshot, listManualSnapshots, type SnapshotInfo } from './rds-snapshots';
 import { isManagedSnapshot, snapshotIdentifier, snapshotTags, type SnapshotReason } from './naming';
+import { IN_PROGRESS_STATUSES } from './retention';
 import { realClock, withRetry, type Clock, type RetryOptions } from './retry';
 
 export type { SnapshotReason } from './naming';
@@ -74,9 +75,6 @@ export class QuotaExceededError extends Error {
   }
 }
 
-/** Statuses RDS moves through on the way to `available`. */
-const IN_PROGRESS = new Set(['creating', 'copying', 'pending', 'backing-up', 'modifying']);
-
 /**
  * Takes a manual DB snapshot of the instance: checks the region's manual-snapshot quota first, creates
  * `<project>-<env>-<reason>-<UTC timestamp>` with the tool's tags, and (with `wait`) polls until it is
@@ -144,7 +142,7 @@ export async function takeSnapshot(rds: RDSClient, opts: TakeSnapshotOptions): P
         elapsedMs: clock.now() - started,
       };
     }
-    if (!IN_PROGRESS.has(status)) {
+    if (!IN_PROGRESS_STATUSES.has(status)) {
       throw new SnapshotFailedError(
         snapshotId,
         status,

@@ -89,6 +89,12 @@ function memoSynth(envName: string): () => SynthResult {
   };
 }
 
+/** One synth per environment for the whole file. */
+const SYNTH = Object.fromEntries(ENVIRONMENT_NAMES.map((e) => [e, memoSynth(e)])) as Record<
+  string,
+  () => SynthResult
+>;
+
 describe('runbook anchors', () => {
   it('computes anchors the way the markdown hosts do, ignoring code blocks', () => {
     const anchors = headingAnchors(
@@ -99,7 +105,7 @@ describe('runbook anchors', () => {
 });
 
 describe.each(ENVIRONMENT_NAMES)('alerting conformance: %s', (envName) => {
-  const synth = memoSynth(envName);
+  const synth = SYNTH[envName]!;
   const prefix = resourcePrefix(envName);
 
   function topicId(template: Template, severity: 'critical' | 'warning'): string {
@@ -262,5 +268,40 @@ describe.each(ENVIRONMENT_NAMES)('alerting conformance: %s', (envName) => {
     const seen = instanceSubs.flatMap(([, s]) => s.Properties.EventCategories ?? []);
     expect(seen).toEqual(expect.arrayContaining(['failover', 'failure', 'low storage', 'maintenance']));
     expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
+describe('prod review dashboard', () => {
+  const synth = SYNTH.prod!;
+
+  /** The dashboard body with references replaced by placeholders, parsed. */
+  function widgets(): Json[] {
+    const [dashboard] = resourcesOf(synth().guardrails, 'AWS::CloudWatch::Dashboard');
+    return JSON.parse(text(dashboard?.[1].Properties.DashboardBody)).widgets;
+  }
+
+  it('shows the sections in review order: traffic, data integrity, freshness, snapshots, database, alarms', () => {
+    const headings = widgets()
+      .filter((w) => w.type === 'text' && /^## /.test(w.properties.markdown))
+      .map((w): string => String(w.properties.markdown).split('\n')[0] ?? '');
+    const position = (pattern: RegExp) => headings.findIndex((h) => pattern.test(h));
+    const order = [
+      /routing/i,
+      /data integrity/i,
+      /freshness/i,
+      /snapshots/i,
+      /database health/i,
+      /alarm status/i,
+    ].map(position);
+    expect(order).not.toContain(-1);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(headings[headings.length - 1]).toBe('## Alarm status');
+  });
+
+  it('draws the service-level lines: error rate 1%, processing time 7.0 s, throughput 500 per hour', () => {
+    const lines = widgets().flatMap((w) =>
+      w.type === 'metric' ? (w.properties.annotations?.horizontal ?? []).map((a: Json) => a.value) : [],
+    );
+    expect(lines).toEqual(expect.arrayContaining([1, 7, 500]));
   });
 });

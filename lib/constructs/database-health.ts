@@ -270,7 +270,7 @@ export class DatabaseHealth extends Construct {
           enabled: true,
         },
       );
-      // RDS checks that it may publish when the subscription is created: the topic policy must exist first.
+      // Created after the topic policy, so RDS is allowed to publish from its first event on.
       subscription.node.addDependency(topic);
       return subscription;
     };

@@ -217,7 +217,7 @@ describe('DatabaseHealth', () => {
       EventCategories: ['maintenance', 'notification', 'availability'],
     });
     expect([...RDS_EVENT_CATEGORIES.critical, ...RDS_EVENT_CATEGORIES.warning]).not.toContain('backup');
-    // The topic policy exists before RDS checks it may publish.
+    // The topic policy exists before the subscription starts sending.
     t.hasResource('AWS::RDS::EventSubscription', {
       DependsOn: Match.arrayWith([Match.stringLikeRegexp('^TopicsCriticalPolicy')]),
       Properties: Match.objectLike({ SubscriptionName: `${PREFIX}-database-critical-events` }),

@@ -15,6 +15,16 @@ interface Case {
   readonly message: RegExp;
 }
 
+/** The prod environment with a database this app creates (automated backups, final snapshot). */
+const CREATED_PROD_DB = {
+  mode: 'create',
+  databaseName: 'nba',
+  allocatedStorageGiB: 200,
+  maxAllocatedStorageGiB: 400,
+  backupRetentionDays: 14,
+  deletionProtection: true,
+  removalPolicy: 'snapshot',
+};
 const PROD_KEY = 'arn:aws:kms:us-west-2:333333333333:key/5e5e5e5e-3333-4333-8333-333333333333';
 
 const CASES: Case[] = [
@@ -130,6 +140,20 @@ const CASES: Case[] = [
     broken: (c) => (c.snapshots.copy.kmsKeyArn = 'alias/snapshots'),
     fixed: (c) => (c.snapshots.copy.kmsKeyArn = PROD_KEY),
     message: /snapshots\.copy\.kmsKeyArn: got "alias\/snapshots", expected a KMS key ARN/,
+  },
+  {
+    name: 'a database created in prod without deletion protection (its final snapshot could be skipped)',
+    env: 'prod',
+    broken: (c) => (c.database = { ...CREATED_PROD_DB, deletionProtection: false }),
+    fixed: (c) => (c.database = CREATED_PROD_DB),
+    message: /database\.deletionProtection: got false, expected true in prod/,
+  },
+  {
+    name: 'a database created in prod that is destroyed with its stack (no final snapshot)',
+    env: 'prod',
+    broken: (c) => (c.database = { ...CREATED_PROD_DB, deletionProtection: false, removalPolicy: 'destroy' }),
+    fixed: (c) => (c.database = { ...CREATED_PROD_DB, removalPolicy: 'retain' }),
+    message: /database\.removalPolicy: got "destroy", expected snapshot or retain in prod/,
   },
   {
     name: 'unknown field in the section',

@@ -555,13 +555,21 @@ export function lossSince(prev: TableState, obs: Observation, n: number, reason:
 
   if (rewritten) {
     if (noRollbacks) {
-      // Every counted change committed: what the counters do not explain was truncated.
-      const lost = Math.max(certain, dDel + Math.max(0, expected - n));
+      // Every counted change committed. Rows the counters cannot account for were truncated, once the
+      // shortfall survives a second look (a shortfall may also be statistics still in flight).
+      if (n === expected || (n < expected && (prev.unsettledRuns ?? 0) >= 1)) {
+        return {
+          lost: Math.max(certain, dDel + (expected - n)),
+          decided: true,
+          unsettled: false,
+          how: `new relfilenode; exact ${n}, ${expected} expected from the counters, ${dDel} delete(s) counted`,
+        };
+      }
       return {
-        lost,
-        decided: true,
-        unsettled: false,
-        how: `new relfilenode; exact ${n}, expected ${expected} from counters`,
+        lost: certain,
+        decided: false,
+        unsettled: true,
+        how: `new relfilenode; exact ${n}, ${expected} expected from the counters; looking again before deciding`,
       };
     }
     if (dDel === 0 && n >= expected) {
@@ -620,12 +628,20 @@ export function lossSince(prev: TableState, obs: Observation, n: number, reason:
     };
   }
   if (noRollbacks) {
-    const lost = Math.max(certain, dDel + Math.max(0, expected - n));
+    // No transaction rolled back since the last count: every counted delete committed, if the counts agree.
+    if (n === expected) {
+      return {
+        lost: dDel,
+        decided: true,
+        unsettled: false,
+        how: `${dDel} delete(s) counted and no transaction rolled back`,
+      };
+    }
     return {
-      lost,
-      decided: true,
-      unsettled: false,
-      how: `${dDel} delete(s) counted and no transaction rolled back`,
+      lost: certain,
+      decided: false,
+      unsettled: true,
+      how: `exact ${n}, ${expected} expected from the counters (+${dIns} -${dDel}); statistics of a busy writer may lag`,
     };
   }
   return certain > 0

@@ -391,6 +391,46 @@ describe('custom checks', () => {
   });
 });
 
+describe('the session the checker runs in', () => {
+  it('is read-only, with statement and lock timeouts and its application_name', async () => {
+    const probe = (name: string, sql: string, expected: number) => ({
+      name,
+      sql,
+      min: expected,
+      max: expected,
+      description: name,
+    });
+    const r = await checkDatabase(
+      settings({ statementTimeoutMs: 7000, lockTimeoutMs: 3000 }),
+      plan({
+        custom: [
+          probe('read-only', "SELECT (current_setting('transaction_read_only') = 'on')::int", 1),
+          probe(
+            'statement-timeout',
+            "SELECT extract(epoch FROM current_setting('statement_timeout')::interval)",
+            7,
+          ),
+          probe('lock-timeout', "SELECT extract(epoch FROM current_setting('lock_timeout')::interval)", 3),
+          probe(
+            'application-name',
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() AND application_name = 'pipeline-guardrails-checks'",
+            1,
+          ),
+          probe('isolation', "SELECT (current_setting('transaction_isolation') = 'repeatable read')::int", 1),
+        ],
+      }),
+      new MemoryStateStore(),
+    );
+    expect(r.results.map((x) => `${x.target}=${x.value}:${x.status}`)).toEqual([
+      'read-only=1:ok',
+      'statement-timeout=7:ok',
+      'lock-timeout=3:ok',
+      'application-name=1:ok',
+      'isolation=1:ok',
+    ]);
+  });
+});
+
 describe('never green when it did not look', () => {
   const PLAN = plan(BASE_PLAN);
   const attempt = (s: Partial<ConnectionSettings>, p: ChecksConfig = PLAN) =>

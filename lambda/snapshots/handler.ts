@@ -96,7 +96,7 @@ export interface SnapshotDeps {
 }
 
 /**
- * One scheduled run. `snapshot`: take a `scheduled` snapshot (not waiting for it), then the upkeep.
+ * One scheduled run. `snapshot`: the upkeep, then a `scheduled` snapshot (not waiting for it).
  * `maintain` (every few minutes): start copies, prune both regions, publish the metrics the alarms watch;
  * an environment with no snapshot of its own at all takes one at once. Handled failures are published as
  * the SnapshotFailures metric and do not fail the invocation (a retry would only add snapshots);
@@ -135,7 +135,7 @@ export async function runSnapshotJob(
 
   let report: MaintenanceReport;
   try {
-    if (action === 'snapshot') await snap();
+    // Prune first, so expired snapshots of this tool never hold the quota the new snapshot needs.
     const options = {
       envName: settings.envName,
       source: { rds: deps.rds, region: settings.region, retention: settings.retention },
@@ -145,7 +145,8 @@ export async function runSnapshotJob(
       log: deps.log,
     };
     report = await runMaintenance(options);
-    if (action === 'maintain' && report.source.managedCount === 0 && !dryRun) {
+    if (action === 'snapshot') await snap();
+    else if (report.source.managedCount === 0 && !dryRun) {
       deps.log.warn('no snapshot of this environment exists: taking one now');
       await snap();
     }

@@ -14,7 +14,7 @@ import {
   type SnapshotSettings,
 } from '../../../lambda/snapshots/handler';
 import { MissingEnvironmentVariableError } from '../../../lambda/shared/env';
-import { awsError, memoryLogger, ours } from './fixtures';
+import { awsError, dbSnapshot, memoryLogger, ours } from './fixtures';
 
 const rds = new RDSClient({ region: 'us-east-1' });
 const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
@@ -81,6 +81,31 @@ describe('runSnapshotJob', () => {
         expect.objectContaining({ MetricName: 'SnapshotFailures', Value: 1 }),
       ]),
     });
+  });
+
+  it('snapshot: prunes first, so its own expired snapshots never block the new one at the quota', async () => {
+    // A tiny stateful RDS: 100 manual snapshots, 30 of them this tool's (one a day), 70 someone else's.
+    const region = new Map(
+      [
+        ...Array.from({ length: 30 }, (_, i) =>
+          ours(`d${i}`, new Date(Date.UTC(2026, 10, 25 - i, 6)).toISOString()),
+        ),
+        ...Array.from({ length: 70 }, (_, i) => dbSnapshot(`other-${i}`, '2026-01-01T00:00:00Z')),
+      ].map((s) => [s.DBSnapshotIdentifier as string, s]),
+    );
+    rdsMock.on(DescribeDBSnapshotsCommand).callsFake(async () => ({ DBSnapshots: [...region.values()] }));
+    rdsMock.on(DeleteDBSnapshotCommand).callsFake(async (input: { DBSnapshotIdentifier: string }) => {
+      region.delete(input.DBSnapshotIdentifier);
+      return {};
+    });
+    rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: 'creating' } });
+
+    const summary = await runSnapshotJob({ action: 'snapshot' }, settings, deps());
+
+    expect(summary.deleted).toBe(20); // maxDeletionsPerRun
+    expect(summary.failures).toEqual([]);
+    expect(summary.snapshotId).toBe('pipeline-guardrails-prod-scheduled-20261126t120000z');
+    expect(region.has('other-0')).toBe(true);
   });
 
   it('maintain: takes the first snapshot of an environment that has none', async () => {

@@ -358,8 +358,17 @@ async function shift(
     // 7. Bake.
     if (bakeMs > 0) {
       let fired: string[];
+      let changedTo: Weights | undefined;
       try {
-        fired = await bake(deps, ctx, out, bakeMs, report.forcedPast, io.isTTY && !opts.json);
+        ({ fired, changedTo } = await bake(
+          deps,
+          ctx,
+          out,
+          after,
+          bakeMs,
+          report.forcedPast,
+          io.isTTY && !opts.json,
+        ));
       } catch (err) {
         if (!(err instanceof InterruptedError)) throw err;
         out.error(
@@ -367,6 +376,14 @@ async function shift(
         );
         out.result.outcome = 'interrupted';
         return EXIT.INTERRUPTED;
+      }
+      if (changedTo) {
+        // Someone else (a --rollback, the auto-rollback function, a rollout) moved traffic: theirs wins.
+        out.line(
+          `the listener now applies ${formatWeights(changedTo)}: traffic was changed by someone else during the bake (see --status); stopped watching`,
+        );
+        Object.assign(out.result, { outcome: 'superseded', changedTo });
+        return changedTo.green < after.green ? EXIT.ROLLED_BACK : EXIT.OK;
       }
       if (fired.length > 0) {
         out.line(`green failed during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
@@ -451,10 +468,11 @@ async function bake(
   deps: ShiftDeps,
   ctx: ShiftContext,
   out: Output,
+  expected: Weights,
   bakeMs: number,
   ignored: readonly string[],
   tty: boolean,
-): Promise<string[]> {
+): Promise<{ fired: string[]; changedTo?: Weights }> {
   const watched = ctx.greenAlarmNames.filter((n) => !ignored.includes(n));
   out.line(
     `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')} and green's target health${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
@@ -464,15 +482,17 @@ async function bake(
   for (;;) {
     // Alarms need minutes of data; a green whose tasks all died fails its share of requests with ELB 503s
     // (counted by no target-group metric) at once, so its target health is checked directly too.
-    const [states, health] = await Promise.all([
+    const [states, health, now] = await Promise.all([
       alarmStates(deps, watched),
       targetHealth(deps, ctx.target.greenTargetGroupArn),
+      readListenerWeights(deps.elbv2, ctx.target),
     ]);
+    if (now.blue !== expected.blue) return { fired: [], changedTo: now };
     const fired = watched.filter((n) => states[n] === 'ALARM');
     if (health.healthy === 0) fired.push(`green target group (no healthy targets of ${health.total})`);
-    if (fired.length > 0) return fired;
+    if (fired.length > 0) return { fired };
     const elapsed = deps.clock.now() - start;
-    if (elapsed >= bakeMs) return [];
+    if (elapsed >= bakeMs) return { fired: [] };
     if (tty || elapsed - lastLine >= 60_000) {
       lastLine = elapsed;
       const notOk = watched.filter((n) => states[n] !== 'OK').map((n) => `${n} ${states[n]}`);

@@ -444,7 +444,7 @@ export class WeightedRouting extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'StateTableKey',
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
         resources: [props.dataKey.keyArn],
       }),
       new iam.PolicyStatement({

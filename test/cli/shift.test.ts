@@ -268,6 +268,23 @@ describe('Ctrl-C', () => {
   });
 });
 
+describe('traffic changed by someone else during the bake', () => {
+  it('stops watching and reports it (exit 20 when green lost traffic), without touching the listener', async () => {
+    env.onAlarmPoll = (poll) => {
+      // e.g. the auto-rollback function, or a colleague's --rollback
+      if (poll === 4) env.listener = { blue: 100, green: 0 };
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.ROLLED_BACK);
+    expect(r.out).toContain(
+      'the listener now applies blue 100% / green 0%: traffic was changed by someone else during the bake (see --status); stopped watching',
+    );
+    expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
+    expect(env.audit).toHaveLength(1);
+    expect(env.lock).toBeUndefined();
+  });
+});
+
 describe('bake-time rollback on target health', () => {
   it('rolls back when green loses every healthy target, before any alarm could fire', async () => {
     env.onAlarmPoll = (poll) => {

@@ -42,7 +42,10 @@ export const EXIT_CODE_HELP: readonly [number, string][] = [
   [EXIT.LOCKED, 'refused: another shift holds the lock'],
   [EXIT.INVALID_WEIGHTS, 'refused: the listener or the weights parameter is not in a valid state'],
   [EXIT.SNAPSHOT_FAILED, 'refused: the pre-shift snapshot failed or timed out (traffic unchanged)'],
-  [EXIT.ROLLED_BACK, 'a green alarm fired during the bake: traffic was rolled back to 100% blue'],
+  [
+    EXIT.ROLLED_BACK,
+    'green failed during the bake (an alarm, or no healthy target): rolled back to 100% blue; or someone else took traffic from green',
+  ],
   [EXIT.APPLY_FAILED, 'the weights could not be applied or recorded (see message)'],
   [
     EXIT.INTERRUPTED,

@@ -147,6 +147,18 @@ SELECT a.attrelid::bigint AS oid, a.attname AS name, format_type(a.atttypid, a.a
  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum`;
 
+/** Whether an index leads with each freshness column (without one, MAX() reads the whole table every run). */
+const FRESHNESS_INDEX_SQL = `
+SELECT i.ord, bool_or(x.indexrelid IS NOT NULL) AS indexed
+  FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(schema_name, table_name, column_name, ord)
+  LEFT JOIN pg_namespace n ON n.nspname = i.schema_name
+  LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = i.table_name
+  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = i.column_name AND NOT a.attisdropped
+  LEFT JOIN pg_index x ON x.indrelid = c.oid AND x.indkey[0] = a.attnum
+ GROUP BY i.ord
+HAVING bool_or(a.attnum IS NOT NULL)
+ ORDER BY i.ord`;
+
 const num = (v: string | number | null | undefined): number =>
   v === null || v === undefined ? 0 : Number(v);
 
@@ -337,8 +349,32 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
       if (base) nextStates.push({ ...base, key, ...(fingerprint ? { fingerprint } : {}) });
     }
 
-    for (const f of plan.freshness) {
+    const indexed =
+      plan.freshness.length === 0
+        ? []
+        : // Only existing columns come back: a missing one is reported by the freshness query itself.
+          (
+            await query<{ ord: string; indexed: boolean }>(FRESHNESS_INDEX_SQL, [
+              plan.freshness.map((f) => f.schemaName),
+              plan.freshness.map((f) => f.table),
+              plan.freshness.map((f) => f.column),
+            ])
+          ).rows.reduce<boolean[]>((acc, r) => {
+            acc[Number(r.ord) - 1] = r.indexed;
+            return acc;
+          }, []);
+    for (const [i, f] of plan.freshness.entries()) {
       const key = tableKey(f.schemaName, f.table);
+      if (indexed[i] === false) {
+        results.push({
+          target: key,
+          rule: 'freshness',
+          status: 'warning',
+          value: 'no index',
+          threshold: `an index on ${f.column}`,
+          detail: `no index leads with ${f.column}: every run reads the whole table for max(${f.column}); CREATE INDEX CONCURRENTLY on it`,
+        });
+      }
       const age = await guarded(`freshness of ${key}.${f.column}`, async () => {
         const r = await query<{ age: number | null; newest: Date | string | null }>(
           `SELECT extract(epoch FROM (now() - max(${quoteIdent(f.column)})))::float8 AS age,

@@ -307,6 +307,7 @@ describe('freshness', () => {
     write(
       'DROP TABLE IF EXISTS snapshots',
       'CREATE TABLE snapshots (id int PRIMARY KEY, created_at timestamptz)',
+      'CREATE INDEX ON snapshots (created_at)',
       ...(minutesOld === null
         ? []
         : [`INSERT INTO snapshots VALUES (1, now() - interval '${minutesOld} minutes')`]),
@@ -332,6 +333,17 @@ describe('freshness', () => {
     expect(result(r, 'public.snapshots', 'freshness')?.status).toBe(status);
     expect(r.freshness[0]?.ageSeconds).toBeGreaterThanOrEqual(age * 60);
     expect(r.freshness[0]?.ageSeconds).toBeLessThan(age * 60 + 30);
+  });
+
+  it('warns when no index leads with the column (MAX() would read the whole table every run)', async () => {
+    await fresh(5);
+    await write('DROP INDEX snapshots_created_at_idx');
+    const r = await run();
+    expect(r.results.filter((x) => x.rule === 'freshness').map((x) => `${x.value}:${x.status}`)).toEqual([
+      'no index:warning',
+      expect.stringMatching(/^\dm\d*s?:ok$/),
+    ]);
+    expect(r.status).toBe('ok');
   });
 
   it('an empty table is stale', async () => {

@@ -263,20 +263,18 @@ beforeEach(() => {
     return {};
   });
   ssm.on(PutParameterCommand).resolves({});
-  rds
-    .on(DescribeDBSnapshotsCommand)
-    .callsFake((input: { DBSnapshotIdentifier?: string }) =>
-      input.DBSnapshotIdentifier
-        ? {
-            DBSnapshots: [
-              {
-                DBSnapshotIdentifier: input.DBSnapshotIdentifier,
-                Status: clock >= 60 ? 'available' : 'creating',
-              },
-            ],
-          }
-        : { DBSnapshots: [] },
-    );
+  rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) =>
+    input.DBSnapshotIdentifier
+      ? {
+          DBSnapshots: [
+            {
+              DBSnapshotIdentifier: input.DBSnapshotIdentifier,
+              Status: clock >= 60 ? 'available' : 'creating',
+            },
+          ],
+        }
+      : { DBSnapshots: [] },
+  );
   rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: 'creating' } });
   sns.on(PublishCommand).resolves({});
   ddb.on(GetCommand).callsFake((input: { Key: Json }) => {

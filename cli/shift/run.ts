@@ -338,7 +338,8 @@ async function shift(
       `applied: ${formatWeights(from)} -> ${formatWeights(after)} (listener read back, ${formatDuration(deps.clock.now() - applyStarted)})`,
     );
     out.result.after = after;
-    const record = await recordShift(deps.doc, ctx.tableName, {
+    // The audit and the announcement must not stop the bake: traffic has moved, green must be watched.
+    const record = await tryRecord(deps, ctx, out, {
       actor,
       kind: 'shift',
       from,
@@ -349,11 +350,8 @@ async function shift(
       snapshotId,
       alarmStates: states,
       detail: report.forcedPast.length > 0 ? `forced past: ${report.forcedPast.join(', ')}` : undefined,
-      at: new Date(deps.clock.now()).toISOString(),
     });
-    out.result.auditId = record.id;
-    out.line(`recorded: audit ${record.id}`);
-    await announce(deps, ctx, out, record);
+    if (record) await announce(deps, ctx, out, record);
 
     // 7. Bake.
     if (bakeMs > 0) {
@@ -387,9 +385,18 @@ async function shift(
       }
       if (fired.length > 0) {
         out.line(`green failed during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
-        const rolledTo = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
+        let rolledTo: Weights;
+        try {
+          rolledTo = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
+        } catch (err) {
+          out.error(
+            `AUTOMATIC ROLLBACK FAILED: ${err instanceof Error ? err.message : String(err)}. Roll back now: npm run shift -- --env ${ctx.envName} --rollback`,
+          );
+          Object.assign(out.result, { outcome: 'rollback-failed', firedAlarms: fired });
+          return EXIT.APPLY_FAILED;
+        }
         out.line(`rolled back: ${formatWeights(after)} -> ${formatWeights(rolledTo)}`);
-        const rb = await recordShift(deps.doc, ctx.tableName, {
+        const rb = await tryRecord(deps, ctx, out, {
           actor,
           kind: 'auto-rollback',
           from: after,
@@ -399,16 +406,14 @@ async function shift(
           reason: `bake: ${fired.join(', ')}`,
           snapshotId,
           alarmStates: await alarmStates(deps, ctx.greenAlarmNames),
-          detail: `shift ${record.id} rolled back during its bake`,
-          at: new Date(deps.clock.now()).toISOString(),
+          detail: `shift ${record?.id ?? '(not recorded)'} rolled back during its bake`,
         });
-        out.line(`recorded: audit ${rb.id}`);
-        await announce(deps, ctx, out, rb);
+        if (rb) await announce(deps, ctx, out, rb);
         Object.assign(out.result, {
           outcome: 'rolled-back',
           rolledBackTo: rolledTo,
           firedAlarms: fired,
-          rollbackAuditId: rb.id,
+          rollbackAuditId: rb?.id,
         });
         return EXIT.ROLLED_BACK;
       }

@@ -285,6 +285,38 @@ describe('traffic changed by someone else during the bake', () => {
   });
 });
 
+describe('failures after traffic moved', () => {
+  it('an audit failure does not stop the bake (and says so)', async () => {
+    mocks.doc
+      .on(PutCommand, { Item: { pk: 'shift#audit' } })
+      .rejects(new Error('ProvisionedThroughputExceeded'));
+    env.onAlarmPoll = (poll) => {
+      if (poll === 3) env.setAlarm('routing-green-latency-p95', 'ALARM');
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.err).toContain(
+      'warning: traffic changed but the audit record failed: ProvisionedThroughputExceeded',
+    );
+    expect(r.code).toBe(EXIT.ROLLED_BACK);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('a failed automatic rollback is shouted, with the command to run', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 1) {
+        env.setAlarm('routing-green-error-rate', 'ALARM');
+        mocks.elbv2.on(ModifyListenerCommand).rejects(new Error('Throttling: Rate exceeded'));
+      }
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.APPLY_FAILED);
+    expect(r.err).toContain(
+      'AUTOMATIC ROLLBACK FAILED: Throttling: Rate exceeded. Roll back now: npm run shift -- --env prod --rollback',
+    );
+    expect(env.lock).toBeUndefined();
+  });
+});
+
 describe('bake-time rollback on target health', () => {
   it('rolls back when green loses every healthy target, before any alarm could fire', async () => {
     env.onAlarmPoll = (poll) => {

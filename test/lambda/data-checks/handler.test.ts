@@ -44,7 +44,11 @@ beforeAll(async () => {
   );
   await db.query('INSERT INTO games (game_id) SELECT generate_series(1, 3)');
 });
-afterAll(() => db.drop());
+const savedEnv = { ...process.env };
+afterAll(async () => {
+  process.env = savedEnv;
+  await db.drop();
+});
 
 beforeEach(() => {
   cw.reset();

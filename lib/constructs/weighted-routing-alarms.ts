@@ -49,6 +49,8 @@ export interface ServiceLevelAlarms {
 }
 
 export interface RoutingServiceLevelAlarmsProps {
+  /** Environment name, for the exact commands in the alarm descriptions. */
+  readonly envName: string;
   readonly alarms: AlarmFactory;
   readonly serviceLevels: RoutingConfig['serviceLevels'];
   readonly metrics: Readonly<Record<Color, ColorMetrics>>;
@@ -157,7 +159,10 @@ export function routingServiceLevelAlarms(
         datapointsToAlarm: 2,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         meaning: `The ${color} pipeline answers more than ${errorThreshold}${custom.errorRate ? '' : '%'} of its requests with errors (2 of the last 3 minutes).`,
-        firstCheck: `The ${color} service's logs and recent deployments; if ${color === 'green' ? 'green took traffic recently: npm run shift -- --env <env> --rollback' : 'green is healthy, consider shifting to it'}.`,
+        firstCheck:
+          color === 'green'
+            ? `npm run shift -- --env ${props.envName} --status: if green took traffic recently, roll back: npm run shift -- --env ${props.envName} --rollback`
+            : `The blue service's logs and recent deployments (npm run shift -- --env ${props.envName} --status).`,
         runbookAnchor: 'routing-error-rate',
       }),
     );

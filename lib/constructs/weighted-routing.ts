@@ -227,6 +227,7 @@ export class WeightedRouting extends Construct {
       }),
     });
     this.serviceLevelAlarms = routingServiceLevelAlarms(this, {
+      envName,
       alarms: props.alarms,
       serviceLevels: cfg.serviceLevels,
       metrics: { blue: metrics(this.blue), green: metrics(this.green) },

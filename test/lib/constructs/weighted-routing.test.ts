@@ -436,6 +436,7 @@ describe('service-level alarms', () => {
       ]);
     }
     expect(a.AlarmDescription).toMatch(/Runbook: .*#routing-error-rate/);
+    expect(a.AlarmDescription).toContain('roll back: npm run shift -- --env prod --rollback');
   });
 
   it('p95 response time above 7 s, and total throughput below 500/hour treating silence as none', () => {

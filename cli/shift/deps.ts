@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -21,6 +22,8 @@ export interface ShiftDeps {
   readonly sns: SNSClient;
   readonly sts: STSClient;
   readonly ecs: ECSClient;
+  /** Stops a running rollout plan on --rollback. */
+  readonly sfn: SFNClient;
   /** Time and waiting: tests run a 15-minute bake instantly. */
   readonly clock: Clock;
   /** The snapshot capability (lambda/snapshots/take-snapshot.ts). */
@@ -68,6 +71,7 @@ export function createShiftDeps(region: string): ShiftDeps {
     sns: new SNSClient(common),
     sts: new STSClient(common),
     ecs: new ECSClient(common),
+    sfn: new SFNClient(common),
     clock: { now: () => Date.now(), sleep: interruptibleSleep },
     takeSnapshot,
     pollIntervalMs: 15_000,

@@ -35,21 +35,9 @@ import {
 import { loadDeployment } from '../deployed';
 import { UsageError, type CliIo } from '../io';
 import { EXIT } from './exit-codes';
+import type { PlanCommandOptions } from './options';
 
-/** What `pipeline-guardrails shift --plan/--follow/--promote/--abort` asks of the progressive rollout. */
-export interface PlanCommandOptions {
-  envName: string;
-  plan?: number[];
-  bakeMs?: number;
-  follow: boolean;
-  promote: boolean;
-  abort: boolean;
-  json: boolean;
-  yes: boolean;
-  dryRun: boolean;
-  reason?: string;
-  force: boolean;
-}
+export type { PlanCommandOptions } from './options';
 
 /** Everything the plan command touches outside the process; tests pass mocked clients and a fake clock. */
 export interface PlanDeps {

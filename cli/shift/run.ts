@@ -25,6 +25,7 @@ import {
   type ShiftOutcome,
   type ShiftRecord,
 } from '../../lambda/shared/shift-audit';
+import { markPlanAborting, stopRunningPlans } from '../../lambda/shared/rollout-control';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -533,11 +534,22 @@ async function rollback(
     Object.assign(out.result, { from, to: ALL_BLUE, outcome: 'dry-run' });
     return EXIT.OK;
   }
+  // A running rollout plan is marked aborting before traffic moves (a step in flight then re-reads it and
+  // ends blue) and stopped after; neither may delay or block the rollback itself.
+  const stateMachineArn = ctx.deployment.has('rollout/state-machine-arn')
+    ? ctx.deployment.get('rollout/state-machine-arn')
+    : undefined;
+  const cause = `manual rollback by ${actor}${opts.reason ? `: ${opts.reason}` : ''}`;
+  if (stateMachineArn) {
+    await markPlanAborting(deps.doc, ctx.tableName, cause).catch((err: unknown) =>
+      out.error(`warning: could not mark the rollout plan aborting: ${errorText(err)}`),
+    );
+  }
   let after: Weights;
   try {
     after = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
   } catch (err) {
-    out.error(`error: rollback failed: ${err instanceof Error ? err.message : String(err)}`);
+    out.error(`error: rollback failed: ${errorText(err)}`);
     out.result.outcome = 'failed';
     return EXIT.APPLY_FAILED;
   }
@@ -545,6 +557,17 @@ async function rollback(
   out.line(
     `rollback ${ctx.envName}: ${from ? formatWeights(from) : '?'} -> ${formatWeights(after)} (listener read back, ${formatDuration(took)})`,
   );
+  if (stateMachineArn) {
+    try {
+      const stopped = await stopRunningPlans(deps.sfn, stateMachineArn, cause);
+      for (const arn of stopped) out.line(`stopped rollout plan ${arn.split(':').pop()}`);
+      if (stopped.length > 0) out.result.stoppedPlans = stopped;
+    } catch (err) {
+      out.error(
+        `warning: traffic is 100% blue, but the rollout plan could not be stopped (${errorText(err)}); stop it with: npm run shift -- --env ${ctx.envName} --abort`,
+      );
+    }
+  }
   Object.assign(out.result, { from, to: after, outcome: 'applied', tookMs: took });
   const record = await tryRecord(deps, ctx, out, {
     actor,
@@ -734,4 +757,8 @@ function formatRecord(s: ShiftRecord): string {
   else if (s.reason) bits.push(`(${s.reason})`);
   if (s.snapshotId) bits.push(`snapshot ${s.snapshotId}`);
   return bits.join('  ');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -73,16 +73,19 @@ export const environmentConfigSchema = z
       }
     }
 
+    // Secrets the functions read at run time must be in the environment's own account and region.
+    const sameAccountAndRegion = (path: (string | number)[], arn: string | undefined) => {
+      if (arn === undefined || !regionValid || !accountValid) return;
+      const [, , , secretRegion, secretAccount] = arn.split(':');
+      if (secretRegion !== c.region || secretAccount !== c.account) {
+        issue(path, `a secret in this environment's account and region (${c.account}, ${c.region})`, arn);
+      }
+    };
+    sameAccountAndRegion(['checks', 'credentialsSecretArn'], c.checks.credentialsSecretArn);
+
     const db = c.database;
     if (db.mode === 'existing') {
-      const [, , , secretRegion, secretAccount] = db.credentialsSecretArn.split(':');
-      if (regionValid && accountValid && (secretRegion !== c.region || secretAccount !== c.account)) {
-        issue(
-          ['database', 'credentialsSecretArn'],
-          `a secret in this environment's account and region (${c.account}, ${c.region})`,
-          db.credentialsSecretArn,
-        );
-      }
+      sameAccountAndRegion(['database', 'credentialsSecretArn'], db.credentialsSecretArn);
       if (c.network.mode === 'create') {
         issue(
           ['database', 'mode'],

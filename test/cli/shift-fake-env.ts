@@ -22,6 +22,7 @@ import {
   type DBSnapshot,
   type DescribeDBSnapshotsCommandInput,
 } from '@aws-sdk/client-rds';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import {
   GetParametersByPathCommand,
@@ -62,6 +63,7 @@ export const mocks = {
   sns: mockClient(SNSClient),
   sts: mockClient(STSClient),
   ecs: mockClient(ECSClient),
+  sfn: mockClient(SFNClient),
 };
 
 export const ACCOUNT = { prod: '333333333333', staging: '222222222222', dev: '111111111111' } as const;
@@ -186,6 +188,7 @@ export class FakeEnvironment {
       sns: new SNSClient({ region: 'us-east-1' }),
       sts: new STSClient({ region: 'us-east-1' }),
       ecs: new ECSClient({ region: 'us-east-1' }),
+      sfn: new SFNClient({ region: 'us-east-1' }),
       clock: {
         now: () => this.now,
         sleep: async (ms) => {

@@ -3,7 +3,8 @@ import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
 import { runShiftCommand } from '../../cli/commands/shift';
 import { main } from '../../cli/main';
@@ -593,6 +594,49 @@ describe('--rollback', () => {
     });
     expect(env.published[0]!.Subject).toBe('[pipeline-guardrails prod] ROLLBACK: green 50% -> 0%');
     expect(env.lock?.owner).toBe('someone baking');
+  });
+});
+
+describe('--rollback during a rollout plan', () => {
+  const SM = 'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout';
+  const EXEC = 'arn:aws:states:us-east-1:333333333333:execution:pipeline-guardrails-prod-rollout:plan-1';
+
+  beforeEach(() => {
+    env.params.set(`${env.root}/rollout/state-machine-arn`, SM);
+    env.listener = { blue: 75, green: 25 };
+  });
+
+  it('marks the plan aborting before moving traffic, then stops its execution', async () => {
+    mocks.doc
+      .on(UpdateCommand)
+      .resolves({ Attributes: { pk: 'rollout#plan', sk: 'current', status: 'aborting' } });
+    mocks.sfn
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [{ executionArn: EXEC, status: 'RUNNING' } as never] });
+    mocks.sfn.on(StopExecutionCommand).resolves({});
+    const r = await shift(['--env', 'prod', '--rollback', '--reason', 'p95 climbing']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(mocks.doc).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':aborting': 'aborting' }),
+    });
+    const [update] = mocks.doc.commandCalls(UpdateCommand);
+    const [modify] = mocks.elbv2.commandCalls(ModifyListenerCommand);
+    expect(update!.calledBefore(modify!)).toBe(true);
+    expect(mocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: EXEC });
+    expect(r.out).toContain('stopped rollout plan plan-1');
+  });
+
+  it('still rolls back when the plan cannot be stopped, and says how to stop it', async () => {
+    mocks.doc.on(UpdateCommand).rejects(new Error('AccessDenied'));
+    mocks.sfn.on(ListExecutionsCommand).rejects(new Error('Throttling'));
+    const r = await shift(['--env', 'prod', '--rollback']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(r.err).toContain('could not mark the rollout plan aborting: AccessDenied');
+    expect(r.err).toContain(
+      'the rollout plan could not be stopped (Throttling); stop it with: npm run shift -- --env prod --abort',
+    );
   });
 });
 

@@ -24,6 +24,7 @@ const CASES: Case[] = [
     fixed: (c) => {
       c.account = '123456789012';
       c.database.credentialsSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
+      c.checks.credentialsSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ro-AbCdEf';
     },
     message: /account: got "12345", expected a 12-digit AWS account id/,
   },
@@ -89,6 +90,16 @@ const CASES: Case[] = [
       (c.database.credentialsSecretArn = 'arn:aws:secretsmanager:us-east-1:333333333333:secret:db-AbCdEf'),
     message:
       /database\.credentialsSecretArn: .*expected a secret in this environment's account and region \(333333333333, us-east-1\)/,
+  },
+  {
+    name: 'read-only checks secret in another region',
+    env: 'staging',
+    broken: (c) =>
+      (c.checks.credentialsSecretArn = 'arn:aws:secretsmanager:eu-west-1:222222222222:secret:ro-AbCdEf'),
+    fixed: (c) =>
+      (c.checks.credentialsSecretArn = 'arn:aws:secretsmanager:us-east-1:222222222222:secret:ro-AbCdEf'),
+    message:
+      /checks\.credentialsSecretArn: .*expected a secret in this environment's account and region \(222222222222, us-east-1\)/,
   },
   {
     name: 'RDS instance identifier with a double hyphen',

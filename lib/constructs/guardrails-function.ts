@@ -82,6 +82,7 @@ export class GuardrailsFunction extends Construct {
         // pg tries `require('pg-native')` only when asked for native bindings, which this app never does.
         externalModules: ['pg-native'],
         forceDockerBundling: false,
+        logLevel: nodejs.LogLevel.WARNING,
       },
     });
     Validations.of(this.function).acknowledge({

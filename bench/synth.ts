@@ -18,7 +18,9 @@ const bench: Benchmark = {
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const rssMiB = process.memoryUsage().rss / 2 ** 20;
-    console.log(`  total    ${seconds.toFixed(2)} s (target < ${TARGET_SECONDS} s), rss ${rssMiB.toFixed(0)} MiB`);
+    console.log(
+      `  total    ${seconds.toFixed(2)} s (target < ${TARGET_SECONDS} s), rss ${rssMiB.toFixed(0)} MiB`,
+    );
     return seconds < TARGET_SECONDS;
   },
 };

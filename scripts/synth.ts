@@ -17,7 +17,10 @@ export interface SynthTiming {
 }
 
 /** Synthesizes the named environments into `<outRoot>/<env>`; throws on invalid config or cdk-nag findings. */
-export function synthEnvironments(outRoot: string, envs: readonly string[] = ENVIRONMENT_NAMES): SynthTiming[] {
+export function synthEnvironments(
+  outRoot: string,
+  envs: readonly string[] = ENVIRONMENT_NAMES,
+): SynthTiming[] {
   return envs.map((env) => {
     const started = process.hrtime.bigint();
     const outdir = path.join(outRoot, env);
@@ -32,8 +35,13 @@ if (require.main === module) {
   const started = process.hrtime.bigint();
   const envs = process.argv.slice(2);
   try {
-    for (const t of synthEnvironments(path.join(__dirname, '..', 'cdk.out'), envs.length > 0 ? envs : undefined)) {
-      console.log(`synth ${t.env}: ok in ${t.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), t.outdir)}`);
+    for (const t of synthEnvironments(
+      path.join(__dirname, '..', 'cdk.out'),
+      envs.length > 0 ? envs : undefined,
+    )) {
+      console.log(
+        `synth ${t.env}: ok in ${t.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), t.outdir)}`,
+      );
     }
     console.log(`all environments: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
   } catch (err) {

@@ -739,14 +739,7 @@ function judgeTable(
     pushLossRules(results, cfg, key, 0, 0, p, 'no delete counted, same relfilenode', 'ok');
     return {
       results,
-      report: {
-        rowCount: estimate,
-        rowCountExact: false,
-        rowsLost: p.openLoss?.rowsLost ?? 0,
-        deletesSeen: p.openLoss?.deletesSeen ?? 0,
-        method: 'counters',
-        failed: false,
-      },
+      report: countReport(estimate, false, p.openLoss),
       state: prev,
     };
   }
@@ -756,14 +749,7 @@ function judgeTable(
     pushLossRules(results, cfg, key, 0, 0, undefined, `baseline taken: ${exact} rows`, 'baseline');
     return {
       results,
-      report: {
-        rowCount: exact,
-        rowCountExact: true,
-        rowsLost: 0,
-        deletesSeen: 0,
-        method: 'exact-count',
-        failed: false,
-      },
+      report: countReport(exact, true, undefined),
       state: newState(exact),
     };
   }
@@ -774,14 +760,7 @@ function judgeTable(
     pushLossRules(results, cfg, key, 0, 0, prev, `${v.how}; re-checking next run`, 'warning');
     return {
       results,
-      report: {
-        rowCount: exact,
-        rowCountExact: true,
-        rowsLost: prev.openLoss?.rowsLost ?? 0,
-        deletesSeen: prev.openLoss?.deletesSeen ?? 0,
-        method: 'exact-count',
-        failed: false,
-      },
+      report: countReport(exact, true, prev.openLoss),
       state: { ...prev, unsettledRuns: (prev.unsettledRuns ?? 0) + 1 },
     };
   }
@@ -791,14 +770,7 @@ function judgeTable(
     const { unsettledRuns: _u, ...rest } = newState(exact, prev.openLoss ? { openLoss: prev.openLoss } : {});
     return {
       results,
-      report: {
-        rowCount: exact,
-        rowCountExact: true,
-        rowsLost: prev.openLoss?.rowsLost ?? 0,
-        deletesSeen: prev.openLoss?.deletesSeen ?? 0,
-        method: 'exact-count',
-        failed: true,
-      },
+      report: countReport(exact, true, prev.openLoss, true),
       state: rest,
     };
   }
@@ -814,15 +786,25 @@ function judgeTable(
   pushLossRules(results, cfg, key, v.lost, v.lost, prev, v.how, 'ok', openLoss);
   return {
     results,
-    report: {
-      rowCount: exact,
-      rowCountExact: true,
-      rowsLost: openLoss?.rowsLost ?? 0,
-      deletesSeen: openLoss?.deletesSeen ?? 0,
-      method: 'exact-count',
-      failed: false,
-    },
+    report: countReport(exact, true, openLoss),
     state: newState(exact, openLoss ? { openLoss } : {}),
+  };
+}
+
+/** A table's count report: the row count, how it was known, and the loss still open (not yet accepted). */
+function countReport(
+  rowCount: number,
+  exact: boolean,
+  openLoss: TableState['openLoss'],
+  failed = false,
+): Omit<TableReport, 'key'> {
+  return {
+    rowCount,
+    rowCountExact: exact,
+    rowsLost: openLoss?.rowsLost ?? 0,
+    deletesSeen: openLoss?.deletesSeen ?? 0,
+    method: exact ? 'exact-count' : 'counters',
+    failed,
   };
 }
 

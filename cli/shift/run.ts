@@ -207,20 +207,23 @@ async function shift(
     printPreflight(out, report, opts);
     const states = recordedAlarmStates(report, ctx);
     out.result.alarmStates = states;
+    /** Refusals are audited too (traffic unchanged), so `--status` shows who tried what and why not. */
+    const recordRefusal = (why: string) =>
+      recordShift(deps.doc, ctx.tableName, {
+        actor,
+        kind: 'shift',
+        from,
+        to,
+        outcome: 'refused',
+        forced: opts.force,
+        reason: opts.reason,
+        alarmStates: states,
+        detail: `wanted ${formatWeights(to)}; ${why}`,
+        at: new Date(deps.clock.now()).toISOString(),
+      });
     if (report.refusals.length > 0) {
       if (!opts.dryRun) {
-        await recordShift(deps.doc, ctx.tableName, {
-          actor,
-          kind: 'shift',
-          from,
-          to,
-          outcome: 'refused',
-          forced: opts.force,
-          reason: opts.reason,
-          alarmStates: states,
-          detail: `wanted ${formatWeights(to)}; ${report.refusals.map((r) => r.message).join(' | ')}`,
-          at: new Date(deps.clock.now()).toISOString(),
-        });
+        await recordRefusal(`${report.refusals.map((r) => r.message).join(' | ')}`);
       }
       return refuse(out, report.refusals);
     }
@@ -295,18 +298,7 @@ async function shift(
           return EXIT.INTERRUPTED;
         }
         out.error(`refused: pre-shift snapshot failed, traffic unchanged: ${message}`);
-        await recordShift(deps.doc, ctx.tableName, {
-          actor,
-          kind: 'shift',
-          from,
-          to,
-          outcome: 'refused',
-          forced: opts.force,
-          reason: opts.reason,
-          alarmStates: states,
-          detail: `wanted ${formatWeights(to)}; pre-shift snapshot failed: ${message}`,
-          at: new Date(deps.clock.now()).toISOString(),
-        });
+        await recordRefusal(`pre-shift snapshot failed: ${message}`);
         out.result.outcome = 'refused';
         out.result.refusals = [{ code: EXIT.SNAPSHOT_FAILED, gate: 'snapshot', message }];
         return EXIT.SNAPSHOT_FAILED;

@@ -34,6 +34,39 @@ function freePort() {
   });
 }
 
+const TEMP_PREFIX = 'pipeline-guardrails-pg-';
+const OWNER_FILE = 'owner.pid';
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** Stops and removes throwaway servers whose starting process is gone (a test run killed before teardown). */
+export function stopOrphanedServers(pgBin, user) {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let owner;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue; // not ours to judge (no owner file)
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
+    try {
+      run(user, path.join(pgBin, 'pg_ctl'), ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // already stopped
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** PostgreSQL refuses to run as root: run its commands as an unprivileged OS user then. */
 function osUser() {
   if (process.getuid && process.getuid() !== 0) return undefined;
@@ -56,8 +89,11 @@ function run(user, cmd, args) {
 export async function startPostgres({ baseDir, extraConf = [] } = {}) {
   const pgBin = findPgBin();
   const user = osUser();
-  const dir = baseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-guardrails-pg-'));
+  if (!baseDir) stopOrphanedServers(pgBin, user);
+  const dir = baseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), TEMP_PREFIX));
   fs.mkdirSync(dir, { recursive: true });
+  // Who started it: a later run stops the server if this process died without its teardown (killed jest).
+  fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   const dataDir = path.join(dir, 'data');
   if (user) execFileSync('chown', ['-R', user, dir]);
   fs.chmodSync(dir, 0o755);

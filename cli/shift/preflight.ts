@@ -1,7 +1,11 @@
 import { DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { readChecksSummary, type ChecksSummary } from '../../lambda/shared/checks-summary';
+import {
+  judgeChecksSummary,
+  readChecksSummary,
+  type ChecksSummary,
+} from '../../lambda/shared/checks-summary';
 import { LOCK_KEY, type LockHolder } from '../../lambda/shared/shift-audit';
 import type { ShiftContext } from './context';
 import type { ShiftDeps } from './deps';
@@ -107,16 +111,16 @@ export async function checksVerdict(
   tableName: string,
   maxAgeMs: number,
 ): Promise<ChecksVerdict> {
-  const summary = await readChecksSummary(deps.doc, tableName);
-  if (!summary) {
+  const j = judgeChecksSummary(await readChecksSummary(deps.doc, tableName), deps.clock.now(), maxAgeMs);
+  if (!j.present) {
     return {
       ok: false,
       message: 'no data-check summary found: has the checker ever run in this environment?',
     };
   }
-  const ageMs = deps.clock.now() - Date.parse(summary.checkedAt);
-  const age = formatDuration(Math.max(0, ageMs));
-  if (summary.status !== 'ok') {
+  const { summary } = j;
+  const age = formatDuration(Math.max(0, j.ageMs));
+  if (!j.clean) {
     const problems = summary.problems.length > 0 ? `: ${summary.problems.join('; ')}` : '';
     return {
       ok: false,
@@ -124,7 +128,7 @@ export async function checksVerdict(
       message: `data checks report ${summary.status} at ${summary.checkedAt} (${age} ago)${problems}`,
     };
   }
-  if (!(ageMs <= maxAgeMs)) {
+  if (!j.fresh) {
     return {
       ok: false,
       summary,

@@ -25,6 +25,7 @@ import {
   type ShiftOutcome,
   type ShiftRecord,
 } from '../../lambda/shared/shift-audit';
+import { checksMaxAgeMinutes } from '../../lambda/shared/checks-summary';
 import { markPlanAborting, stopRunningPlans } from '../../lambda/shared/rollout-control';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
@@ -123,9 +124,9 @@ function needsConfirmation(opts: Mode<'shift'>): boolean {
   return opts.envName === 'prod' && !opts.yes && !opts.dryRun;
 }
 
-/** Checks must have run within three schedules (and at least 15 minutes) to count as current. */
+/** The checks' allowed age, in ms (the same policy as the rollout's gate). */
 function checksMaxAgeMs(scheduleMinutes: number): number {
-  return Math.max(3 * scheduleMinutes, 15) * 60_000;
+  return checksMaxAgeMinutes(scheduleMinutes) * 60_000;
 }
 
 async function shift(

@@ -4,7 +4,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { readChecksSummary } from '../shared/checks-summary';
+import { judgeChecksSummary, readChecksSummary } from '../shared/checks-summary';
 
 /**
  * The gates in front of every step of a rollout plan (and of the CLI's preflight, which runs the same
@@ -102,17 +102,19 @@ export async function evaluateGates(
     if (state === 'MISSING') problems.push(`alarm ${name} does not exist (is the environment deployed?)`);
   }
 
-  if (!summary) {
+  const checks = judgeChecksSummary(summary, now.getTime(), config.checksMaxAgeSeconds * 1000);
+  if (!checks.present) {
     problems.push('data checks: no result recorded yet (has the checker run?)');
   } else {
-    const ageSeconds = Math.round((now.getTime() - Date.parse(summary.checkedAt)) / 1000);
-    if (summary.status !== 'ok') {
-      const detail = summary.problems.length > 0 ? `: ${summary.problems.join('; ')}` : '';
-      problems.push(`data checks: last run (${summary.checkedAt}) reported ${summary.status}${detail}`);
+    const { summary: s } = checks;
+    if (!checks.clean) {
+      const detail = s.problems.length > 0 ? `: ${s.problems.join('; ')}` : '';
+      problems.push(`data checks: last run (${s.checkedAt}) reported ${s.status}${detail}`);
     }
-    if (!Number.isFinite(ageSeconds) || ageSeconds > config.checksMaxAgeSeconds) {
+    if (!checks.fresh) {
+      const ageSeconds = Math.round(checks.ageMs / 1000);
       problems.push(
-        `data checks: last result is from ${summary.checkedAt} (${Number.isFinite(ageSeconds) ? `${ageSeconds}s` : 'unknown'} ago), expected one within ${config.checksMaxAgeSeconds}s`,
+        `data checks: last result is from ${s.checkedAt} (${Number.isFinite(ageSeconds) ? `${ageSeconds}s` : 'unknown'} ago), expected one within ${config.checksMaxAgeSeconds}s`,
       );
     }
   }

@@ -36,3 +36,37 @@ export async function readChecksSummary(
   const { pk: _pk, sk: _sk, ...rest } = out.Item;
   return rest as ChecksSummary;
 }
+
+/**
+ * How old the last verdict may be before the traffic gates treat the checker as silent: three schedules,
+ * and never less than 15 minutes (one slow or failed run must not close the gate). One policy for the
+ * shift command and the rollout state machine.
+ */
+export function checksMaxAgeMinutes(scheduleMinutes: number): number {
+  return Math.max(3 * scheduleMinutes, 15);
+}
+
+/** What a traffic gate needs to know of the last verdict; each caller words its own message. */
+export type ChecksJudgement =
+  | { readonly present: false }
+  | {
+      readonly present: true;
+      readonly summary: ChecksSummary;
+      /** The checker said `ok`. */
+      readonly clean: boolean;
+      /** Milliseconds since the run (NaN when `checkedAt` is unreadable). */
+      readonly ageMs: number;
+      /** Younger than the allowed age (false when the age is unknown). */
+      readonly fresh: boolean;
+    };
+
+/** The gate is open only for a present, clean and fresh verdict. */
+export function judgeChecksSummary(
+  summary: ChecksSummary | undefined,
+  nowMs: number,
+  maxAgeMs: number,
+): ChecksJudgement {
+  if (!summary) return { present: false };
+  const ageMs = nowMs - Date.parse(summary.checkedAt);
+  return { present: true, summary, clean: summary.status === 'ok', ageMs, fresh: ageMs <= maxAgeMs };
+}

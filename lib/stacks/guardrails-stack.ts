@@ -14,6 +14,7 @@ import { ProgressiveRollout } from '../constructs/progressive-rollout';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
+import { checksMaxAgeMinutes } from '../../lambda/shared/checks-summary';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { statefulRemovalPolicy, type StatefulStack } from './stateful-stack';
 
@@ -133,8 +134,8 @@ export class GuardrailsStack extends Stack {
         warningTopic: this.topics.warning,
         alarms: this.alarms,
         dbInstanceIdentifier: stateful.database.instanceIdentifier,
-        // A few checker runs: a silent checker closes the gate.
-        checksMaxAge: Duration.minutes(Math.max(10, 3 * config.checks.scheduleMinutes)),
+        // A few checker runs: a silent checker closes the gate (the shift command's policy too).
+        checksMaxAge: Duration.minutes(checksMaxAgeMinutes(config.checks.scheduleMinutes)),
         snapshotQuotaLimit: config.snapshots.quota.limit,
         runbookUrl: config.alerting.runbookUrl,
         logRetention: config.logRetentionDays as logs.RetentionDays,

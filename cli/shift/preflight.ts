@@ -51,27 +51,6 @@ export async function environmentAlarms(deps: ShiftDeps, ctx: ShiftContext): Pro
   return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Current states of the named alarms (the bake's watch list). */
-export async function alarmStates(
-  deps: ShiftDeps,
-  names: readonly string[],
-): Promise<Record<string, string>> {
-  const states: Record<string, string> = {};
-  for (let i = 0; i < names.length; i += 100) {
-    const out = await deps.cloudwatch.send(
-      new DescribeAlarmsCommand({
-        AlarmNames: names.slice(i, i + 100),
-        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-      }),
-    );
-    for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
-      if (a.AlarmName) states[a.AlarmName] = a.StateValue ?? 'INSUFFICIENT_DATA';
-    }
-  }
-  for (const n of names) states[n] ??= 'MISSING';
-  return states;
-}
-
 export interface TargetHealthSummary {
   readonly healthy: number;
   readonly total: number;

@@ -31,8 +31,8 @@ import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { ShiftOptions } from './options';
+import { readAlarmStates } from '../../lambda/rollout/gates';
 import {
-  alarmStates,
   checksVerdict,
   environmentAlarms,
   formatDuration,
@@ -399,7 +399,7 @@ async function shift(
           forced: false,
           reason: `bake: ${fired.join(', ')}`,
           snapshotId,
-          alarmStates: await alarmStates(deps, ctx.greenAlarmNames),
+          alarmStates: await readAlarmStates(deps.cloudwatch, ctx.greenAlarmNames),
           detail: `shift ${record?.id ?? '(not recorded)'} rolled back during its bake`,
         });
         if (rb) await announce(deps, ctx, out, rb);
@@ -482,7 +482,7 @@ async function bake(
     // Alarms need minutes of data; a green whose tasks all died fails its share of requests with ELB 503s
     // (counted by no target-group metric) at once, so its target health is checked directly too.
     const [states, health, now] = await Promise.all([
-      alarmStates(deps, watched),
+      readAlarmStates(deps.cloudwatch, watched),
       targetHealth(deps, ctx.target.greenTargetGroupArn),
       readListenerWeights(deps.elbv2, ctx.target),
     ]);

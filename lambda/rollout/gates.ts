@@ -51,7 +51,10 @@ export class AlarmFiringError extends Error {
   }
 }
 
-/** States of the named alarms (metric and composite); a name CloudWatch does not know is `MISSING`. */
+/**
+ * States of the named alarms (metric and composite); a name CloudWatch does not know is `MISSING`.
+ * Used by the rollout's gates and bake checks and by the shift command's bake.
+ */
 export async function readAlarmStates(
   cloudwatch: CloudWatchClient,
   names: readonly string[],
@@ -70,7 +73,7 @@ export async function readAlarmStates(
         }),
       );
       for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
-        if (a.AlarmName) states[a.AlarmName] = a.StateValue ?? 'UNKNOWN';
+        if (a.AlarmName) states[a.AlarmName] = a.StateValue ?? 'INSUFFICIENT_DATA';
       }
       NextToken = out.NextToken;
     } while (NextToken);

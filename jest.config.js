@@ -14,6 +14,8 @@ module.exports = {
     ],
   },
   // A throwaway PostgreSQL for the whole run; see test/setup/.
+  // Node 20 polyfills the ASL interpreter (aws-local-stepfunctions) needs.
+  setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
   globalSetup: '<rootDir>/test/setup/global-setup.mjs',
   globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
   testTimeout: 60000,

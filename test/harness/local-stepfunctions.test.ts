@@ -1,9 +1,9 @@
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
 // The ASL interpreter the state-machine tests use runs here (Node 20 with the polyfill in test/setup).
 describe('aws-local-stepfunctions on this Node', () => {
   it('runs Retry and Catch of a definition with a Task override', async () => {
-    const definition = {
+    const definition: StateMachineDefinition = {
       StartAt: 'Work',
       States: {
         Work: {
@@ -23,10 +23,10 @@ describe('aws-local-stepfunctions on this Node', () => {
       {
         overrides: {
           taskResourceLocalHandlers: {
-            Work: async (input: { n: number }) => {
+            Work: async (input) => {
               calls += 1;
               if (calls < 2) throw Object.assign(new Error('slow down'), { name: 'Throttled' });
-              return { n: input.n + 1 };
+              return { n: (input as { n: number }).n + 1 };
             },
           },
         },

@@ -63,6 +63,8 @@ export type FailureKind =
   | 'timeout'
   | 'permission-denied'
   | 'missing-object'
+  | 'row-security'
+  | 'unverified'
   | 'replica'
   | 'state'
   | 'error';

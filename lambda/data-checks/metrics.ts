@@ -1,11 +1,14 @@
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import type { RunReport } from './checker';
+import type { RunReport } from './results';
 
 /** Metric names the checker publishes; the alarms and dashboard use the same constants. */
 export const CHECK_METRICS = {
   rowCount: 'RowCount',
+  /** Rows of an earlier exact look that are gone (by primary key), open until accepted: one page per loss. */
   rowsLost: 'RowsLost',
-  deletesSeen: 'DeletesSeen',
+  /** 1 while a table's "could not verify" is open (per table), and the number of such tables (per run). */
+  unverified: 'Unverified',
+  unverifiedTables: 'UnverifiedTables',
   schemaChanged: 'SchemaChanged',
   freshnessAge: 'FreshnessAgeSeconds',
   checkFailures: 'CheckFailures',
@@ -16,8 +19,9 @@ export const CHECK_METRICS = {
 
 /**
  * The run as CloudWatch metric data: per table (dimensions Environment, Table), per custom check
- * (Environment, Check), and per run (Environment): CheckFailures always, Heartbeat only when the run
- * looked at everything it was asked to (a run that could not look sends no heartbeat).
+ * (Environment, Check), and per run (Environment): CheckFailures always, UnverifiedTables when tables were
+ * checked, Heartbeat only when the run looked at everything it was asked to (a run that could not look: an open
+ * "could not verify" is paged by its own alarm, so it alone does not stop the heartbeat).
  */
 export function metricData(
   envName: string,
@@ -46,7 +50,7 @@ export function metricData(
     if (t.failed && t.method === 'none') continue;
     if (t.rowCount !== undefined) put(CHECK_METRICS.rowCount, t.rowCount, table, 'Count');
     if (t.rowsLost !== undefined) put(CHECK_METRICS.rowsLost, t.rowsLost, table, 'Count');
-    if (t.deletesSeen !== undefined) put(CHECK_METRICS.deletesSeen, t.deletesSeen, table, 'Count');
+    if (t.unverified !== undefined) put(CHECK_METRICS.unverified, t.unverified, table, 'Count');
     if (t.schemaChanged !== undefined) put(CHECK_METRICS.schemaChanged, t.schemaChanged, table, 'Count');
   }
   for (const f of report.freshness) {
@@ -58,9 +62,16 @@ export function metricData(
     if (c.value !== undefined)
       put(CHECK_METRICS.customValue, c.value, [{ Name: 'Check', Value: c.name }], 'None');
   }
-  const failedChecks = report.results.filter((r) => r.status === 'error').length + report.failures.length;
+  // An open "could not verify" has its own metric and alarm (UnverifiedTables), so it is not also a failure.
+  const failedChecks =
+    report.results.filter((r) => r.status === 'error' && r.failure !== 'unverified').length +
+    report.failures.length;
   put(CHECK_METRICS.checkFailures, failedChecks, [], 'Count');
-  if (report.status !== 'error') put(CHECK_METRICS.heartbeat, 1, [], 'Count');
+  if (report.tables.length > 0) {
+    const open = report.tables.filter((t) => t.unverified === 1).length;
+    put(CHECK_METRICS.unverifiedTables, open, [], 'Count');
+  }
+  if (failedChecks === 0) put(CHECK_METRICS.heartbeat, 1, [], 'Count');
   put(CHECK_METRICS.databaseTime, report.databaseMs, [], 'Milliseconds');
   return data;
 }

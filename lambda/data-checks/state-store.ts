@@ -1,61 +1,36 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parseTableState, type TableState } from './state';
 
-/** Cumulative pg_stat_user_tables counters of a table at the moment of its last exact count. */
-export interface Counters {
-  readonly ins: number;
-  readonly upd: number;
-  readonly del: number;
-  /** n_mod_since_analyze: committed inserts + updates + deletes since the last ANALYZE. */
-  readonly mod: number;
-  /** analyze_count + autoanalyze_count (an ANALYZE resets `mod`). */
-  readonly analyzes: number;
+export type {
+  AuditState,
+  ColumnFingerprint,
+  Counters,
+  OpenLoss,
+  SchemaFingerprint,
+  Segment,
+  TableState,
+  Unverified,
+} from './state';
+
+/** A stored entry that failed validation: the table is reported "could not check" and the entry is left alone. */
+export class InvalidStateEntry {
+  constructor(readonly message: string) {}
 }
 
-export interface ColumnFingerprint {
-  readonly name: string;
-  readonly type: string;
-  readonly notNull: boolean;
-}
-
-export interface SchemaFingerprint {
-  readonly hash: string;
-  readonly columns: readonly ColumnFingerprint[];
-  readonly primaryKey: readonly string[];
-}
-
-/** A loss that was reported and stays reported until someone accepts it (`check --accept TABLE`). */
-export interface OpenLoss {
-  readonly rowsLost: number;
-  readonly deletesSeen: number;
-  readonly since: string;
-  readonly detail: string;
-}
-
-/** What the checker remembers of one table between runs. */
-export interface TableState {
-  /** `schema.table`. */
-  readonly key: string;
-  readonly oid: number;
-  readonly relfilenode: number;
-  /** Exact row count at `countedAt`. */
-  readonly count: number;
-  readonly countedAt: string;
-  readonly counters: Counters;
-  /** Statistics epoch: cluster and database `stats_reset` times; a change means counters were reset. */
-  readonly epoch: string;
-  /** pg_stat_database.xact_rollback of the database at `countedAt`. */
-  readonly rollbacks: number;
-  readonly fingerprint?: SchemaFingerprint;
-  readonly openLoss?: OpenLoss;
-  /** Consecutive runs whose counters did not settle (a writer's statistics still in flight). */
-  readonly unsettledRuns?: number;
+/** Validates one entry, or returns why it is invalid (one broken entry must not stop the other tables). */
+function parseEntry(raw: unknown, key: string, source: string): TableState | InvalidStateEntry {
+  try {
+    return parseTableState(raw, key, source);
+  } catch (err) {
+    return new InvalidStateEntry((err as Error).message);
+  }
 }
 
 /** Where baselines live between runs: DynamoDB for the Lambda, a JSON file for the CLI. */
 export interface StateStore {
-  load(keys: readonly string[]): Promise<Map<string, TableState>>;
+  load(keys: readonly string[]): Promise<Map<string, TableState | InvalidStateEntry>>;
   save(states: readonly TableState[]): Promise<void>;
 }
 
@@ -71,8 +46,8 @@ export class DynamoStateStore implements StateStore {
     private readonly maxAttempts = 5,
   ) {}
 
-  async load(keys: readonly string[]): Promise<Map<string, TableState>> {
-    const out = new Map<string, TableState>();
+  async load(keys: readonly string[]): Promise<Map<string, TableState | InvalidStateEntry>> {
+    const out = new Map<string, TableState | InvalidStateEntry>();
     for (let i = 0; i < keys.length; i += 100) {
       let request: Record<string, unknown>[] = keys
         .slice(i, i + 100)
@@ -85,8 +60,9 @@ export class DynamoStateStore implements StateStore {
           }),
         );
         for (const item of res.Responses?.[this.tableName] ?? []) {
-          const { pk: _pk, sk: _sk, ...state } = item;
-          out.set((state as TableState).key, state as TableState);
+          const { pk, sk: _sk, ...state } = item;
+          const key = String(pk).replace(/^checks#table#/, '');
+          out.set(key, parseEntry(state, key, `state table ${this.tableName} (pk ${String(pk)})`));
         }
         request =
           (res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
@@ -97,6 +73,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async save(states: readonly TableState[]): Promise<void> {
+    for (const s of states) parseTableState(s, s.key, `the entry about to be written to ${this.tableName}`);
     for (let i = 0; i < states.length; i += 25) {
       let writes: Record<string, unknown>[] = states.slice(i, i + 25).map((s) => ({
         PutRequest: { Item: { pk: statePk(s.key), sk: STATE_SK, ...s } },
@@ -117,7 +94,7 @@ export class DynamoStateStore implements StateStore {
 export class FileStateStore implements StateStore {
   constructor(readonly file: string) {}
 
-  private read(): Record<string, TableState> {
+  private read(): Record<string, unknown> {
     if (!fs.existsSync(this.file)) return {};
     let parsed: unknown;
     try {
@@ -131,15 +108,18 @@ export class FileStateStore implements StateStore {
     if (p.version !== 1 || typeof p.tables !== 'object' || p.tables === null) {
       throw new Error(`state file ${this.file} is not a pipeline-guardrails checks state file (version 1)`);
     }
-    return p.tables as Record<string, TableState>;
+    return p.tables as Record<string, unknown>;
   }
 
-  async load(keys: readonly string[]): Promise<Map<string, TableState>> {
+  async load(keys: readonly string[]): Promise<Map<string, TableState | InvalidStateEntry>> {
     const all = this.read();
-    return new Map(keys.filter((k) => k in all).map((k) => [k, all[k]!]));
+    return new Map(
+      keys.filter((k) => k in all).map((k) => [k, parseEntry(all[k], k, `state file ${this.file}`)]),
+    );
   }
 
   async save(states: readonly TableState[]): Promise<void> {
+    for (const s of states) parseTableState(s, s.key, `the entry about to be written to ${this.file}`);
     const all = this.read();
     for (const s of states) all[s.key] = s;
     fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
@@ -153,11 +133,11 @@ export class FileStateStore implements StateStore {
 /** In memory, for benchmarks and tests of the checker itself. */
 export class MemoryStateStore implements StateStore {
   readonly states = new Map<string, TableState>();
-  async load(keys: readonly string[]): Promise<Map<string, TableState>> {
+  async load(keys: readonly string[]): Promise<Map<string, TableState | InvalidStateEntry>> {
     return new Map(keys.filter((k) => this.states.has(k)).map((k) => [k, this.states.get(k)!]));
   }
   async save(states: readonly TableState[]): Promise<void> {
-    for (const s of states) this.states.set(s.key, structuredClone(s));
+    for (const s of states) this.states.set(s.key, parseTableState(structuredClone(s), s.key, 'memory'));
   }
 }
 

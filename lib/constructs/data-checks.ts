@@ -250,7 +250,8 @@ export class DataChecks extends Construct {
       const key = `${t.schemaName}.${t.table}`;
       const slug = tableSlug(t.schemaName, t.table);
       const dims = { Table: key };
-      if (t.noDecrease) {
+      if (t.noDecrease || t.appendOnly) {
+        // One page per loss: noDecrease and appendOnly report the same fact (rows of the last exact look gone).
         alarm(`RowsLost-${slug}`, {
           area: 'checks',
           what: `rows-lost-${slug}`,
@@ -259,8 +260,8 @@ export class DataChecks extends Construct {
           threshold: 0,
           comparisonOperator: GT,
           treatMissingData: silent,
-          meaning: `Rows of ${key} present at the last check are gone (data loss); it stays in ALARM until the loss is accepted.`,
-          firstCheck: `npm run check -- --env ${props.envName} --database-url ... to see how many rows and since when; find the DELETE/TRUNCATE in the database logs.`,
+          meaning: `Rows of ${key} present at the last exact look are gone (data loss${t.appendOnly ? ' in append-only history' : ''}); it stays in ALARM until the loss is accepted.`,
+          firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the key ranges that lost rows and since when; find the DELETE/TRUNCATE in the database logs.`,
           runbookAnchor: 'checks-rows-lost',
         });
       }
@@ -276,20 +277,6 @@ export class DataChecks extends Construct {
           meaning: `${key} has fewer than ${t.minRows} rows, the floor set for it.`,
           firstCheck: `Exact count: SELECT count(*) FROM ${key}; compare with the floor in lib/config/environments/${props.envName}.ts.`,
           runbookAnchor: 'checks-below-floor',
-        });
-      }
-      if (t.appendOnly) {
-        alarm(`AppendOnly-${slug}`, {
-          area: 'checks',
-          what: `append-only-${slug}`,
-          severity: 'critical',
-          metric: this.metric(CHECK_METRICS.deletesSeen, dims, 'Maximum'),
-          threshold: 0,
-          comparisonOperator: GT,
-          treatMissingData: silent,
-          meaning: `A committed DELETE or TRUNCATE hit ${key}, which is append-only history.`,
-          firstCheck: `Find who deleted: database logs and pg_stat_activity; stop the writer before restoring from a snapshot.`,
-          runbookAnchor: 'checks-append-only',
         });
       }
       if (t.trackSchema) {
@@ -389,6 +376,19 @@ export class DataChecks extends Construct {
       firstCheck: `Run npm run check -- --env ${props.envName} --database-url ... : its ERROR lines name the table and the failure.`,
       runbookAnchor: 'checks-failing',
     });
+    alarm('Unverified', {
+      area: 'checks',
+      what: 'unverified',
+      severity: 'critical',
+      metric: this.metric(CHECK_METRICS.unverifiedTables, {}, 'Maximum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: silent,
+      meaning:
+        'A table has a "could not verify" open: a loss there can be neither proven nor ruled out by an exact read (no usable key, or rows added where rows may have gone). It stays open until accepted.',
+      firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the table, the key ranges and since when; compare with a snapshot, then accept: --deployed --accept SCHEMA.TABLE`,
+      runbookAnchor: 'checks-failing',
+    });
     alarm('FunctionErrors', {
       area: 'checks',
       what: 'function-errors',
@@ -417,9 +417,9 @@ export class DataChecks extends Construct {
           width: 12,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Rows lost / deleted (must be 0)',
+          title: 'Rows lost / could not verify (must be 0)',
           left: per(CHECK_METRICS.rowsLost, 'Maximum'),
-          right: per(CHECK_METRICS.deletesSeen, 'Maximum'),
+          right: per(CHECK_METRICS.unverified, 'Maximum'),
           width: 6,
         }),
         new cloudwatch.GraphWidget({
@@ -447,7 +447,7 @@ export class DataChecks extends Construct {
     return {
       title: 'Data integrity',
       description:
-        'Exact row counts and losses of the guarded tables, from the scheduled checker (statistics counters, exact counts only when they move). Rows lost, deletes and schema changes must stay at 0.',
+        'Exact row counts and losses of the guarded tables, from the scheduled checker (statistics counters decide when to read a table; exact reads by primary-key range decide losses; every table is read exactly at least every checks.exactEveryMinutes). Rows lost, could-not-verify and schema changes must stay at 0.',
       rows,
     };
   }

@@ -95,6 +95,17 @@ export const checksSchema = z
       .max(1440)
       .default(5),
     /**
+     * Every configured table is read exactly at least once in this many minutes (the rotating audit), spread
+     * over the runs so no run carries all of it. It bounds how late a loss whose statistics never reach the
+     * counters (a session that deletes and keeps running) is found. At least scheduleMinutes. @default 60
+     */
+    exactEveryMinutes: z
+      .number()
+      .int('an integer from 1 to 10080 (a week)')
+      .min(1, 'from 1 to 10080 minutes')
+      .max(10080, 'from 1 to 10080 minutes')
+      .default(60),
+    /**
      * Secret (JSON with username and password) of a read-only role the checker logs in as. Without it the
      * checker uses the database's admin secret, still inside a read-only transaction (synth warns).
      */
@@ -159,6 +170,14 @@ export const checksSchema = z
       }
       names.add(c.name);
     });
+    if (v.exactEveryMinutes < v.scheduleMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exactEveryMinutes'],
+        message: `at least scheduleMinutes (${v.scheduleMinutes}): each pass of the audit spans whole runs`,
+        input: v.exactEveryMinutes,
+      });
+    }
     const timeoutBudget = v.scheduleMinutes * 60;
     if (v.statementTimeoutSeconds >= timeoutBudget) {
       ctx.addIssue({

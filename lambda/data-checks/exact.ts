@@ -1,0 +1,145 @@
+import type { Query } from './schema-fingerprint';
+import { qualifiedName, quoteIdent } from './sql';
+import type { Segment } from './state';
+
+/**
+ * The exact reads. Everything here reads the table itself inside the run's REPEATABLE READ snapshot; the
+ * verdict about loss is made from these numbers only (statistics counters only decide when to read).
+ * Shared with the restore drill (exactCount, readKeyRanges).
+ */
+
+/** Exact `count(*)` of a table. */
+export async function exactCount(query: Query, schemaName: string, table: string): Promise<number> {
+  const r = await query<{ n: string }>(`SELECT count(*) AS n FROM ${qualifiedName(schemaName, table)}`);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export interface KeyedTable {
+  readonly schemaName: string;
+  readonly table: string;
+  /** Single-column integer primary key. */
+  readonly keyColumn: string;
+}
+
+/** What one key range holds now: rows and the sum of hashint8(key) over them. */
+export interface RangeRead {
+  readonly rows: number;
+  readonly hash: string;
+}
+
+/**
+ * Rows and key-hash sum inside each of `segments` (lo <= key <= hi), one index range scan per range in one
+ * statement. Rows outside the ranges (new keys in gaps or above the watermark) are not counted, so
+ * concurrent inserts cannot hide a delete inside a range.
+ */
+export async function readKeyRanges(
+  query: Query,
+  t: KeyedTable,
+  segments: readonly Segment[],
+): Promise<RangeRead[]> {
+  if (segments.length === 0) return [];
+  const k = quoteIdent(t.keyColumn);
+  const r = await query<{ i: string; n: string; h: string }>(
+    `SELECT s.i, count(x.${k}) AS n, coalesce(sum(hashint8(x.${k}::int8)), 0)::text AS h
+       FROM unnest($1::int8[], $2::int8[]) WITH ORDINALITY AS s(lo, hi, i)
+       LEFT JOIN ${qualifiedName(t.schemaName, t.table)} x ON x.${k} BETWEEN s.lo AND s.hi
+      GROUP BY s.i`,
+    [segments.map((s) => String(s[0])), segments.map((s) => String(s[1]))],
+  );
+  const out: RangeRead[] = segments.map(() => ({ rows: 0, hash: '0' }));
+  for (const row of r.rows) out[Number(row.i) - 1] = { rows: Number(row.n), hash: row.h };
+  return out;
+}
+
+/**
+ * The keys of a dense range (every key from lo to hi existed at the last look) that are gone now, as runs
+ * `[first, last]`, at most `limit` keys: the exact answer to "which rows", by index probes.
+ */
+export async function missingKeys(
+  query: Query,
+  t: KeyedTable,
+  lo: number,
+  hi: number,
+  limit = 50,
+): Promise<[number, number][]> {
+  const k = quoteIdent(t.keyColumn);
+  const r = await query<{ missing: string }>(
+    `SELECT g::text AS missing FROM generate_series($1::int8, $2::int8) AS g
+      WHERE NOT EXISTS (SELECT 1 FROM ${qualifiedName(t.schemaName, t.table)} x WHERE x.${k} = g)
+      ORDER BY g LIMIT $3`,
+    [String(lo), String(hi), limit],
+  );
+  const runs: [number, number][] = [];
+  for (const { missing } of r.rows) {
+    const v = Number(missing);
+    const last = runs[runs.length - 1];
+    if (last && last[1] + 1 === v) last[1] = v;
+    else runs.push([v, v]);
+  }
+  return runs;
+}
+
+/** Thrown when a key is beyond 2^53 (JavaScript numbers): the table is treated as having no usable key. */
+export class UnsafeKeyError extends Error {}
+
+const toSafe = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new UnsafeKeyError(`key ${v} is beyond 2^53`);
+  return n;
+};
+
+/** Below this many rows a region's key ranges are its islands (runs of consecutive keys), split at cells. */
+const ISLANDS_MAX_ROWS = 200_000;
+const ISLANDS_MAX = 2048;
+
+/**
+ * The key ranges of the rows with from <= key <= to: runs of consecutive keys (dense ranges) when the region
+ * is small, else one range per cell of `cell` keys (dense when the cell has no gap, else sparse: count and
+ * hash sum only). Ascending, disjoint.
+ */
+export async function buildKeyRanges(
+  query: Query,
+  t: KeyedTable,
+  from: number | undefined,
+  to: number | undefined,
+  targetRanges = 256,
+): Promise<Segment[]> {
+  const k = quoteIdent(t.keyColumn);
+  const rel = qualifiedName(t.schemaName, t.table);
+  const where = `WHERE ($1::int8 IS NULL OR ${k} >= $1::int8) AND ($2::int8 IS NULL OR ${k} <= $2::int8)`;
+  const bounds = [from === undefined ? null : String(from), to === undefined ? null : String(to)];
+  const stats = (
+    await query<{ n: string; lo: string | null; hi: string | null }>(
+      `SELECT count(*) AS n, min(${k})::text AS lo, max(${k})::text AS hi FROM ${rel} ${where}`,
+      bounds,
+    )
+  ).rows[0];
+  const rows = Number(stats?.n ?? 0);
+  if (rows === 0 || !stats?.lo || !stats.hi) return [];
+  const lo = toSafe(stats.lo);
+  const hi = toSafe(stats.hi);
+  const cell = Math.max(1024, Math.ceil((hi - lo + 1) / targetRanges));
+  const parse = (r: { lo: string; hi: string; n: string; h: string }[]): Segment[] =>
+    r.map((x) => [toSafe(x.lo), toSafe(x.hi), Number(x.n), x.h]);
+  if (rows <= ISLANDS_MAX_ROWS) {
+    const islands = (
+      await query<{ lo: string; hi: string; n: string; h: string }>(
+        `SELECT min(k)::text AS lo, max(k)::text AS hi, count(*) AS n, sum(hashint8(k))::text AS h
+           FROM (SELECT ${k}::int8 AS k, ${k}::int8 - row_number() OVER (ORDER BY ${k}) AS g FROM ${rel} ${where}) s
+          GROUP BY g, (k - $3::int8) / $4::int8 ORDER BY 1 LIMIT ${ISLANDS_MAX + 1}`,
+        [...bounds, String(lo), String(cell)],
+      )
+    ).rows;
+    if (islands.length <= ISLANDS_MAX) return parse(islands);
+  }
+  return parse(
+    (
+      await query<{ lo: string; hi: string; n: string; h: string }>(
+        `SELECT min(${k})::text AS lo, max(${k})::text AS hi, count(*) AS n, sum(hashint8(${k}::int8))::text AS h
+           FROM ${rel} ${where}
+          GROUP BY (${k}::int8 - $3::int8) / $4::int8 ORDER BY 1`,
+        [...bounds, String(lo), String(cell)],
+      )
+    ).rows,
+  );
+}

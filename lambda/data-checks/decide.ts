@@ -97,11 +97,7 @@ export const rangeLabel = (keyColumn: string, s: Segment) =>
   s[0] === s[1] ? `${keyColumn} ${fmt(s[0])}` : `${keyColumn} ${fmt(s[0])}-${fmt(s[1])}`;
 
 /** `id 7, 9-12: 5 rows lost` from the runs of missing keys of a dense range (`...` when more than listed). */
-export function missingLabel(
-  keyColumn: string,
-  runs: readonly [number, number][],
-  lost: number,
-): string {
+export function missingLabel(keyColumn: string, runs: readonly [number, number][], lost: number): string {
   const listed = runs.reduce((n, [a, b]) => n + b - a + 1, 0);
   const keys = runs.map(([a, b]) => (a === b ? fmt(a) : `${fmt(a)}-${fmt(b)}`)).join(', ');
   return `${keyColumn} ${keys}${listed < lost ? ', ...' : ''}: ${fmt(lost)} row${lost === 1 ? '' : 's'} lost`;

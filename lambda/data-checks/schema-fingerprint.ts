@@ -38,7 +38,10 @@ export async function readFingerprints(
     not_null: boolean;
     pk_position: number | null;
   }>(COLUMNS_SQL, [wanted]);
-  const byOid = new Map<number, { columns: ColumnFingerprint[]; dropped: number[]; pk: [string, number][] }>();
+  const byOid = new Map<
+    number,
+    { columns: ColumnFingerprint[]; dropped: number[]; pk: [string, number][] }
+  >();
   for (const c of cols.rows) {
     const oid = Number(c.oid);
     const t = byOid.get(oid) ?? { columns: [], dropped: [], pk: [] };
@@ -82,7 +85,8 @@ export function schemaChanges(before: SchemaFingerprint, after: SchemaFingerprin
     seen.add(a.attnum!);
     if (a.name !== c.name) changes.push(`column ${c.name} renamed to ${a.name}`);
     if (a.type !== c.type) changes.push(`column ${a.name} retyped ${c.type} -> ${a.type}`);
-    if (a.notNull !== c.notNull) changes.push(`column ${a.name} ${a.notNull ? 'now NOT NULL' : 'now nullable'}`);
+    if (a.notNull !== c.notNull)
+      changes.push(`column ${a.name} ${a.notNull ? 'now NOT NULL' : 'now nullable'}`);
   }
   const droppedNames = new Set(before.columns.filter((c) => !byNum.has(c.attnum!)).map((c) => c.name));
   for (const a of after.columns) {

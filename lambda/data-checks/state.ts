@@ -27,10 +27,12 @@ export type Counters = z.infer<typeof countersSchema>;
  * hashint8(key) over them (a decimal string). `rows === hi - lo + 1` makes it a *dense* range: every key in it
  * existed, so (keys being unique) its count can only fall, and a fall is exactly the rows lost.
  */
-export const segmentSchema = z.tuple([safeInt, safeInt, count, z.string().regex(/^-?\d+$/)]).refine(
-  ([lo, hi, rows]) => hi >= lo && rows <= hi - lo + 1 && rows > 0,
-  'a key range [lo, hi, rows, hashSum] with lo <= hi and 0 < rows <= hi - lo + 1',
-);
+export const segmentSchema = z
+  .tuple([safeInt, safeInt, count, z.string().regex(/^-?\d+$/)])
+  .refine(
+    ([lo, hi, rows]) => hi >= lo && rows <= hi - lo + 1 && rows > 0,
+    'a key range [lo, hi, rows, hashSum] with lo <= hi and 0 < rows <= hi - lo + 1',
+  );
 export type Segment = z.infer<typeof segmentSchema>;
 
 export const columnFingerprintSchema = z.object({

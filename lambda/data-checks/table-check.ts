@@ -77,7 +77,10 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
           ...prev,
           audit: slice.completesPass
             ? { cycleStartedAt: now.toISOString() }
-            : { nextKey: prev.segments[slice.to]![0], cycleStartedAt: prev.audit?.cycleStartedAt ?? prev.countedAt },
+            : {
+                nextKey: prev.segments[slice.to]![0],
+                cycleStartedAt: prev.audit?.cycleStartedAt ?? prev.countedAt,
+              },
         };
         if (slice.completesPass) {
           // End of a pass: the rows added above the watermark join the baseline.
@@ -120,6 +123,7 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
         const labels = [...cmp.lostRanges];
         for (const d of cmp.denseLost) {
           const s = compareWith.segments[d.segment]!;
+          if (reads[d.segment]!.rows === 0) continue; // the whole range is gone: its label says it
           const runs = await missingKeys(input.query, keyed, s[0], s[1]);
           labels[d.label] = missingLabel(keyed.keyColumn, runs, s[2] - reads[d.segment]!.rows);
         }
@@ -170,7 +174,9 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
     unverified.length > 0
       ? {
           since: compareWith?.unverified?.since ?? now.toISOString(),
-          detail: compareWith?.unverified?.detail ?? unverifiedDetail(keyed !== undefined && keyColumn !== undefined, reason),
+          detail:
+            compareWith?.unverified?.detail ??
+            unverifiedDetail(keyed !== undefined && keyColumn !== undefined, reason),
           ranges: [...(compareWith?.unverified?.ranges ?? []), ...unverified.filter((u) => u !== '*')].slice(
             0,
             MAX_NOTED_RANGES,
@@ -240,7 +246,9 @@ function verdict(
   const { cfg, key, prev } = input;
   const results: RuleResult[] = [];
   const exact = seen.total !== undefined;
-  const rowCount = exact ? seen.total! : state.count + Math.max(0, input.obs.counters.ins - state.counters.ins);
+  const rowCount = exact
+    ? seen.total!
+    : state.count + Math.max(0, input.obs.counters.ins - state.counters.ins);
   if (cfg.minRows !== undefined) {
     const floorCount = exact ? seen.total! : state.count;
     results.push({

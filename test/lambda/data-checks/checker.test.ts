@@ -268,7 +268,10 @@ describe('the sweep', () => {
     );
     const P = { tables: [{ table: 'keyless' }] };
     const first = await run(P);
-    expect(result(first, 'public.keyless', 'access')).toMatchObject({ status: 'warning', value: 'no usable key' });
+    expect(result(first, 'public.keyless', 'access')).toMatchObject({
+      status: 'warning',
+      value: 'no usable key',
+    });
     await write('DELETE FROM keyless WHERE v = 1', 'INSERT INTO keyless VALUES (100), (101)');
     const r = await run(P);
     expect(r.status).toBe('error');

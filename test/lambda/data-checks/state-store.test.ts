@@ -8,6 +8,8 @@ import 'aws-sdk-client-mock-jest';
 import {
   DynamoStateStore,
   FileStateStore,
+  InvalidStateEntry,
+  MemoryStateStore,
   statePk,
   type TableState,
 } from '../../../lambda/data-checks/state-store';
@@ -21,9 +23,10 @@ const state = (key: string, count = 10): TableState => ({
   relfilenode: 2,
   count,
   countedAt: '2026-01-01T00:00:00.000Z',
-  counters: { ins: 1, upd: 0, del: 0, mod: 1, analyzes: 0 },
-  epoch: 'a|b',
-  rollbacks: 0,
+  counters: { ins: 1, upd: 0, del: 0, hot: 0, scans: 0, vacuums: 0, analyzes: 0 },
+  keyColumn: 'id',
+  segments: [[1, count, count, '12345']],
+  watermark: count,
 });
 
 beforeEach(() => ddb.reset());
@@ -80,8 +83,8 @@ describe('FileStateStore', () => {
     await store.save([state('public.a'), state('public.b')]);
     await store.save([state('public.a', 11)]);
     const loaded = await store.load(['public.a', 'public.b']);
-    expect(loaded.get('public.a')?.count).toBe(11);
-    expect(loaded.get('public.b')?.count).toBe(10);
+    expect((loaded.get('public.a') as TableState).count).toBe(11);
+    expect((loaded.get('public.b') as TableState).count).toBe(10);
   });
 
   it('refuses a file that is not a checks state file', async () => {
@@ -92,5 +95,86 @@ describe('FileStateStore', () => {
     );
     fs.writeFileSync(file, 'not json');
     await expect(new FileStateStore(file).load(['x'])).rejects.toThrow(/is not valid JSON/);
+  });
+});
+
+describe('every entry is validated on read and before it is written, with the one schema', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'state-valid-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['a missing field', (s: Record<string, unknown>) => delete s.counters, /counters/],
+    ['a negative count', (s: Record<string, unknown>) => (s.count = -1), /count/],
+    ['a wrong key', (s: Record<string, unknown>) => (s.key = 'public.other'), /holds public.other/],
+    [
+      'overlapping key ranges',
+      (s: Record<string, unknown>) =>
+        (s.segments = [
+          [1, 10, 10, '1'],
+          [5, 20, 3, '2'],
+        ]),
+      /overlap/,
+    ],
+    [
+      'a range with more rows than keys',
+      (s: Record<string, unknown>) => (s.segments = [[1, 3, 4, '1']]),
+      /segments/,
+    ],
+  ])(
+    'a file entry with %s is reported, naming the table and the file, and never written back',
+    async (_n, breakIt, why) => {
+      const file = path.join(dir, `${Math.random()}.json`);
+      const broken: Record<string, unknown> = structuredClone(state('public.a')) as never;
+      breakIt(broken);
+      const raw = `${JSON.stringify({ version: 1, tables: { 'public.a': broken, 'public.b': state('public.b') } })}\n`;
+      fs.writeFileSync(file, raw);
+      const loaded = await new FileStateStore(file).load(['public.a', 'public.b']);
+      const bad = loaded.get('public.a');
+      expect(bad).toBeInstanceOf(InvalidStateEntry);
+      expect((bad as InvalidStateEntry).message).toMatch(
+        /checks state of public\.a in state file .*json is invalid/,
+      );
+      expect((bad as InvalidStateEntry).message).toMatch(why);
+      expect(loaded.get('public.b')).toEqual(state('public.b'));
+      expect(fs.readFileSync(file, 'utf8')).toBe(raw);
+    },
+  );
+
+  it('a DynamoDB item missing a field is reported with its key', async () => {
+    const { counters: _c, ...partial } = state('public.games');
+    ddb.on(BatchGetCommand).resolves({
+      Responses: { state: [{ pk: statePk('public.games'), sk: 'baseline', ...partial }] },
+    });
+    const loaded = await new DynamoStateStore(doc, 'state').load(['public.games']);
+    expect((loaded.get('public.games') as InvalidStateEntry).message).toMatch(
+      /checks state of public\.games in state table state \(pk checks#table#public\.games\) is invalid \(counters/,
+    );
+  });
+
+  it('refuses to write an invalid entry, to any store', async () => {
+    const bad = { ...state('public.a'), countedAt: 'yesterday' } as TableState;
+    await expect(new MemoryStateStore().save([bad])).rejects.toThrow(/countedAt/);
+    await expect(new FileStateStore(path.join(dir, 'w.json')).save([bad])).rejects.toThrow(/countedAt/);
+    expect(fs.existsSync(path.join(dir, 'w.json'))).toBe(false);
+    await expect(new DynamoStateStore(doc, 'state').save([bad])).rejects.toThrow(/countedAt/);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('reads an entry of the previous checker (no key ranges) so the next look rebuilds them', async () => {
+    const v1 = {
+      key: 'public.a',
+      oid: 1,
+      relfilenode: 2,
+      count: 10,
+      countedAt: '2026-01-01T00:00:00.000Z',
+      counters: { ins: 1, upd: 0, del: 0, mod: 1, analyzes: 0 },
+      epoch: 'a|b',
+      rollbacks: 0,
+    };
+    const file = path.join(dir, 'v1.json');
+    fs.writeFileSync(file, JSON.stringify({ version: 1, tables: { 'public.a': v1 } }));
+    const loaded = (await new FileStateStore(file).load(['public.a'])).get('public.a') as TableState;
+    expect(loaded).toMatchObject({ count: 10, counters: { ins: 1, del: 0, hot: 0 } });
+    expect(loaded.segments).toBeUndefined();
   });
 });

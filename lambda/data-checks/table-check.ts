@@ -109,9 +109,9 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
   const total = await exactCount(input.query, cfg.schemaName, cfg.table);
   const compareWith = reason.kind === 'accepted' ? undefined : prev;
   let segments: Segment[] | undefined;
-  let lost = 0;
+  let lost: number;
   let lostRanges: readonly string[] = [];
-  let unverified: readonly string[] = [];
+  let unverified: readonly string[];
   let keyColumn = keyed?.keyColumn;
   try {
     if (keyed && compareWith?.segments && compareWith.keyColumn === keyed.keyColumn) {

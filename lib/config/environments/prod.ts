@@ -30,6 +30,8 @@ export const prodConfig: EnvironmentConfigInput = {
   },
   checks: {
     scheduleMinutes: 1,
+    // Every table read exactly at least once an hour (1/60 of each per run): bounds unflushed-statistics losses.
+    exactEveryMinutes: 60,
     // Role `guardrails_checks`: LOGIN and SELECT on the checked tables, nothing else.
     credentialsSecretArn:
       'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/checks-readonly-AbCdEf',

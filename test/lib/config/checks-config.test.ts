@@ -143,6 +143,24 @@ const CASES: Case[] = [
     fixed: (c) => (c.checks.custom = [{ ...CUSTOM, severity: 'critical' }]),
     message: /checks\.custom\[0\]\.severity: got "page", expected critical or warning/,
   },
+  {
+    name: 'exact audit faster than the schedule',
+    broken: (c) => ((c.checks.scheduleMinutes = 5), (c.checks.exactEveryMinutes = 4)),
+    fixed: (c) => ((c.checks.scheduleMinutes = 5), (c.checks.exactEveryMinutes = 5)),
+    message: /checks\.exactEveryMinutes: got 4, expected at least scheduleMinutes \(5\)/,
+  },
+  {
+    name: 'exact audit interval not an integer',
+    broken: (c) => (c.checks.exactEveryMinutes = 60.5),
+    fixed: (c) => (c.checks.exactEveryMinutes = 60),
+    message: /checks\.exactEveryMinutes: got 60\.5, expected an integer from 1 to 10080/,
+  },
+  {
+    name: 'exact audit interval beyond a week',
+    broken: (c) => (c.checks.exactEveryMinutes = 10081),
+    fixed: (c) => (c.checks.exactEveryMinutes = 10080),
+    message: /checks\.exactEveryMinutes: got 10081, expected from 1 to 10080 minutes/,
+  },
 ];
 
 describe('checks config validation (prod)', () => {
@@ -164,8 +182,17 @@ describe('checks config validation (prod)', () => {
   it('fills the defaults', () => {
     const raw = cloneRaw(rawConfig('dev'));
     const cfg = validateConfig('dev', raw).checks;
-    expect(cfg).toMatchObject({ statementTimeoutSeconds: 30, lockTimeoutSeconds: 5, custom: [] });
+    expect(cfg).toMatchObject({
+      statementTimeoutSeconds: 30,
+      lockTimeoutSeconds: 5,
+      exactEveryMinutes: 60,
+      custom: [],
+    });
     expect(cfg.credentialsSecretArn).toBeUndefined();
     expect(cfg.tables[0]).toMatchObject({ schemaName: 'public', noDecrease: true, trackSchema: true });
+  });
+
+  it('prod reads every table exactly at least once an hour', () => {
+    expect(validateConfig('prod', cloneRaw(rawConfig('prod'))).checks.exactEveryMinutes).toBe(60);
   });
 });

@@ -296,7 +296,7 @@ function verdict(
       rule,
       status,
       value: unv && lost === 0 ? 'could not verify' : `${lost} rows ${noun}`,
-      threshold: rule === 'noDecrease' ? '0 rows lost' : '0 rows deleted',
+      threshold: rule === 'noDecrease' ? '0 rows lost' : '0 deletes or truncates',
       detail: detailOf(),
       ...(status === 'error' ? { failure: 'unverified' as const } : {}),
     });

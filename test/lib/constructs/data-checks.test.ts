@@ -130,15 +130,27 @@ describe('DataChecks in prod', () => {
       expect.arrayContaining([
         'RowsLost-hoopr-play-by-play',
         'BelowFloor-games',
-        'AppendOnly-box-score-teams',
+        'RowsLost-box-score-teams',
         'Schema-play-by-play',
         'Stale-warning-dims-metrics-snapshots',
         'Stale-critical-box-score-snapshots',
         'HeartbeatMissing',
         'CheckFailures',
+        'Unverified',
         'FunctionErrors',
       ]),
     );
+    // One page per loss: noDecrease and appendOnly share the RowsLost alarm; DeletesSeen is gone.
+    expect(names.filter((n) => n.startsWith('AppendOnly-'))).toEqual([]);
+    expect(names.filter((n) => n === 'RowsLost-box-score-teams')).toHaveLength(1);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-unverified',
+      MetricName: 'UnverifiedTables',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertTopicsCritical') }],
+    });
+    expect(JSON.stringify(t.findResources('AWS::CloudWatch::Alarm'))).not.toMatch(/DeletesSeen/);
     const critical = { Ref: Match.stringLikeRegexp('AlertTopicsCritical') };
     const warning = { Ref: Match.stringLikeRegexp('AlertTopicsWarning') };
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {

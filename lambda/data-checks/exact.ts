@@ -21,6 +21,9 @@ export interface KeyedTable {
   readonly keyColumn: string;
 }
 
+const INT8_MIN = '-9223372036854775808';
+const INT8_MAX = '9223372036854775807';
+
 /** What one key range holds now: rows and the sum of hashint8(key) over them. */
 export interface RangeRead {
   readonly rows: number;
@@ -38,15 +41,61 @@ export async function readKeyRanges(
   segments: readonly Segment[],
 ): Promise<RangeRead[]> {
   if (segments.length === 0) return [];
+  return readBounds(
+    query,
+    t,
+    segments.map((s) => String(s[0])),
+    segments.map((s) => String(s[1])),
+  );
+}
+
+/** The ranges' reads, and the rows outside them: in the gaps between them, below the first, above the last. */
+export interface CoverRead {
+  readonly ranges: RangeRead[];
+  /** gaps[0] below the first range, gaps[i] between ranges i-1 and i, gaps[n] above the last. */
+  readonly gaps: number[];
+  /** Exact row count of the whole table (ranges plus gaps). */
+  readonly total: number;
+}
+
+/**
+ * Every row of the table, by range: the baseline ranges and the gaps around them, in one statement of index
+ * range scans (no separate count(*)): the exact count, and whether rows appeared outside the ranges.
+ */
+export async function readCover(
+  query: Query,
+  t: KeyedTable,
+  segments: readonly Segment[],
+): Promise<CoverRead> {
+  const los: string[] = [];
+  const his: string[] = [];
+  let below = INT8_MIN;
+  for (const s of segments) {
+    los.push(below);
+    his.push(String(s[0] - 1));
+    los.push(String(s[0]));
+    his.push(String(s[1]));
+    below = String(s[1] + 1);
+  }
+  los.push(below);
+  his.push(INT8_MAX);
+  const all = (await readBounds(query, t, los, his)).map((r, i) => ({ r, i }));
+  const ranges = all.filter((x) => x.i % 2 === 1).map((x) => x.r);
+  const gaps = all.filter((x) => x.i % 2 === 0).map((x) => x.r.rows);
+  const total = all.reduce((n, x) => n + x.r.rows, 0);
+  return { ranges, gaps, total };
+}
+
+async function readBounds(query: Query, t: KeyedTable, los: string[], his: string[]): Promise<RangeRead[]> {
   const k = quoteIdent(t.keyColumn);
   const r = await query<{ i: string; n: string; h: string }>(
     `SELECT s.i, count(x.${k}) AS n, coalesce(sum(hashint8(x.${k}::int8)), 0)::text AS h
        FROM unnest($1::int8[], $2::int8[]) WITH ORDINALITY AS s(lo, hi, i)
        LEFT JOIN ${qualifiedName(t.schemaName, t.table)} x ON x.${k} BETWEEN s.lo AND s.hi
       GROUP BY s.i`,
-    [segments.map((s) => String(s[0])), segments.map((s) => String(s[1]))],
+    [los, his],
   );
-  const out: RangeRead[] = segments.map(() => ({ rows: 0, hash: '0' }));
+  const out: RangeRead[] = los.map(() => ({ rows: 0, hash: '0' }));
   for (const row of r.rows) out[Number(row.i) - 1] = { rows: Number(row.n), hash: row.h };
   return out;
 }
@@ -106,8 +155,9 @@ export async function buildKeyRanges(
 ): Promise<Segment[]> {
   const k = quoteIdent(t.keyColumn);
   const rel = qualifiedName(t.schemaName, t.table);
-  const where = `WHERE ($1::int8 IS NULL OR ${k} >= $1::int8) AND ($2::int8 IS NULL OR ${k} <= $2::int8)`;
-  const bounds = [from === undefined ? null : String(from), to === undefined ? null : String(to)];
+  // Bounds spelled out (no `$1 IS NULL OR ...`), so the planner uses the primary key's index.
+  const where = `WHERE ${k} >= $1::int8 AND ${k} <= $2::int8`;
+  const bounds = [String(from ?? INT8_MIN), String(to ?? INT8_MAX)];
   const stats = (
     await query<{ n: string; lo: string | null; hi: string | null }>(
       `SELECT count(*) AS n, min(${k})::text AS lo, max(${k})::text AS hi FROM ${rel} ${where}`,

@@ -1,5 +1,5 @@
 import type { ChecksSummary } from '../shared/checks-summary';
-import type { RuleResult, RunReport } from './checker';
+import type { RuleResult, RunReport } from './results';
 
 /** One line per violated rule or failed check, for the summary the traffic shift reads. */
 export function problemsOf(report: RunReport): string[] {
@@ -29,6 +29,7 @@ export function logFieldsOf(report: RunReport): Record<string, unknown> {
     durationMs: Math.round(report.durationMs),
     databaseMs: Math.round(report.databaseMs),
     exactCounts: report.exactCounts,
+    audited: report.audited,
     failures: report.failures,
     server: report.server,
     results: report.results.map((r) => ({
@@ -72,10 +73,13 @@ export function formatReport(report: RunReport): string {
   for (const f of report.failures) out.push(`ERROR could not check (${f.kind}): ${f.message}`);
   const counted = report.exactCounts.length
     ? `exact counts: ${report.exactCounts.map((c) => `${c.key} (${c.reason})`).join(', ')}`
-    : 'exact counts: none (statistics counters proved every table)';
+    : 'exact counts: none (nothing suspicious in the counters or the catalog)';
+  const audit = report.audited?.length
+    ? `; rotating audit read ${report.audited.map((a) => `${a.key} ${a.range}`).join(', ')}`
+    : '';
   out.push(
     '',
-    `${report.status.toUpperCase()}: ${report.results.length} checks in ${Math.round(report.durationMs)} ms (database ${Math.round(report.databaseMs)} ms); ${counted}`,
+    `${report.status.toUpperCase()}: ${report.results.length} checks in ${Math.round(report.durationMs)} ms (database ${Math.round(report.databaseMs)} ms); ${counted}${audit}`,
   );
   return `${out.join('\n')}\n`;
 }

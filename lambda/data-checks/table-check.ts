@@ -15,6 +15,7 @@ import {
   buildKeyRanges,
   exactCount,
   missingKeys,
+  readCover,
   readKeyRanges,
   UnsafeKeyError,
   type KeyedTable,
@@ -84,7 +85,8 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
         };
         if (slice.completesPass) {
           // End of a pass: the rows added above the watermark join the baseline.
-          const added = await buildKeyRanges(input.query, keyed, (prev.watermark ?? -1) + 1, undefined);
+          const above = prev.watermark === undefined ? undefined : prev.watermark + 1;
+          const added = await buildKeyRanges(input.query, keyed, above, undefined);
           if (added.length > 0) {
             const segments = normalizeRanges([...prev.segments, ...added]);
             state = { ...state, segments, watermark: segments[segments.length - 1]![1] };
@@ -106,16 +108,18 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
   }
 
   // The whole table, exactly.
-  const total = await exactCount(input.query, cfg.schemaName, cfg.table);
   const compareWith = reason.kind === 'accepted' ? undefined : prev;
+  const byRange = keyed && compareWith?.segments && compareWith.keyColumn === keyed.keyColumn;
+  const cover = byRange ? await readCover(input.query, keyed, compareWith.segments!) : undefined;
+  const total = cover ? cover.total : await exactCount(input.query, cfg.schemaName, cfg.table);
   let segments: Segment[] | undefined;
   let lost: number;
   let lostRanges: readonly string[] = [];
   let unverified: readonly string[];
   let keyColumn = keyed?.keyColumn;
   try {
-    if (keyed && compareWith?.segments && compareWith.keyColumn === keyed.keyColumn) {
-      const reads = await readKeyRanges(input.query, keyed, compareWith.segments);
+    if (keyed && cover && compareWith?.segments) {
+      const reads = cover.ranges;
       const cmp = compareRanges(keyed.keyColumn, compareWith.segments, reads);
       ({ lost, lostRanges } = cmp);
       if (cmp.denseLost.length > 0 && cmp.denseLost.length <= 5) {
@@ -130,11 +134,14 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
         lostRanges = labels;
       }
       unverified = cmp.unverifiedRanges;
-      const inside = reads.reduce((n, r) => n + r.rows, 0);
-      const top = compareWith.watermark ?? compareWith.segments[compareWith.segments.length - 1]?.[1] ?? -1;
-      const added = await buildKeyRanges(input.query, keyed, top + 1, undefined);
-      const addedRows = added.reduce((n, s) => n + s[2], 0);
-      if (inside + addedRows === total && cmp.changed.length <= 16) {
+      const top = compareWith.segments[compareWith.segments.length - 1]?.[1];
+      const above = cover.gaps[cover.gaps.length - 1]!;
+      const elsewhere = cover.gaps.reduce((n, g) => n + g, 0) - above;
+      const added =
+        above > 0
+          ? await buildKeyRanges(input.query, keyed, top === undefined ? undefined : top + 1, undefined)
+          : [];
+      if (elsewhere === 0 && cmp.changed.length <= 16) {
         // Only the changed ranges and the rows above the watermark need reading again.
         const changed = new Set(cmp.changed);
         const kept = compareWith.segments.filter((_, i) => !changed.has(i));

@@ -134,7 +134,8 @@ export function compareRanges(
   const denseLost: { segment: number; label: number }[] = [];
   segments.forEach((s, i) => {
     const now = reads[i] ?? { rows: 0, hash: '0' };
-    if (now.rows === s[2] && now.hash === s[3]) return;
+    // Dense: the count decides (the keys are unique and all of lo..hi existed). Sparse: count and hash sum.
+    if (now.rows === s[2] && (isDense(s) || now.hash === s[3])) return;
     changed.push(i);
     const fall = Math.max(0, s[2] - now.rows);
     if (fall > 0) {
@@ -202,9 +203,9 @@ export interface AuditSlice {
 
 /**
  * Which ranges the rotating audit reads this run, so that every row of the table is read exactly at least
- * once every `everyMinutes`, spread evenly over the pass: a key at fraction f of the table's rows is read when
- * the pass has run f * (everyMinutes - scheduleMinutes) minutes, so no run carries all of it, the last run of a
- * pass finishes it, and a key is read again about every `everyMinutes`. For a table without key ranges, the
+ * once every `everyMinutes`, spread evenly over the pass: a range ending at fraction f of the table's rows is
+ * read when the pass has run f * (everyMinutes - scheduleMinutes) minutes, so no run carries all of it, the
+ * last run of a pass finishes it, and a key is read again about every `everyMinutes`. For a table without key ranges, the
  * whole table once its pass is due.
  */
 export function planAudit(
@@ -225,10 +226,11 @@ export function planAudit(
   if (from < 0) from = segs.length;
   let done = segs.slice(0, from).reduce((n, s) => n + s[2], 0);
   const ideal = due >= 1 ? total : Math.floor(total * due);
-  if (from < segs.length && done >= ideal) return undefined;
   if (from >= segs.length && due < 1) return undefined;
+  // A range is read once the pass's ideal progress has reached its end (its last row is due).
   let to = from;
-  while (to < segs.length && done < ideal) done += segs[to++]![2];
+  while (to < segs.length && done + segs[to]![2] <= ideal) done += segs[to++]![2];
   if (due >= 1) to = segs.length;
+  if (to === from && to < segs.length) return undefined;
   return { from, to, completesPass: to >= segs.length };
 }

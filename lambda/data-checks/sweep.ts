@@ -212,6 +212,29 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
       }
     };
 
+    /** As `guarded`, but the savepoint is only taken before the first read (most tables need none). */
+    const guardedLazily = async <T>(
+      what: string,
+      fn: (q: typeof query) => Promise<T>,
+    ): Promise<T | CheckFailedError> => {
+      let open = false;
+      const lazy = (async (text: string, values?: unknown[]) => {
+        if (!open) {
+          await query('SAVEPOINT guardrails_check');
+          open = true;
+        }
+        return query(text, values);
+      }) as typeof query;
+      try {
+        const v = await fn(lazy);
+        if (open) await query('RELEASE SAVEPOINT guardrails_check');
+        return v;
+      } catch (err) {
+        if (open) await query('ROLLBACK TO SAVEPOINT guardrails_check');
+        return asCheckFailed(err, what);
+      }
+    };
+
     const now = started;
     for (const [i, cfg] of plan.tables.entries()) {
       const key = tableKey(cfg.schemaName, cfg.table);
@@ -272,7 +295,7 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
         ...(row.key_column ? { keyColumn: row.key_column } : {}),
       };
       const isAccepted = accepted.has(key);
-      const checked = await guarded(`reading ${key}`, () =>
+      const checked = await guardedLazily(`reading ${key}`, (tableQuery) =>
         checkTable({
           cfg,
           key,
@@ -282,7 +305,7 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
           now,
           scheduleMinutes: plan.scheduleMinutes,
           exactEveryMinutes: plan.exactEveryMinutes,
-          query,
+          query: tableQuery,
         }),
       );
       if (checked instanceof CheckFailedError) {

@@ -51,42 +51,67 @@ export async function readKeyRanges(
   );
 }
 
-/** The ranges' reads, and the rows outside them: in the gaps between them, below the first, above the last. */
-export interface CoverRead {
-  readonly ranges: RangeRead[];
-  /** gaps[0] below the first range, gaps[i] between ranges i-1 and i, gaps[n] above the last. */
-  readonly gaps: number[];
-  /** Exact row count of the whole table (ranges plus gaps). */
-  readonly total: number;
+/** Exact number of rows with lo <= key <= hi (an index range scan, parallel when large). */
+export async function countKeyRange(
+  query: Query,
+  t: KeyedTable,
+  lo: number | undefined,
+  hi: number | undefined,
+): Promise<number> {
+  const k = quoteIdent(t.keyColumn);
+  const r = await query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${qualifiedName(t.schemaName, t.table)} WHERE ${k} >= $1::int8 AND ${k} <= $2::int8`,
+    [String(lo ?? INT8_MIN), String(hi ?? INT8_MAX)],
+  );
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /**
- * Every row of the table, by range: the baseline ranges and the gaps around them, in one statement of index
- * range scans (no separate count(*)): the exact count, and whether rows appeared outside the ranges.
+ * What each baseline range holds now, at the least cost: contiguous dense ranges are counted together
+ * (every key of the run existed, so an equal count proves all of them) and a run that fell is bisected to
+ * the ranges that lost rows (one count per level: the other half is the difference); sparse ranges are read
+ * one by one with their hash sums.
  */
-export async function readCover(
+export async function readRanges(
   query: Query,
   t: KeyedTable,
   segments: readonly Segment[],
-): Promise<CoverRead> {
-  const los: string[] = [];
-  const his: string[] = [];
-  const hashed: boolean[] = [];
-  let below = INT8_MIN;
-  for (const s of segments) {
-    los.push(below, String(s[0]));
-    his.push(String(s[0] - 1), String(s[1]));
-    hashed.push(false, !dense(s));
-    below = String(s[1] + 1);
+): Promise<RangeRead[]> {
+  const out: RangeRead[] = segments.map((s) => ({ rows: s[2], hash: s[3] }));
+  const rowsOf = (i: number, j: number) => segments.slice(i, j + 1).reduce((n, s) => n + s[2], 0);
+  const bisect = async (i: number, j: number, known?: number): Promise<void> => {
+    const n = known ?? (await countKeyRange(query, t, segments[i]![0], segments[j]![1]));
+    if (n === rowsOf(i, j)) return;
+    if (i === j) {
+      out[i] = { rows: n, hash: '0' };
+      return;
+    }
+    const m = (i + j) >> 1;
+    const left = await countKeyRange(query, t, segments[i]![0], segments[m]![1]);
+    await bisect(i, m, left);
+    await bisect(m + 1, j, n - left);
+  };
+  const sparse: number[] = [];
+  for (let i = 0; i < segments.length;) {
+    if (!dense(segments[i]!)) {
+      sparse.push(i++);
+      continue;
+    }
+    let j = i;
+    while (j + 1 < segments.length && dense(segments[j + 1]!) && segments[j + 1]![0] === segments[j]![1] + 1)
+      j++;
+    await bisect(i, j);
+    i = j + 1;
   }
-  los.push(below);
-  his.push(INT8_MAX);
-  hashed.push(false);
-  const all = (await readBounds(query, t, los, his, hashed)).map((r, i) => ({ r, i }));
-  const ranges = all.filter((x) => x.i % 2 === 1).map((x) => x.r);
-  const gaps = all.filter((x) => x.i % 2 === 0).map((x) => x.r.rows);
-  const total = all.reduce((n, x) => n + x.r.rows, 0);
-  return { ranges, gaps, total };
+  if (sparse.length > 0) {
+    const reads = await readKeyRanges(
+      query,
+      t,
+      sparse.map((i) => segments[i]!),
+    );
+    sparse.forEach((i, k) => (out[i] = reads[k]!));
+  }
+  return out;
 }
 
 /** A dense range's count alone proves it (no key-hash sum needed, which halves the cost of reading it). */

@@ -14,9 +14,9 @@ import {
 import {
   buildKeyRanges,
   exactCount,
+  countKeyRange,
   missingKeys,
-  readCover,
-  readKeyRanges,
+  readRanges,
   UnsafeKeyError,
   type KeyedTable,
 } from './exact';
@@ -70,7 +70,7 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
     if (slice === 'whole') reason = { kind: 'audit' };
     else if (slice && keyed && prev.segments) {
       const part = prev.segments.slice(slice.from, slice.to);
-      const reads = await readKeyRanges(input.query, keyed, part);
+      const reads = await readRanges(input.query, keyed, part);
       const cmp = compareRanges(keyed.keyColumn, part, reads);
       if (cmp.changed.length > 0) reason = { kind: 'audit-found-change' };
       else {
@@ -109,17 +109,15 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
 
   // The whole table, exactly.
   const compareWith = reason.kind === 'accepted' ? undefined : prev;
-  const byRange = keyed && compareWith?.segments && compareWith.keyColumn === keyed.keyColumn;
-  const cover = byRange ? await readCover(input.query, keyed, compareWith.segments!) : undefined;
-  const total = cover ? cover.total : await exactCount(input.query, cfg.schemaName, cfg.table);
+  const total = await exactCount(input.query, cfg.schemaName, cfg.table);
   let segments: Segment[] | undefined;
   let lost: number;
   let lostRanges: readonly string[] = [];
   let unverified: readonly string[];
   let keyColumn = keyed?.keyColumn;
   try {
-    if (keyed && cover && compareWith?.segments) {
-      const reads = cover.ranges;
+    if (keyed && compareWith?.segments && compareWith.keyColumn === keyed.keyColumn) {
+      const reads = await readRanges(input.query, keyed, compareWith.segments);
       const cmp = compareRanges(keyed.keyColumn, compareWith.segments, reads);
       ({ lost, lostRanges } = cmp);
       if (cmp.denseLost.length > 0 && cmp.denseLost.length <= 5) {
@@ -135,8 +133,15 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
       }
       unverified = cmp.unverifiedRanges;
       const top = compareWith.segments[compareWith.segments.length - 1]?.[1];
-      const above = cover.gaps[cover.gaps.length - 1]!;
-      const elsewhere = cover.gaps.reduce((n, g) => n + g, 0) - above;
+      const inside = reads.reduce((n, r) => n + r.rows, 0);
+      // Rows outside every range: above the last one (new), or in gaps and below (late commits, backfills).
+      const above = await countKeyRange(
+        input.query,
+        keyed,
+        top === undefined ? undefined : top + 1,
+        undefined,
+      );
+      const elsewhere = total - inside - above;
       const added =
         above > 0
           ? await buildKeyRanges(input.query, keyed, top === undefined ? undefined : top + 1, undefined)

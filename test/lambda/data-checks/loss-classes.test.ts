@@ -231,6 +231,36 @@ describe('2. statistics a busy session has not flushed', () => {
   });
 });
 
+describe('key ranges on a larger table', () => {
+  it('bisects a contiguous run of ranges to the ones that lost rows and names the keys', async () => {
+    await write(
+      'CREATE TABLE big (id int PRIMARY KEY, v int)',
+      'INSERT INTO big SELECT g, g FROM generate_series(1, 30000) g',
+    );
+    const plan = checksSchema.parse({ tables: [{ table: 'big' }] });
+    try {
+      const first = await run(plan);
+      expect(res(first, 'public.big', 'noDecrease')?.detail).toMatch(/30000 rows in \d\d key ranges of id/);
+      tick();
+      await write(
+        'DELETE FROM big WHERE id IN (5, 17000, 17001, 29999)',
+        'INSERT INTO big SELECT g, 0 FROM generate_series(30001, 30100) g',
+      );
+      const r = await run(plan);
+      expect(t(r, 'public.big')).toMatchObject({ rowsLost: 4, rowCount: 30096, unverified: 0 });
+      expect(res(r, 'public.big', 'noDecrease')?.detail).toMatch(
+        /^id 5: 1 row lost; id 17,000-17,001: 2 rows lost; id 29,999: 1 row lost/,
+      );
+      tick();
+      const again = await run(plan);
+      expect(again.exactCounts).toEqual([]);
+      expect(t(again, 'public.big')?.rowsLost).toBe(4);
+    } finally {
+      await write('DROP TABLE big');
+    }
+  });
+});
+
 describe('4. statistics resets: only resets touching the checked tables trigger exact reads', () => {
   it("a reset of another table's counters (it moves the database epoch) reads nothing here", async () => {
     await write('CREATE TABLE IF NOT EXISTS other (id int)');

@@ -198,6 +198,7 @@ async function runCase(seed: number, rotating: boolean): Promise<number> {
         fail(`after an audit period: ${o.rowsLost} reported, truth between ${lower} and ${upper}`),
       );
   }
+  return o.rowsLost;
 }
 
 describe(`seeded property test (${CASES} cases, seed ${SEED})`, () => {

@@ -76,11 +76,16 @@ export async function readRanges(
   query: Query,
   t: KeyedTable,
   segments: readonly Segment[],
+  /** Counts already read for runs of contiguous dense ranges, by `lo:hi` (see countRunsAtOnce). */
+  counted?: ReadonlyMap<string, number>,
 ): Promise<RangeRead[]> {
   const out: RangeRead[] = segments.map((s) => ({ rows: s[2], hash: s[3] }));
   const rowsOf = (i: number, j: number) => segments.slice(i, j + 1).reduce((n, s) => n + s[2], 0);
   const bisect = async (i: number, j: number, known?: number): Promise<void> => {
-    const n = known ?? (await countKeyRange(query, t, segments[i]![0], segments[j]![1]));
+    const n =
+      known ??
+      counted?.get(`${segments[i]![0]}:${segments[j]![1]}`) ??
+      (await countKeyRange(query, t, segments[i]![0], segments[j]![1]));
     if (n === rowsOf(i, j)) return;
     if (i === j) {
       out[i] = { rows: n, hash: '0' };
@@ -110,6 +115,47 @@ export async function readRanges(
       sparse.map((i) => segments[i]!),
     );
     sparse.forEach((i, k) => (out[i] = reads[k]!));
+  }
+  return out;
+}
+
+/** Runs of contiguous dense ranges, as [lo, hi] of each run (what readRanges counts in one go). */
+export function denseRuns(segments: readonly Segment[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    if (!dense(s)) continue;
+    const last = runs[runs.length - 1];
+    const prev = segments[i - 1];
+    if (last && prev && dense(prev) && prev[1] + 1 === s[0]) last[1] = s[1];
+    else runs.push([s[0], s[1]]);
+  }
+  return runs;
+}
+
+/**
+ * Counts of many key intervals of many tables in one statement (one round trip for a whole run's audit
+ * slices), keyed by table key, then `lo:hi`.
+ */
+export async function countRunsAtOnce(
+  query: Query,
+  wanted: readonly { key: string; table: KeyedTable; lo: number; hi: number }[],
+): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>();
+  if (wanted.length === 0) return out;
+  const parts = wanted.map(
+    (w, i) =>
+      `SELECT ${i} AS i, count(*) AS n FROM ${qualifiedName(w.table.schemaName, w.table.table)} WHERE ${quoteIdent(w.table.keyColumn)} BETWEEN $${2 * i + 1}::int8 AND $${2 * i + 2}::int8`,
+  );
+  const r = await query<{ i: number; n: string }>(
+    parts.join('\nUNION ALL\n'),
+    wanted.flatMap((w) => [String(w.lo), String(w.hi)]),
+  );
+  for (const row of r.rows) {
+    const w = wanted[Number(row.i)]!;
+    const m = out.get(w.key) ?? new Map<string, number>();
+    m.set(`${w.lo}:${w.hi}`, Number(row.n));
+    out.set(w.key, m);
   }
   return out;
 }

@@ -16,7 +16,8 @@ import { judgeSchema, readFingerprints } from './schema-fingerprint';
 import { qualifiedName, quoteIdent, tableKey } from './sql';
 import type { TableState } from './state';
 import { InvalidStateEntry, type StateStore } from './state-store';
-import { checkTable } from './table-check';
+import { countRunsAtOnce } from './exact';
+import { auditRuns, checkTable } from './table-check';
 
 /**
  * The sweep: one run of every configured check over one connection.
@@ -236,6 +237,50 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
     };
 
     const now = started;
+    const observe = (row: StatsRow): Observation => ({
+      oid: num(row.oid),
+      relfilenode: num(row.relfilenode),
+      partitioned: row.relkind === 'p',
+      counters: {
+        ins: num(row.ins),
+        upd: num(row.upd),
+        del: num(row.del),
+        hot: num(row.hot),
+        scans: num(row.scans),
+        vacuums: num(row.vacuums),
+        analyzes: num(row.analyzes),
+      },
+      ...(row.key_column ? { keyColumn: row.key_column } : {}),
+    });
+
+    // This run's audit slices of all tables, counted in one statement (one round trip, not one per table).
+    // If it fails (a lock timeout on one table), each table counts its own slice below, guarded.
+    const wanted: Parameters<typeof countRunsAtOnce>[1][number][] = [];
+    for (const [i, cfg] of plan.tables.entries()) {
+      const key = tableKey(cfg.schemaName, cfg.table);
+      const row = stats[i];
+      const stored = previous.get(key);
+      if (!row || row.oid === null || row.can_select !== true || row.row_security === true) continue;
+      if (!stored || stored instanceof InvalidStateEntry || !row.key_column) continue;
+      const runs = auditRuns({
+        cfg,
+        key,
+        prev: stored,
+        obs: observe(row),
+        accepted: accepted.has(key),
+        now,
+        scheduleMinutes: plan.scheduleMinutes,
+        exactEveryMinutes: plan.exactEveryMinutes,
+      });
+      const table = { schemaName: cfg.schemaName, table: cfg.table, keyColumn: row.key_column };
+      for (const [lo, hi] of runs) wanted.push({ key, table, lo, hi });
+    }
+    const batch =
+      wanted.length === 0
+        ? new Map<string, Map<string, number>>()
+        : await guarded('audit counts', () => countRunsAtOnce(query, wanted));
+    const counted = batch instanceof CheckFailedError ? new Map<string, Map<string, number>>() : batch;
+
     for (const [i, cfg] of plan.tables.entries()) {
       const key = tableKey(cfg.schemaName, cfg.table);
       const row = stats[i];
@@ -279,21 +324,7 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
         );
         continue;
       }
-      const obs: Observation = {
-        oid: num(row.oid),
-        relfilenode: num(row.relfilenode),
-        partitioned: row.relkind === 'p',
-        counters: {
-          ins: num(row.ins),
-          upd: num(row.upd),
-          del: num(row.del),
-          hot: num(row.hot),
-          scans: num(row.scans),
-          vacuums: num(row.vacuums),
-          analyzes: num(row.analyzes),
-        },
-        ...(row.key_column ? { keyColumn: row.key_column } : {}),
-      };
+      const obs = observe(row);
       const isAccepted = accepted.has(key);
       const checked = await guardedLazily(`reading ${key}`, (tableQuery) =>
         checkTable({
@@ -306,6 +337,7 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
           scheduleMinutes: plan.scheduleMinutes,
           exactEveryMinutes: plan.exactEveryMinutes,
           query: tableQuery,
+          counted: counted.get(key),
         }),
       );
       if (checked instanceof CheckFailedError) {

@@ -15,6 +15,7 @@ import {
   buildKeyRanges,
   exactCount,
   countKeyRange,
+  denseRuns,
   missingKeys,
   readRanges,
   UnsafeKeyError,
@@ -47,6 +48,18 @@ export interface TableCheckInput {
   readonly scheduleMinutes: number;
   readonly exactEveryMinutes: number;
   readonly query: Query;
+  /** This run's audit counts read in advance for all tables at once (see auditRuns). */
+  readonly counted?: ReadonlyMap<string, number>;
+}
+
+/** The runs of contiguous dense ranges this table's audit slice will count, if it has one this run. */
+export function auditRuns(input: Omit<TableCheckInput, 'query'>): [number, number][] {
+  const { cfg, prev, obs, now } = input;
+  if (!prev || !obs.keyColumn || !prev.segments || prev.keyColumn !== obs.keyColumn) return [];
+  if (lookReason(cfg, prev, obs, input.accepted)) return [];
+  const slice = planAudit(prev, now, input.scheduleMinutes, input.exactEveryMinutes);
+  if (!slice || slice === 'whole') return [];
+  return denseRuns(prev.segments.slice(slice.from, slice.to));
 }
 
 const SUSPICIOUS: ReadonlySet<LookReason['kind']> = new Set([
@@ -70,7 +83,7 @@ export async function checkTable(input: TableCheckInput): Promise<TableCheck> {
     if (slice === 'whole') reason = { kind: 'audit' };
     else if (slice && keyed && prev.segments) {
       const part = prev.segments.slice(slice.from, slice.to);
-      const reads = await readRanges(input.query, keyed, part);
+      const reads = await readRanges(input.query, keyed, part, input.counted);
       const cmp = compareRanges(keyed.keyColumn, part, reads);
       if (cmp.changed.length > 0) reason = { kind: 'audit-found-change' };
       else {

@@ -37,7 +37,7 @@ export function detectionBounds(plan: ChecksConfig): [string, string][] {
   const s = plan.scheduleMinutes;
   const e = plan.exactEveryMinutes;
   return [
-    ['committed DELETE whose writer goes idle (statistics flushed within ~1 s)', `${s} min + 1 s`],
+    ['committed DELETE, writer commits and goes idle (statistics flushed within ~1-10 s)', `${s} min + 10 s`],
     [
       'committed DELETE whose statistics never flush in time (a busy session, a procedure still running)',
       `${e + s} min (rotating audit)`,

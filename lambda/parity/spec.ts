@@ -57,3 +57,24 @@ export const DEFAULT_BUCKETS = 65_536;
 export function relationKey(r: RelationRef): string {
   return `${r.schemaName}.${r.table}`;
 }
+
+/** The spec of a configured pair (lib/config/sections/parity.ts). */
+export function pairSpec(pair: {
+  readonly blue: RelationRef;
+  readonly green: RelationRef;
+  readonly key: readonly string[];
+  readonly exclude: readonly string[];
+  readonly window?: WindowSpec;
+  readonly tolerance: Readonly<Record<string, number>>;
+  readonly algorithm: ParityAlgorithm;
+}): ParitySpec {
+  return {
+    blue: pair.blue,
+    green: pair.green,
+    key: pair.key,
+    exclude: pair.exclude,
+    ...(pair.window ? { window: pair.window } : {}),
+    tolerance: pair.tolerance,
+    algorithm: pair.algorithm,
+  };
+}

@@ -10,6 +10,10 @@ import { quoteIdent } from '../data-checks/sql';
  * - json as jsonb (key order and white space do not matter); everything else by its text output;
  * - a row (or a composite key) as the text of a ROW(...) of those texts: record output quotes any value
  *   holding a delimiter and writes SQL NULL as nothing and '' as "", so the encoding is unambiguous.
+ * Those texts are what samples show and what the row-by-row join compares. For the bucket hashes (the hot
+ * path: every row of both sides), each column is instead cast to a common type (hashValueExpr) and the row
+ * hashed with hash_record_extended, about twice as fast as hashing the row's text; a pair of columns with no
+ * common hash type is hashed by its canonical text.
  * A column with a numeric tolerance is hashed as round(x / tolerance), so equal hashes imply values within
  * the tolerance; rows whose hashes differ are compared exactly (|blue - green| <= tolerance) before any
  * difference is reported.
@@ -56,9 +60,10 @@ export function canonicalExpr(alias: string, c: ColumnInfo): string {
   }
 }
 
-/** The expression hashed for a column with a tolerance: round(x / tolerance) as text. */
+/** The expression hashed for a column with a tolerance: round(x / tolerance), a numeric. */
 export function toleranceHashExpr(alias: string, c: ColumnInfo, tolerance: number): string {
-  return `round(${alias}.${quoteIdent(c.name)}::numeric / ${numericLiteral(tolerance)})::text`;
+  if (tolerance === 0) return `${alias}.${quoteIdent(c.name)}::numeric`;
+  return `round(${alias}.${quoteIdent(c.name)}::numeric / ${numericLiteral(tolerance)})`;
 }
 
 /** The exact test that a tolerance column is within tolerance (NULLs equal only to NULLs). */
@@ -70,6 +75,63 @@ export function withinToleranceSql(blue: string, green: string, tolerance: numbe
 export function numericLiteral(n: number): string {
   if (!Number.isFinite(n) || n < 0) throw new Error(`tolerance must be a finite number >= 0, got ${n}`);
   return `${n.toString().includes('e') ? n.toFixed(20).replace(/0+$/, '') : n.toString()}::numeric`;
+}
+
+/**
+ * The type a column is hashed as, so that equal values hash equally whatever each side declared:
+ * integers as int8, any numeric mix as numeric (PostgreSQL's numeric hash ignores the scale: 0.5 and 0.500
+ * hash alike), timestamp and timestamptz as timestamptz (a timestamp read as UTC), text-like as text, json
+ * as jsonb. `undefined`: no common hash type; the pair is hashed by its canonical text.
+ */
+function hashType(c: ColumnInfo): string | undefined {
+  if (INTEGER_TYPES.has(c.typeName)) return 'int8';
+  if (isNumericType(c)) return 'numeric';
+  switch (c.typeName) {
+    case 'timestamptz':
+    case 'timestamp':
+      return 'timestamptz';
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name':
+      return 'text';
+    case 'json':
+    case 'jsonb':
+      return 'jsonb';
+    case 'date':
+    case 'bool':
+    case 'uuid':
+    case 'bytea':
+      return c.typeName;
+    default:
+      return undefined;
+  }
+}
+
+/** The common hash type of a column of blue and its peer in green. */
+export function commonHashType(a: ColumnInfo, b: ColumnInfo): string | undefined {
+  const x = hashType(a);
+  const y = hashType(b);
+  if (x === y) return x;
+  // An integer beside a numeric or float: both as numeric.
+  if ((x === 'int8' && y === 'numeric') || (x === 'numeric' && y === 'int8')) return 'numeric';
+  return undefined;
+}
+
+/** The expression hashed for a column, given the pair's common hash type (or its canonical text). */
+export function hashValueExpr(alias: string, c: ColumnInfo, type: string | undefined): string {
+  if (type === undefined) return canonicalExpr(alias, c);
+  const col = `${alias}.${quoteIdent(c.name)}`;
+  if (type === 'timestamptz' && c.typeName === 'timestamp') return `(${col} AT TIME ZONE 'UTC')`;
+  if (type === 'text' && (c.typeName === 'text' || c.typeName === 'varchar')) return col;
+  if (type === c.typeName) return col;
+  return `${col}::${type}`;
+}
+
+/** 64-bit hash of a row of typed values: hash_record_extended (PostgreSQL 14+) combines each type's hash. */
+export function hashRecord(exprs: readonly string[], seed: number): string {
+  if (exprs.length === 0) throw new Error('hashRecord needs at least one expression');
+  return `hash_record_extended(ROW(${exprs.join(', ')}), ${seed})`;
 }
 
 /** `ROW(e1, e2, ...)::text`: the unambiguous encoding of several canonical texts (a row or a key). */

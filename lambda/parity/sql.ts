@@ -1,5 +1,12 @@
 import { qualifiedName, quoteIdent } from '../data-checks/sql';
-import { canonicalExpr, hash64, rowText, toleranceHashExpr, withinToleranceSql } from './canonical';
+import {
+  canonicalExpr,
+  commonHashType,
+  hashRecord,
+  hashValueExpr,
+  toleranceHashExpr,
+  withinToleranceSql,
+} from './canonical';
 import { columnOf, type ComparePlan, type RelationInfo } from './catalog';
 
 /**
@@ -37,17 +44,29 @@ export function valueExprs(plan: ComparePlan, side: Side): string[] {
   return plan.values.map((v) => canonicalExpr(T, columnOf(r, v)));
 }
 
+/** A column as hashed on `side`: cast to the type it shares with its peer on the other side. */
+function hashPart(plan: ComparePlan, side: Side, name: string): string {
+  const mine = columnOf(relationOf(plan, side), name);
+  const peer = columnOf(relationOf(plan, side === 'blue' ? 'green' : 'blue'), name);
+  const tol = plan.tolerance[name];
+  if (tol !== undefined) return toleranceHashExpr(T, mine, tol);
+  return hashValueExpr(T, mine, commonHashType(mine, peer));
+}
+
+/** The key's hash (seed 1), for hash buckets. */
+function keyHashExpr(plan: ComparePlan, side: Side): string {
+  return hashRecord(
+    plan.key.map((k) => hashPart(plan, side, k)),
+    1,
+  );
+}
+
 /** What is hashed: the key, then every value (tolerance columns rounded to their tolerance). */
 export function rowHashExpr(plan: ComparePlan, side: Side): string {
-  const r = relationOf(plan, side);
-  const parts = [
-    ...keyExprs(plan, side),
-    ...plan.values.map((v) => {
-      const tol = plan.tolerance[v];
-      return tol === undefined ? canonicalExpr(T, columnOf(r, v)) : toleranceHashExpr(T, columnOf(r, v), tol);
-    }),
-  ];
-  return hash64(rowText(parts), 0);
+  return hashRecord(
+    [...plan.key, ...plan.values].map((c) => hashPart(plan, side, c)),
+    0,
+  );
 }
 
 export function keyNullSql(plan: ComparePlan): string {
@@ -80,7 +99,7 @@ export function rangeBucketExpr(
 }
 
 function hashBucketOfSide(plan: ComparePlan, side: Side, mask: number): string {
-  return `(${hash64(rowText(keyExprs(plan, side)), 1)} & ${mask})`;
+  return `(${keyHashExpr(plan, side)} & ${mask})`;
 }
 
 function bucketOfSide(plan: ComparePlan, side: Side, b: Bucketing): string {

@@ -154,7 +154,10 @@ export async function compareRelations(opts: CompareOptions): Promise<ParityResu
     }
 
     // 3. Bucket aggregates.
-    const algorithm = spec.algorithm ?? 'bucket';
+    // Bisection reads ranges through the key's index; without one on both sides it would rescan the table.
+    const indexed = plan.blue.keyIndexed && plan.green.keyIndexed;
+    const algorithm =
+      spec.algorithm === 'bisect' && plan.integerKey && !indexed ? 'bucket' : (spec.algorithm ?? 'bucket');
     if (algorithm === 'bisect' && !plan.integerKey) {
       throw new CheckFailedError(
         'missing-object',
@@ -255,7 +258,19 @@ export async function compareRelations(opts: CompareOptions): Promise<ParityResu
         differing = leaves.map((_, i) => i);
       }
       joinedBlueRows = ranges.reduce((a, r) => a + r.nBlue, 0n);
-      restriction = { kind: 'ranges', lo: ranges.map((r) => r.lo), hi: ranges.map((r) => r.hi) };
+      if (algorithm !== 'bisect' && differing.length > bucketsCompared * FULL_JOIN_SHARE) {
+        restriction = { kind: 'all' };
+      } else if (indexed) {
+        restriction = { kind: 'ranges', lo: ranges.map((r) => r.lo), hi: ranges.map((r) => r.hi) };
+      } else {
+        // No index to read ranges through: one scan per side, filtered on the bucket.
+        restriction = {
+          kind: 'rangeBuckets',
+          min: bucketing.min,
+          width: bucketing.width,
+          buckets: differing,
+        };
+      }
     } else {
       joinedBlueRows = differing.reduce((a, b) => a + (aggB.get(String(b))?.n ?? 0n), 0n);
       restriction =

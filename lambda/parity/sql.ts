@@ -144,6 +144,12 @@ export function keyBoundsSql(plan: ComparePlan, side: Side, filter: RowFilter): 
 export type Restriction =
   | { readonly kind: 'ranges'; readonly lo: readonly bigint[]; readonly hi: readonly bigint[] }
   | { readonly kind: 'buckets'; readonly mask: number; readonly buckets: readonly number[] }
+  | {
+      readonly kind: 'rangeBuckets';
+      readonly min: bigint;
+      readonly width: bigint;
+      readonly buckets: readonly number[];
+    }
   | { readonly kind: 'all' };
 
 function restrictedSide(plan: ComparePlan, side: Side, filter: RowFilter, r: Restriction): string {
@@ -162,6 +168,8 @@ function restrictedSide(plan: ComparePlan, side: Side, filter: RowFilter, r: Res
     from = `unnest($${p}::int8[], $${p + 1}::int8[]) AS r(lo, hi) JOIN ${from} ON ${k} >= r.lo AND ${k} < r.hi`;
   } else if (r.kind === 'buckets') {
     where.push(`${hashBucketOfSide(plan, side, r.mask)} = ANY($${p}::int8[])`);
+  } else if (r.kind === 'rangeBuckets') {
+    where.push(`${rangeBucketExpr(plan, r)} = ANY($${p}::int8[])`);
   }
   return `SELECT ${select} FROM ${from} WHERE ${where.join(' AND ')}`;
 }
@@ -169,7 +177,7 @@ function restrictedSide(plan: ComparePlan, side: Side, filter: RowFilter, r: Res
 /** Parameters of the join diff after the window's. */
 export function restrictionParams(r: Restriction): unknown[] {
   if (r.kind === 'ranges') return [r.lo.map(String), r.hi.map(String)];
-  if (r.kind === 'buckets') return [r.buckets.map(String)];
+  if (r.kind === 'buckets' || r.kind === 'rangeBuckets') return [r.buckets.map(String)];
   return [];
 }
 

@@ -248,6 +248,22 @@ describe('parity engine', () => {
     expect(await compare({ buckets: 16 })).toMatchObject(expected);
   });
 
+  it('finds differences without an index on the key (one filtered scan per side), bisect falling back to buckets', async () => {
+    await db.query('ALTER TABLE unified.box_scores DROP CONSTRAINT box_scores_pkey');
+    await db.query("UPDATE unified.box_scores SET player = 'x' WHERE id = 2500");
+    const r = await compare({ algorithm: 'bisect' });
+    expect(r).toMatchObject({
+      status: 'different',
+      changed: 1,
+      algorithm: 'bucket-range',
+      keyUniqueByIndex: { green: false },
+    });
+    expect(r.samples[0]).toMatchObject({
+      key: { id: '2500' },
+      columns: [{ column: 'player', blue: 'player 2500', green: 'x' }],
+    });
+  });
+
   it('cannot compare a missing table, a missing key column or a column only one side has (error, not a crash)', async () => {
     const missing = await compare({ green: { schemaName: 'unified', table: 'nope' } });
     expect(missing).toMatchObject({ status: 'error', failure: { kind: 'missing-object' } });
@@ -328,7 +344,16 @@ describe('parity engine', () => {
   });
 
   it('stops at the statement timeout and says so', async () => {
-    const r = await runParity(settings({ statementTimeoutMs: 1 }), SPEC, { connections: 1 });
+    // A view that takes about 3 s to read (1 ms per row), against a 500 ms statement timeout.
+    await db.query(
+      'CREATE VIEW unified.slow_box_scores AS SELECT b.* FROM unified.box_scores b, LATERAL (SELECT pg_sleep(0.001 + 0 * b.id)) s',
+    );
+    const r = await runParity(
+      settings({ statementTimeoutMs: 500 }),
+      { ...SPEC, green: { schemaName: 'unified', table: 'slow_box_scores' } },
+      { connections: 1 },
+    );
     expect(r).toMatchObject({ status: 'error', failure: { kind: 'timeout' } });
+    expect(r.failure?.message).toMatch(/statement timeout/);
   });
 });

@@ -9,6 +9,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Cli
     summary: 'Run the data checks against a database now; --json, --state FILE',
     load: () => import('./check').then((m) => m.default),
   },
+  parity: {
+    summary: 'Compare blue and green outputs row by row (config pairs or two tables); --json',
+    load: () => import('./parity').then((m) => m.default),
+  },
   shift: {
     summary: 'Move traffic between blue and green, guarded; --rollback, --status',
     load: () => import('./shift').then((m) => m.default),

@@ -15,6 +15,7 @@ export const EXIT = {
   LOCKED: 13,
   INVALID_WEIGHTS: 14,
   SNAPSHOT_FAILED: 15,
+  PARITY_NOT_CLEAN: 16,
   ROLLED_BACK: 20,
   APPLY_FAILED: 21,
   INTERRUPTED: 130,
@@ -42,6 +43,10 @@ export const EXIT_CODE_HELP: readonly [number, string][] = [
   [EXIT.LOCKED, 'refused: another shift holds the lock'],
   [EXIT.INVALID_WEIGHTS, 'refused: the listener or the weights parameter is not in a valid state'],
   [EXIT.SNAPSHOT_FAILED, 'refused: the pre-shift snapshot failed or timed out (traffic unchanged)'],
+  [
+    EXIT.PARITY_NOT_CLEAN,
+    "refused: a parity pair's latest result is missing, stale, failed or over maxDifferences; --force --reason overrides",
+  ],
   [
     EXIT.ROLLED_BACK,
     'green failed during the bake (an alarm, or no healthy target): rolled back to 100% blue; or someone else took traffic from green',

@@ -7,6 +7,8 @@ import {
   type ChecksSummary,
 } from '../../lambda/shared/checks-summary';
 import { LOCK_KEY, type LockHolder } from '../../lambda/shared/shift-audit';
+import { judgeParity, parseParityGatePairs, PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
+import { readParitySummaries } from '../../lambda/shared/parity-summary';
 import type { ShiftContext } from './context';
 import type { ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -119,7 +121,7 @@ export async function checksVerdict(
 
 export interface Refusal {
   readonly code: ExitCode;
-  readonly gate: 'critical-alarms' | 'green-health' | 'data-checks' | 'lock' | 'weights';
+  readonly gate: 'critical-alarms' | 'green-health' | 'data-checks' | 'lock' | 'weights' | 'parity';
   readonly message: string;
 }
 
@@ -171,13 +173,29 @@ export async function preflight(
   }
   if (!checks.ok)
     refusals.push({ code: EXIT.CHECKS_NOT_CLEAN, gate: 'data-checks', message: checks.message });
+  // Parity of the deployed pairs (parameter parity/gate-pairs), when green's weight rises.
+  const parityPairs = parseParityGatePairs(
+    ctx.deployment.has(PARITY_GATE_PARAMETER) ? ctx.deployment.get(PARITY_GATE_PARAMETER) : undefined,
+  );
+  const parity =
+    parityPairs.length > 0 && opts.targetGreen > 0
+      ? judgeParity(parityPairs, await readParitySummaries(deps.doc, ctx.tableName), deps.clock.now())
+      : undefined;
+  if (parity && !parity.open && !opts.force)
+    refusals.push({
+      code: EXIT.PARITY_NOT_CLEAN,
+      gate: 'parity',
+      message: `${parity.problems.map((p) => p.message).join('; ')} (or --force --reason "...")`,
+    });
   return {
     alarms,
     blockingAlarms,
     green,
     checks,
     refusals,
-    forcedPast: opts.force ? blockingAlarms.map((a) => a.name) : [],
+    forcedPast: opts.force
+      ? [...blockingAlarms.map((a) => a.name), ...(parity?.problems ?? []).map((p) => `parity:${p.pair}`)]
+      : [],
   };
 }
 

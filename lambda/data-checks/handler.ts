@@ -31,7 +31,7 @@ export class ChecksRunFailedError extends Error {
   }
 }
 
-async function readCredentials(secretArn: string): Promise<{ user: string; password: string }> {
+export async function readCredentials(secretArn: string): Promise<{ user: string; password: string }> {
   const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   let parsed: { username?: unknown; password?: unknown };
   try {

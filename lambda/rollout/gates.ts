@@ -5,6 +5,13 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { judgeChecksSummary, readChecksSummary } from '../shared/checks-summary';
+import {
+  judgeParity,
+  PARITY_GATE_ENV,
+  parseParityGatePairs,
+  type ParityGatePair,
+} from '../shared/parity-gate';
+import { readParitySummaries } from '../shared/parity-summary';
 
 /**
  * The gates in front of every step of a rollout plan (and of the CLI's preflight, which runs the same
@@ -21,6 +28,8 @@ export interface GateConfig {
   readonly greenTargetGroupArn: string;
   /** Alarms an operator forced past (`--force --reason`): their ALARM state does not close the gate. */
   readonly ignoreAlarms?: readonly string[];
+  /** Parity pairs that must be clean and fresh. @default env PARITY_GATE_PAIRS (JSON), else none */
+  readonly parityPairs?: readonly ParityGatePair[];
 }
 
 export interface GateClients {
@@ -126,6 +135,16 @@ export async function evaluateGates(
     (t) => t.TargetHealth?.State === 'healthy',
   ).length;
   if (healthy === 0) problems.push('green: no healthy target in its target group');
+
+  const parityPairs = config.parityPairs ?? parseParityGatePairs(process.env[PARITY_GATE_ENV]);
+  if (parityPairs.length > 0) {
+    const parity = judgeParity(
+      parityPairs,
+      await readParitySummaries(clients.doc, config.stateTableName),
+      now.getTime(),
+    );
+    problems.push(...parity.problems.map((p) => p.message));
+  }
 
   return { open: problems.length === 0, problems, alarmStates };
 }

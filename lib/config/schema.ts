@@ -5,6 +5,7 @@ import { alertingSchema } from './sections/alerting';
 import { checksSchema } from './sections/checks';
 import { databaseSchema } from './sections/database';
 import { networkSchema } from './sections/network';
+import { paritySchema } from './sections/parity';
 import { routingSchema } from './sections/routing';
 import { snapshotsEnvironmentIssues, snapshotsSchema } from './sections/snapshots';
 
@@ -38,6 +39,8 @@ export const environmentConfigSchema = z
     snapshots: snapshotsSchema.prefault({}),
     alerting: alertingSchema,
     routing: routingSchema.prefault({}),
+    /** Blue-vs-green output parity pairs (README "Output parity"). @default [] */
+    parity: paritySchema.default([]),
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string, input: unknown) =>
@@ -148,3 +151,4 @@ export type ChecksConfig = EnvironmentConfig['checks'];
 export type AlertingConfig = EnvironmentConfig['alerting'];
 export type SnapshotsConfig = EnvironmentConfig['snapshots'];
 export type RoutingConfig = EnvironmentConfig['routing'];
+export type ParityConfig = EnvironmentConfig['parity'];

@@ -8,6 +8,7 @@ import { AutoRollback } from '../constructs/auto-rollback';
 import { AlertTopics } from '../constructs/alert-topics';
 import { DataChecks } from '../constructs/data-checks';
 import { DatabaseHealth } from '../constructs/database-health';
+import { OutputParity } from '../constructs/parity';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
@@ -47,6 +48,8 @@ export class GuardrailsStack extends Stack {
   readonly autoRollback?: AutoRollback;
   /** Scheduled RDS snapshots: schedule, retention, copies, quota and age alarms, backup events. */
   readonly snapshots?: Snapshots;
+  /** Scheduled blue-vs-green output parity (function, schedule per pair, alarms); absent without pairs. */
+  readonly parity?: OutputParity;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -92,6 +95,22 @@ export class GuardrailsStack extends Stack {
       logRetention: config.logRetentionDays as logs.RetentionDays,
       logRemovalPolicy: statefulRemovalPolicy(config),
     });
+    if (config.parity.length > 0) {
+      this.parity = new OutputParity(this, 'Parity', {
+        envName: config.envName,
+        pairs: config.parity,
+        vpc: stateful.network.vpc,
+        subnets: stateful.network.privateSubnets,
+        securityGroup: this.dataChecks.securityGroup,
+        database: stateful.database,
+        credentials: this.dataChecks.credentials,
+        credentialsKey: config.checks.credentialsSecretArn ? undefined : stateful.keys.data,
+        stateTable: stateful.state.table,
+        alarms: this.alarms,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        logRemovalPolicy: statefulRemovalPolicy(config),
+      });
+    }
     this.databaseHealth = new DatabaseHealth(this, 'DatabaseHealth', {
       config: config.alerting.databaseHealth,
       instanceIdentifier: stateful.database.instanceIdentifier,
@@ -141,6 +160,8 @@ export class GuardrailsStack extends Stack {
         logRetention: config.logRetentionDays as logs.RetentionDays,
         logRemovalPolicy: statefulRemovalPolicy(config),
       });
+      // The rollout's gates require every parity pair clean and fresh too.
+      this.parity?.requireParityIn(this.rollout.taskFunction.function, stateful.state.table);
       this.autoRollback = new AutoRollback(this, 'AutoRollback', {
         envName: config.envName,
         traffic,
@@ -195,6 +216,7 @@ export class GuardrailsStack extends Stack {
           : []),
         this.dataChecks.dashboardSection,
         this.dataChecks.freshnessDashboardSection,
+        this.parity?.dashboardSection,
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
       ],

@@ -131,4 +131,31 @@ export const prodConfig: EnvironmentConfigInput = {
     serviceLevels: { errorRatePercent: 1, p95Seconds: 7.0, minThroughputPerHour: 500 },
     preShiftSnapshot: 'when-green-rises-from-zero',
   },
+  // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
+  // during the parallel run; the checks' read-only role needs SELECT on both schemas.
+  parity: [
+    {
+      name: 'box-score-players',
+      blue: { table: 'box_score_players' },
+      green: { schemaName: 'unified', table: 'box_score_players' },
+      // Business key: the surrogate id and the load times differ between the pipelines.
+      key: ['game_id', 'player_id'],
+      exclude: ['id', 'created_at', 'updated_at'],
+      scheduleMinutes: 60,
+      maxDifferences: 0,
+      severity: 'critical',
+    },
+    {
+      name: 'games',
+      blue: { table: 'games' },
+      green: { schemaName: 'unified', table: 'games' },
+      key: ['game_id'],
+      exclude: ['created_at', 'updated_at'],
+      // The final 24-hour parallel run: games that tipped off in the last day (what both pipelines processed).
+      window: { column: 'tipoff_utc', hours: 24 },
+      scheduleMinutes: 60,
+      maxDifferences: 0,
+      severity: 'critical',
+    },
+  ],
 };

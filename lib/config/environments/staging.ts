@@ -91,4 +91,29 @@ export const stagingConfig: EnvironmentConfigInput = {
     },
     bakeSeconds: 300,
   },
+  // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
+  // during the parallel run; the checks' read-only role needs SELECT on both schemas.
+  parity: [
+    {
+      name: 'box-score-players',
+      blue: { table: 'box_score_players' },
+      green: { schemaName: 'unified', table: 'box_score_players' },
+      // Business key: the surrogate id and the load times differ between the pipelines.
+      key: ['game_id', 'player_id'],
+      exclude: ['id', 'created_at', 'updated_at'],
+      scheduleMinutes: 60,
+      maxDifferences: 0,
+      severity: 'warning',
+    },
+    {
+      name: 'games',
+      blue: { table: 'games' },
+      green: { schemaName: 'unified', table: 'games' },
+      key: ['game_id'],
+      exclude: ['created_at', 'updated_at'],
+      scheduleMinutes: 60,
+      maxDifferences: 0,
+      severity: 'warning',
+    },
+  ],
 };

@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lib/project';
+import type { FailureKind } from './errors';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
@@ -19,12 +21,38 @@ export class UsageError extends Error {
   }
 }
 
+/** An exit code and what it means, as the usage text and the README's table print it. */
+export type ExitCodeDoc = readonly [code: number, meaning: string];
+
 export interface CliCommand {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  /** Every exit code the command returns, with its meaning (the README's table is checked against it). */
+  readonly exitCodes: readonly ExitCodeDoc[];
+  /**
+   * The exit code of a failure the command did not turn into an exit code itself (cli/main.ts formats the
+   * message): no credentials, an AWS error, a missing deployment, ... A bad command line is 2 everywhere.
+   */
+  exitCodeFor(kind: Exclude<FailureKind, 'usage'>): number;
   /** Runs the command; resolves to the process exit code. */
   run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** The "Exit codes:" block of a usage text. */
+export function formatExitCodes(codes: readonly ExitCodeDoc[]): string {
+  return codes.map(([c, t]) => `  ${String(c).padStart(3)}  ${t}`).join('\n');
+}
+
+/** `--env NAME`: one of the environments, or a UsageError in the syntax of the CLI (not `-c env=`). */
+export function parseEnvName(value: string | undefined): EnvironmentName {
+  if (value === undefined) throw new UsageError(`--env is required: one of ${ENVIRONMENT_NAMES.join(', ')}`);
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `--env: got ${JSON.stringify(value)}, expected one of ${ENVIRONMENT_NAMES.join(', ')}`,
+    );
+  }
+  return value as EnvironmentName;
 }
 
 /** node:util parseArgs in strict mode, with its errors turned into UsageErrors. */

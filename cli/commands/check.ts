@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { isSslMode, type ConnectionSettings } from '../../lambda/data-checks/connection';
 import { formatReport } from '../../lambda/data-checks/report';
 import { checkDatabase } from '../../lambda/data-checks/run';
@@ -13,7 +13,29 @@ import {
   type StateStore,
 } from '../../lambda/data-checks/state-store';
 import { loadDeployment } from '../deployed';
-import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
+import {
+  formatExitCodes,
+  parseCliArgs,
+  parseDuration,
+  parseEnvName,
+  UsageError,
+  type CliCommand,
+  type CliIo,
+  type ExitCodeDoc,
+} from '../io';
+
+/** A certain loss (1) wins over "could not check" (2): the loss is known whatever the error hides. */
+export const CHECK_EXIT_CODES: readonly ExitCodeDoc[] = [
+  [0, 'all good (warnings allowed)'],
+  [
+    1,
+    'a rule is violated (rows lost, a floor, a schema change, stale data), even if other checks could not run',
+  ],
+  [
+    2,
+    'could not check (connection, a missing table, a query error), bad arguments, or with --deployed no AWS credentials or deployment',
+  ],
+];
 
 const USAGE = `Usage: npm run check -- --env <dev|staging|prod> [options]
 
@@ -37,7 +59,8 @@ Options:
   --json                   print the full report as JSON instead of the table
   -h, --help               this text
 
-Exit status: 0 all good (warnings allowed), 1 a rule is violated, 2 could not check (or bad arguments).
+Exit codes:
+${formatExitCodes(CHECK_EXIT_CODES)}
 Examples:
   npm run check -- --env prod --deployed --accept public.games
   npm run check -- --env prod --database-url "postgres://guardrails_checks@HOST:5432/nba?sslmode=verify-full&sslrootcert=global-bundle.pem" --state prod-checks.json
@@ -109,6 +132,8 @@ const command: CliCommand = {
   name: 'check',
   summary: 'run the data checks against a database now (table, --json, --state FILE)',
   usage: USAGE,
+  exitCodes: CHECK_EXIT_CODES,
+  exitCodeFor: () => 2,
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseCliArgs(argv, {
       env: { type: 'string' },
@@ -119,14 +144,7 @@ const command: CliCommand = {
       json: { type: 'boolean' },
       deployed: { type: 'boolean' },
     });
-    if (!values.env) throw new UsageError('--env is required');
-    let config;
-    try {
-      config = loadConfig(values.env);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UsageError(err.message);
-      throw err;
-    }
+    const config = loadConfig(parseEnvName(values.env));
     const accept = values.accept ?? [];
     if (values.deployed && (accept.length === 0 || values.state || values['database-url'] || values.json)) {
       throw new UsageError(

@@ -14,7 +14,24 @@ import {
 import { errorMessage } from '../../lambda/shared/env';
 import type { Logger } from '../../lambda/shared/logger';
 import { loadDeployment } from '../deployed';
-import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
+import {
+  formatExitCodes,
+  parseCliArgs,
+  parseDuration,
+  UsageError,
+  type CliCommand,
+  type CliIo,
+  type ExitCodeDoc,
+} from '../io';
+
+export const SNAPSHOT_EXIT_CODES: readonly ExitCodeDoc[] = [
+  [0, 'done (the snapshot is available, or accepted with --no-wait; or the prune ran)'],
+  [
+    1,
+    'the snapshot failed, timed out or would exceed the quota; a deletion failed or was not confirmed; an AWS error (credentials included)',
+  ],
+  [2, 'bad arguments or configuration, or --prune without a terminal and without --yes'],
+];
 
 const USAGE = `Usage: npm run snapshot -- --env <dev|staging|prod> [options]
 
@@ -33,8 +50,8 @@ Options:
   --yes             with --prune: do not ask before deleting (needed when not on a terminal)
   -h, --help        this text
 
-Exit status: 0 done, 1 the snapshot failed, timed out or would exceed the quota (or a deletion failed),
-2 bad arguments or configuration.
+Exit codes:
+${formatExitCodes(SNAPSHOT_EXIT_CODES)}
 Examples:
   npm run snapshot -- --env prod --reason pre-shift
   npm run snapshot -- --env prod --prune --dry-run`;
@@ -142,6 +159,8 @@ export function createSnapshotCommand(makeDeps: () => SnapshotCommandDeps = defa
     name: 'snapshot',
     summary: 'Take an RDS snapshot now and wait for it; --prune applies retention',
     usage: USAGE,
+    exitCodes: SNAPSHOT_EXIT_CODES,
+    exitCodeFor: (kind) => (kind === 'config' ? 2 : 1),
     async run(argv: string[], io: CliIo): Promise<number> {
       const args = parseSnapshotArgs(argv);
       let config: EnvironmentConfig;

@@ -4,7 +4,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../lib/config';
 import { isSslMode, type ConnectionSettings } from '../../lambda/data-checks/connection';
-import { formatReport } from '../../lambda/data-checks/report';
+import { exitCodeOf, formatReport, verdictOf } from '../../lambda/data-checks/report';
+import type { RunReport } from '../../lambda/data-checks/checker';
 import { checkDatabase } from '../../lambda/data-checks/run';
 import {
   FileStateStore,
@@ -177,21 +178,42 @@ const command: CliCommand = {
     const plan = { ...config.checks, statementTimeoutSeconds: Math.ceil(statementTimeoutMs / 1000) };
 
     const report = await checkDatabase(settings, plan, store, { accept });
+    const exitCode = exitCodeOf(report);
     if (values.json) {
       io.stdout(
-        `${JSON.stringify({ env: config.envName, database: `${settings.host}:${settings.port}/${settings.database}`, ...report }, null, 2)}\n`,
+        `${JSON.stringify({ env: config.envName, database: `${settings.host}:${settings.port}/${settings.database}`, verdict: verdictOf(report), exitCode, ...report }, null, 2)}\n`,
       );
     } else {
-      io.stdout(formatReport(report));
-      if (!values.state) {
+      const sslGiven = Boolean(io.env.PGSSLMODE) || /[?&]sslmode=/.test(values['database-url'] ?? '');
+      io.stdout(
+        formatReport(report, {
+          hints: sslHint(report, settings, sslGiven),
+          acceptCommand: (keys) =>
+            `npm run check -- --env ${config.envName}${values['database-url'] ? ' --database-url ...' : ''} --state ${values.state ?? 'FILE'} ${keys.map((k) => `--accept ${k}`).join(' ')}`,
+        }),
+      );
+      if (!values.state && report.results.some((r) => r.status === 'baseline')) {
         io.stderr(
           'note: no --state FILE: this run only took baselines; pass --state to compare consecutive runs.\n',
         );
       }
     }
-    return report.status === 'ok' ? 0 : report.status === 'violation' ? 1 : 2;
+    return exitCode;
   },
 };
+
+/**
+ * The default sslmode is verify-full (what RDS needs); a local or test server usually has no TLS. When the
+ * connection failed and nobody chose an sslmode, say how to choose one.
+ */
+export function sslHint(report: RunReport, settings: ConnectionSettings, sslGiven: boolean): string[] {
+  const connectFailed = report.results.length === 0 && report.failures.some((f) => f.kind === 'unreachable');
+  if (!connectFailed || sslGiven || settings.sslMode === 'disable') return [];
+  return [
+    `hint: the connection used the default sslmode=${settings.sslMode} (TLS with the server's certificate checked, as RDS needs); ` +
+      'a server without TLS (a local one) needs ?sslmode=disable in --database-url, or PGSSLMODE=disable',
+  ];
+}
 /** Deletes the scheduled checker's baselines of `tables`: its next run takes new ones (and a new fingerprint). */
 async function acceptDeployed(envName: string, region: string, tables: string[], io: CliIo): Promise<number> {
   const deployment = await loadDeployment(new SSMClient({ region }), envName);
@@ -209,7 +231,7 @@ async function acceptDeployed(envName: string, region: string, tables: string[],
       { count?: number; openLoss?: { rowsLost: number; since: string } } | undefined;
     io.stdout(
       old
-        ? `${key}: baseline cleared (was ${old.count} rows${old.openLoss ? `, ${old.openLoss.rowsLost} rows lost since ${old.openLoss.since}` : ''}); the next scheduled run takes a new one\n`
+        ? `${key}: baseline cleared (was ${old.count} rows${old.openLoss ? `, ${old.openLoss.rowsLost} ${old.openLoss.rowsLost === 1 ? 'row' : 'rows'} lost since ${old.openLoss.since}` : ''}); the next scheduled run takes a new one\n`
         : `${key}: no baseline stored (nothing to accept)\n`,
     );
   }

@@ -824,13 +824,13 @@ function pushLossRules(
   const lost = open?.rowsLost ?? lostNow;
   const deletes = open?.deletesSeen ?? deletesNow;
   const detailOf = (n: number) =>
-    n > 0 ? `${how}${open ? ` (open since ${open.since}; accept with: check --accept ${key})` : ''}` : how;
+    n > 0 ? `${how}${open ? ` (open since ${open.since}; ${acceptHint(key)})` : ''}` : how;
   if (cfg.noDecrease) {
     results.push({
       target: key,
       rule: 'noDecrease',
       status: lost > 0 ? 'violation' : quietStatus,
-      value: `${lost} rows lost`,
+      value: `${lost} ${lost === 1 ? 'row' : 'rows'} lost`,
       threshold: '0 rows lost',
       detail: detailOf(lost),
     });
@@ -840,12 +840,16 @@ function pushLossRules(
       target: key,
       rule: 'appendOnly',
       status: deletes > 0 ? 'violation' : quietStatus,
-      value: `${deletes} rows deleted`,
+      value: `${deletes} ${deletes === 1 ? 'row' : 'rows'} deleted`,
       threshold: '0 deletes or truncates',
       detail: detailOf(deletes),
     });
   }
 }
+
+/** How an operator accepts a table's loss or schema change, valid for the CLI's baselines and the deployed ones. */
+const acceptHint = (key: string) =>
+  `to accept it: npm run check -- --env ENV --accept ${key} with --state FILE, or --deployed`;
 
 type Query = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<{ rows: R[] }>;
 
@@ -938,7 +942,7 @@ export function judgeSchema(
       status: 'violation',
       value: now.hash,
       threshold: baseline.hash,
-      detail: `${changes.join('; ')} (accept with: check --accept ${key})`,
+      detail: `${changes.join('; ')} (${acceptHint(key)})`,
     },
     changed: true,
   };

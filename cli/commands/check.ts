@@ -56,7 +56,7 @@ Options:
   --deployed               with --accept: clear the table's baseline in the deployed environment's state
                            table (AWS credentials for its account), so the scheduled checker takes a new
                            one on its next run; no database connection
-  --statement-timeout DUR  override the config's statement timeout, e.g. 30s or 2m
+  --statement-timeout DUR  override the config's statement timeout, with its unit, e.g. 30s or 2m (1s to 10m)
   --json                   print the full report as JSON instead of the table
   -h, --help               this text
 
@@ -167,7 +167,7 @@ const command: CliCommand = {
     }
     if (values.deployed) return acceptDeployed(config.envName, config.region, accept, io);
     const statementTimeoutMs = values['statement-timeout']
-      ? parseDuration(values['statement-timeout'], '--statement-timeout')
+      ? parseDuration(values['statement-timeout'], '--statement-timeout', { minMs: 1000, maxMs: 600_000 })
       : config.checks.statementTimeoutSeconds * 1000;
     const settings = connectionFromArgs(values['database-url'], io.env, {
       database: config.database.databaseName,

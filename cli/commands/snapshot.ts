@@ -43,7 +43,8 @@ the environment's retention in its region and the copy region instead.
 Options:
   --env NAME        environment (required); region, instance and retention come from its config
   --reason REASON   manual (default) or pre-shift (kept at least snapshots.retention.preShiftDays)
-  --timeout DUR     how long to wait for "available", e.g. 45m (default: snapshots.waitTimeoutMinutes)
+  --timeout DUR     how long to wait for "available", with its unit, e.g. 45m or 2h, from 1m to 1d
+                    (default: snapshots.waitTimeoutMinutes)
   --no-wait         return as soon as RDS accepted the snapshot
   --prune           apply retention now: delete what it allows (only this tool's snapshots)
   --dry-run         with --prune: print what would be deleted and why, delete nothing
@@ -124,8 +125,11 @@ export function parseSnapshotArgs(argv: string[]): ParsedArgs {
   if (values.timeout !== undefined && values['no-wait']) {
     throw new UsageError('--timeout and --no-wait contradict each other');
   }
-  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, '--timeout');
-  if (timeoutMs !== undefined && timeoutMs <= 0) throw new UsageError('--timeout: must be longer than 0s');
+  // The bounds of snapshots.waitTimeoutMinutes (1 to 1440 minutes).
+  const timeoutMs =
+    values.timeout === undefined
+      ? undefined
+      : parseDuration(values.timeout, '--timeout', { minMs: 60_000, maxMs: 1440 * 60_000 });
   return {
     envName,
     reason,

@@ -56,7 +56,16 @@ describe('npm run snapshot: arguments', () => {
     [['--env', 'qa'], /--env: got "qa", expected one of dev, staging, prod/],
     [['--env', 'prod', '--reason', 'scheduled'], /--reason: got "scheduled", expected manual or pre-shift/],
     [['--env', 'prod', '--timeout', 'soon'], /--timeout: got "soon", expected a duration/],
-    [['--env', 'prod', '--timeout', '0s'], /--timeout: must be longer than 0s/],
+    [['--env', 'prod', '--timeout', '0s'], /--timeout: got "0s", expected a duration from 1m to 1d/],
+    [
+      ['--env', 'prod', '--timeout', '45'],
+      /--timeout: got "45", expected a duration with its unit: 45s, 45m or 45h/,
+    ],
+    [['--env', 'prod', '--timeout', '2d'], /--timeout: got "2d", expected a duration from 1m to 1d/],
+    [
+      ['--env', 'prod', '--timeout', '-5m'],
+      /--timeout: got "-5m", expected a duration from 1m to 1d \(not negative\)/,
+    ],
     [['--env', 'prod', '--dry-run'], /--dry-run only goes with --prune/],
     [['--env', 'prod', '--yes'], /--yes only goes with --prune/],
     [['--env', 'prod', '--prune', '--reason', 'manual'], /--reason only goes with taking a snapshot/],

@@ -96,7 +96,11 @@ function reportFailure(err: unknown, out: FailureOutput): number {
  * Runs `pipeline-guardrails <command> ...argv`; resolves to the exit code and never rejects: whatever a
  * command throws is reported by `reportFailure` with that command's exit code.
  */
-export async function main(argvWithFlags: string[], io: CliIo = processIo): Promise<number> {
+export async function main(
+  argvWithFlags: string[],
+  io: CliIo = processIo,
+  commands: typeof COMMANDS = COMMANDS,
+): Promise<number> {
   const debug = argvWithFlags.includes('--debug') || io.env.PIPELINE_GUARDRAILS_DEBUG === '1';
   const argv = argvWithFlags.filter((a) => a !== '--debug');
   const [name, ...rest] = argv;
@@ -105,7 +109,7 @@ export async function main(argvWithFlags: string[], io: CliIo = processIo): Prom
     (name === undefined ? io.stderr : io.stdout)(`${topUsage()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const entry = COMMANDS[name];
+  const entry = commands[name];
   if (!entry) {
     io.stderr(`${topUsage()}\n\n`);
     return reportFailure(new UnknownCommandError(name), { io, json, debug, stdoutFree: true });

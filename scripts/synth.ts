@@ -30,6 +30,13 @@ export interface SynthTiming {
   readonly messages: readonly SynthMessage[];
 }
 
+/** Exit codes of `npm run synth`, as its usage and the README's table give them. */
+export const SYNTH_EXIT_CODES: readonly (readonly [number, string])[] = [
+  [0, 'every named environment synthesized (warnings, if any, printed)'],
+  [1, 'an invalid configuration (environment, field, value and rule named) or an error annotation (cdk-nag)'],
+  [2, 'bad arguments (an unknown environment, or an option: environments are named as words)'],
+];
+
 /** A bad `npm run synth` command line, answered in that command's syntax. */
 export class SynthUsageError extends Error {
   constructor(message: string) {
@@ -39,7 +46,9 @@ export class SynthUsageError extends Error {
 }
 
 export const SYNTH_USAGE = `Usage: npm run synth [-- ENV ...]     ENV: ${ENVIRONMENT_NAMES.join(', ')} (default: all of them)
-  e.g. npm run synth -- prod       (one environment through the CDK CLI: npx cdk synth -c env=prod)`;
+  e.g. npm run synth -- prod       (one environment through the CDK CLI: npx cdk synth -c env=prod)
+Exit codes:
+${SYNTH_EXIT_CODES.map(([c, m]) => `  ${c}  ${m}`).join('\n')}`;
 
 /** The environments named on `npm run synth -- ...`: words only, each known, in the order given, once. */
 export function parseSynthArgs(argv: readonly string[]): EnvironmentName[] {

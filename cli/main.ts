@@ -115,11 +115,16 @@ export async function main(
     return reportFailure(new UnknownCommandError(name), { io, json, debug, stdoutFree: true });
   }
   let stdoutFree = true;
+  const messages: string[] = [];
   const tracked: CliIo = {
     ...io,
     stdout: (t) => {
       stdoutFree = false;
       io.stdout(t);
+    },
+    stderr: (t) => {
+      if (json) messages.push(t);
+      io.stderr(t);
     },
   };
   const out = { io, json, debug, envName: envOf(rest) };
@@ -134,7 +139,28 @@ export async function main(
     return 0;
   }
   try {
-    return await command.run(rest, tracked);
+    const code = await command.run(rest, tracked);
+    // --json always prints JSON: a command that stopped (a refusal, no confirmation) without its document
+    // gets one here, with what it said on stderr.
+    if (json && stdoutFree) {
+      io.stdout(
+        `${JSON.stringify(
+          {
+            command: command.name,
+            env: out.envName ?? null,
+            outcome: code === 0 ? 'ok' : 'failed',
+            messages: messages
+              .join('')
+              .split('\n')
+              .filter((l) => l.trim() !== ''),
+            exitCode: code,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    }
+    return code;
   } catch (err) {
     return reportFailure(err, { ...out, command, stdoutFree });
   }

@@ -180,3 +180,34 @@ describe('a fresh clone, offline, without credentials (a real process, the real 
     }
   });
 });
+
+describe('--json when a command stops without its JSON document', () => {
+  it('prints one with the exit code and what the command said on stderr', async () => {
+    const commands = {
+      refuse: {
+        summary: 'refuses',
+        load: async () => ({
+          name: 'refuse',
+          summary: 'refuses',
+          usage: 'Usage: refuse',
+          exitCodes: [[3, 'refused'] as const],
+          exitCodeFor: () => 1,
+          run: async (_argv: string[], io: { stderr: (t: string) => void }) => {
+            io.stderr('refusing: prod needs confirmation; pass --yes\n');
+            return 3;
+          },
+        }),
+      },
+    };
+    const io = fakeIo();
+    expect(await main(['refuse', '--env', 'prod', '--json'], io.io, commands)).toBe(3);
+    expect(JSON.parse(io.out())).toEqual({
+      command: 'refuse',
+      env: 'prod',
+      outcome: 'failed',
+      messages: ['refusing: prod needs confirmation; pass --yes'],
+      exitCode: 3,
+    });
+    expect(io.err()).toContain('refusing: prod needs confirmation');
+  });
+});

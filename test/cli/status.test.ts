@@ -9,6 +9,7 @@ import { main } from '../../cli/main';
 import type { StatusDeps } from '../../cli/status/sections';
 import { PLAN_KEY } from '../../lambda/shared/rollout-control';
 import { snapshotIdentifier, snapshotTags } from '../../lambda/snapshots/naming';
+import { planState } from '../lambda/rollout/fixtures';
 import { FakeEnvironment, fakeIo, mocks } from './shift-fake-env';
 
 let env: FakeEnvironment;
@@ -126,20 +127,10 @@ describe('status: every guardrail on one screen', () => {
       `${env.root}/rollout/state-machine-arn`,
       'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout',
     );
-    const plan = {
+    const plan = planState({
       planId: 'plan-20261126t0150z-ab12',
-      executionArn: 'arn:x',
-      status: 'running',
-      phase: 'baking',
-      steps: [10, 25, 50, 100],
-      stepIndex: 1,
-      bakeSeconds: 900,
-      weights: { blue: 75, green: 25 },
-      actor: 'alice',
-      startedAt: '2026-11-26T01:50:00.000Z',
-      updatedAt: '2026-11-26T01:55:00.000Z',
       bakeUntil: '2026-11-26T02:10:00.000Z',
-    };
+    });
     mocks.doc.on(GetCommand, { Key: PLAN_KEY }).resolves({ Item: { ...PLAN_KEY, ...plan } });
     mocks.sfn.on(ListExecutionsCommand).resolves({
       executions: [

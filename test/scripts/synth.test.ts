@@ -1,4 +1,4 @@
-import { Annotations, App, Stack } from 'aws-cdk-lib';
+import { Annotations, App, CfnResource, Stack } from 'aws-cdk-lib';
 import { ConfigError } from '../../lib/config';
 import { cdkCliContext, messagesOf, parseSynthArgs, runSynth, type SynthTiming } from '../../scripts/synth';
 
@@ -80,6 +80,7 @@ describe('what npm run synth reads', () => {
   it('the annotations of the synthesized assembly, acknowledgement ids split off', () => {
     const app = new App();
     const stack = new Stack(app, 'S');
+    new CfnResource(stack, 'R', { type: 'AWS::CloudFormation::WaitConditionHandle' });
     Annotations.of(stack).addWarningV2('pipeline-guardrails:test', 'careful');
     Annotations.of(stack).addInfo('fyi');
     const messages = messagesOf(app.synth());

@@ -118,3 +118,8 @@ export function describeFailure(err: unknown, ctx: FailureContext = {}): Failure
   if (isAwsServiceError(err)) return { kind: 'aws', message: `${err.name}: ${err.message}` };
   return { kind: 'unexpected', message: `${err.name}: ${err.message}` };
 }
+
+/** The stderr text of a failure: `error: ...`, then `hint: ...` when there is one. */
+export function formatFailure(f: Failure): string {
+  return `error: ${f.message}\n${f.hint ? `hint: ${f.hint}\n` : ''}`;
+}

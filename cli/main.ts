@@ -2,7 +2,7 @@
 import './node-support';
 import * as readline from 'node:readline/promises';
 import { COMMANDS } from './commands';
-import { describeFailure, type Failure } from './errors';
+import { describeFailure, formatFailure, type Failure } from './errors';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
 function topUsage(): string {
@@ -64,8 +64,7 @@ interface FailureOutput {
 function reportFailure(err: unknown, out: FailureOutput): number {
   const failure: Failure = describeFailure(err, { envName: out.envName });
   const code = failure.kind === 'usage' ? 2 : out.command ? out.command.exitCodeFor(failure.kind) : 2;
-  const lines = [`error: ${failure.message}`];
-  if (failure.hint) lines.push(`hint: ${failure.hint}`);
+  const lines = [formatFailure(failure).trimEnd()];
   if (failure.kind === 'unexpected' && !out.debug) lines.push('(run again with --debug for the stack trace)');
   if (failure.kind === 'usage' && out.command) lines.push('', out.command.usage);
   if (out.debug && err instanceof Error && err.stack) lines.push('', err.stack);

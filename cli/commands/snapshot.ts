@@ -11,9 +11,9 @@ import {
   SnapshotTimeoutError,
   takeSnapshot,
 } from '../../lambda/snapshots/take-snapshot';
-import { errorMessage } from '../../lambda/shared/env';
 import type { Logger } from '../../lambda/shared/logger';
 import { loadDeployment } from '../deployed';
+import { describeFailure, formatFailure } from '../errors';
 import {
   formatExitCodes,
   parseCliArgs,
@@ -244,7 +244,7 @@ async function snapshot(
       return 1;
     }
     if (err instanceof UsageError) throw err;
-    io.stderr(`error: ${err instanceof Error ? err.name : 'Error'}: ${errorMessage(err)}\n`);
+    io.stderr(formatFailure(describeFailure(err, { envName: config.envName })));
     return 1;
   }
 }
@@ -285,7 +285,7 @@ async function prune(
   try {
     plan = await runMaintenance(options(true));
   } catch (err) {
-    io.stderr(`error: ${err instanceof Error ? err.name : 'Error'}: ${errorMessage(err)}\n`);
+    io.stderr(formatFailure(describeFailure(err, { envName: config.envName })));
     return 1;
   }
   const toDelete = plan.source.deleted.length + (plan.copy?.deleted.length ?? 0);

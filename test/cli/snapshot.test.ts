@@ -269,3 +269,22 @@ describe('npm run snapshot: --prune', () => {
     expect(rdsMock).not.toHaveReceivedCommand(DeleteDBSnapshotCommand);
   });
 });
+
+describe('snapshot without AWS credentials', () => {
+  it('exits 1 with the one message and hint of every command, no stack trace', async () => {
+    rdsMock
+      .on(DescribeDBSnapshotsCommand)
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), {
+          name: 'CredentialsProviderError',
+        }),
+      );
+    const io = fakeIo();
+    expect(await run(['--env', 'prod'], io.io)).toBe(1);
+    expect(io.err()).toMatch(
+      /^error: no AWS credentials found \(Could not load credentials from any providers\)$/m,
+    );
+    expect(io.err()).toMatch(/^hint: sign in for the prod account: aws sso login/m);
+    expect(io.err()).not.toMatch(/^\s+at /m);
+  });
+});

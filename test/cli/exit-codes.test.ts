@@ -115,15 +115,13 @@ const SCENARIOS: Record<string, Record<number, () => Promise<number> | number>> 
   snapshot: {
     0: () => run(['snapshot', '--env', 'prod']),
     1: () => {
-      mocks.rds
-        .on(CreateDBSnapshotCommand)
-        .rejects(
-          Object.assign(new Error('snapshot quota exceeded'), {
-            name: 'SnapshotQuotaExceeded',
-            $fault: 'client',
-            $metadata: {},
-          }),
-        );
+      mocks.rds.on(CreateDBSnapshotCommand).rejects(
+        Object.assign(new Error('snapshot quota exceeded'), {
+          name: 'SnapshotQuotaExceeded',
+          $fault: 'client',
+          $metadata: {},
+        }),
+      );
       return run(['snapshot', '--env', 'prod']);
     },
     2: () => run(['snapshot', '--env', 'prod', '--timeout', '45']),

@@ -272,13 +272,11 @@ describe('npm run snapshot: --prune', () => {
 
 describe('snapshot without AWS credentials', () => {
   it('exits 1 with the one message and hint of every command, no stack trace', async () => {
-    rdsMock
-      .on(DescribeDBSnapshotsCommand)
-      .rejects(
-        Object.assign(new Error('Could not load credentials from any providers'), {
-          name: 'CredentialsProviderError',
-        }),
-      );
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
     const io = fakeIo();
     expect(await run(['--env', 'prod'], io.io)).toBe(1);
     expect(io.err()).toMatch(

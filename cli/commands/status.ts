@@ -116,7 +116,17 @@ export function createStatusDeps(region: string): StatusDeps {
     elbv2: new ElasticLoadBalancingV2Client(common),
     rds: new RDSClient(common),
     sfn: new SFNClient(common),
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms, signal) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+    },
   };
 }
 
@@ -136,10 +146,9 @@ export async function runStatus(
   run: RunStatusOptions = {},
 ): Promise<number> {
   const config = loadConfig(opts.envName);
-  let stop = false;
-  const onInterrupt = () => {
-    stop = true;
-  };
+  // Ctrl-C during --watch ends the wait at once, and the command with the last screen's exit code.
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
   if (opts.watch) process.once('SIGINT', onInterrupt);
   let code: number;
   try {
@@ -157,9 +166,10 @@ export async function runStatus(
         io.stdout(formatStatus(config.envName, at, sections));
         if (opts.watch) io.stdout(`(refreshing every ${opts.intervalMs / 1000}s; Ctrl-C to stop)\n`);
       }
-      if (!opts.watch || stop || (run.maxRefreshes !== undefined && n >= run.maxRefreshes)) return code;
-      await deps.clock.sleep(opts.intervalMs);
-      if (stop) return code;
+      const last = run.maxRefreshes !== undefined && n >= run.maxRefreshes;
+      if (!opts.watch || interrupted.signal.aborted || last) return code;
+      await deps.clock.sleep(opts.intervalMs, interrupted.signal);
+      if (interrupted.signal.aborted) return code;
     }
   } finally {
     process.removeListener('SIGINT', onInterrupt);

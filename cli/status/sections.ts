@@ -72,7 +72,8 @@ export interface StatusDeps {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly rds: RDSClient;
   readonly sfn: SFNClient;
-  readonly clock: { now(): number; sleep(ms: number): Promise<void> };
+  /** `sleep` resolves early when `signal` aborts (Ctrl-C during --watch). */
+  readonly clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> };
 }
 
 interface Ctx extends AdapterContext {

@@ -253,3 +253,27 @@ it('status reads alarms by prefix and state, paginated', async () => {
     StateValue: 'ALARM',
   });
 });
+
+it('status --watch: Ctrl-C ends the wait at once, with the last screen’s exit code', async () => {
+  const io = fakeIo();
+  const listeners = process.listenerCount('SIGINT');
+  const opts = parseStatusArgs(['--env', 'prod', '--watch', '--interval', '1h']);
+  const d = env.deps();
+  const sleeps: number[] = [];
+  const watching = runStatus(opts, io.io, {
+    ...d,
+    clock: {
+      now: d.clock.now,
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve) => {
+          sleeps.push(ms);
+          signal?.addEventListener('abort', () => resolve());
+          process.emit('SIGINT');
+        }),
+    },
+  });
+  expect(await watching).toBe(0);
+  expect(sleeps).toEqual([3_600_000]);
+  expect(io.out().match(/status at/g)).toHaveLength(1);
+  expect(process.listenerCount('SIGINT')).toBe(listeners);
+});

@@ -211,3 +211,15 @@ describe('--json when a command stops without its JSON document', () => {
     expect(io.err()).toContain('refusing: prod needs confirmation');
   });
 });
+
+describe('npx pipeline-guardrails (bin/pipeline-guardrails.cjs)', () => {
+  it('runs the CLI and passes its exit code on', () => {
+    const bin = path.join(__dirname, '..', '..', 'bin', 'pipeline-guardrails.cjs');
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 60_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}status +Every guardrail of an environment on one screen/m);
+    const unknown = spawnSync(process.execPath, [bin, 'nope'], { encoding: 'utf8', timeout: 60_000 });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "nope"/);
+  });
+});

@@ -27,5 +27,7 @@ describe('test output is quiet unless a test fails', () => {
     expect(output).toContain('--- stdout of fails after logging (held back because it failed) ---');
     expect(output).toContain('from the failing test');
     expect(output).not.toContain('from the passing test');
+    expect(output).not.toContain('Bundling asset Passing');
+    expect(output).toContain('a warning the test run should show');
   });
 });

@@ -1,9 +1,13 @@
 // jest test environment: Node's, with what the code under test writes straight to process.stdout (the
-// handlers' JSON log lines) held back per test and shown only when that test fails. A passing run prints
-// jest's report and nothing else. jest's own console capture (console.log in a test) is untouched.
+// handlers' JSON log lines) held back per test and shown only when that test fails, and so are the CDK's
+// "Bundling asset ..." progress lines on stderr (every other stderr write, jest's own included, passes). A
+// passing run prints jest's report and nothing else. jest's console capture (console.log in a test) is untouched.
 // Set PIPELINE_GUARDRAILS_TEST_LOGS=1 to see every line as it is written.
 const { Buffer } = require('node:buffer');
 const { TestEnvironment } = require('jest-environment-node');
+
+/** The CDK's asset bundling progress (aws-cdk-lib AssetStaging), written to stderr. */
+const CDK_PROGRESS = /^Bundling asset \S+\.\.\.\r?\n?$/;
 
 class QuietEnvironment extends TestEnvironment {
   constructor(config, context) {
@@ -11,6 +15,7 @@ class QuietEnvironment extends TestEnvironment {
     this.held = [];
     this.stream = process.stdout;
     this.originalWrite = null;
+    this.originalErrWrite = null;
   }
 
   async setup() {
@@ -30,11 +35,24 @@ class QuietEnvironment extends TestEnvironment {
       if (typeof done === 'function') process.nextTick(done);
       return true;
     };
+    const errWrite = process.stderr.write;
+    this.originalErrWrite = errWrite;
+    process.stderr.write = function holdBackBundling(chunk, ...rest) {
+      if (typeof chunk === 'string' && CDK_PROGRESS.test(chunk)) {
+        held.push(chunk);
+        const done = rest.find((r) => typeof r === 'function');
+        if (done) process.nextTick(done);
+        return true;
+      }
+      return errWrite.call(process.stderr, chunk, ...rest);
+    };
   }
 
   async teardown() {
     if (this.originalWrite) this.stream.write = this.originalWrite;
+    if (this.originalErrWrite) process.stderr.write = this.originalErrWrite;
     this.originalWrite = null;
+    this.originalErrWrite = null;
     await super.teardown();
   }
 
@@ -43,7 +61,11 @@ class QuietEnvironment extends TestEnvironment {
     if (this.held.length === 0 || !this.originalWrite) return;
     const text = this.held.join('');
     this.held.length = 0;
-    process.stderr.write(`\n--- stdout of ${title} (held back because it failed) ---\n${text}--- end ---\n`);
+    const write = this.originalErrWrite ?? process.stderr.write;
+    write.call(
+      process.stderr,
+      `\n--- stdout of ${title} (held back because it failed) ---\n${text}--- end ---\n`,
+    );
   }
 
   handleTestEvent(event) {

@@ -10,6 +10,7 @@ import {
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeDBSnapshotsCommand, type DBSnapshot, type RDSClient } from '@aws-sdk/client-rds';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EnvironmentConfig } from '../../lib/config';
 import { snapshotIntervalMinutes } from '../../lib/config/sections/snapshots';
@@ -66,7 +67,7 @@ export interface Section {
 }
 
 export interface StatusDeps {
-  readonly ssm: import('@aws-sdk/client-ssm').SSMClient;
+  readonly ssm: SSMClient;
   readonly doc: DynamoDBDocumentClient;
   readonly cloudwatch: CloudWatchClient;
   readonly elbv2: ElasticLoadBalancingV2Client;

@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { isSslMode, type ConnectionSettings } from '../../lambda/data-checks/connection';
-import { formatReport } from '../../lambda/data-checks/report';
+import { exitCodeOf, formatReport, verdictOf } from '../../lambda/data-checks/report';
+import type { RunReport } from '../../lambda/data-checks/checker';
 import { checkDatabase } from '../../lambda/data-checks/run';
 import {
   FileStateStore,
@@ -13,7 +14,29 @@ import {
   type StateStore,
 } from '../../lambda/data-checks/state-store';
 import { loadDeployment } from '../deployed';
-import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
+import {
+  formatExitCodes,
+  parseCliArgs,
+  parseDuration,
+  parseEnvName,
+  UsageError,
+  type CliCommand,
+  type CliIo,
+  type ExitCodeDoc,
+} from '../io';
+
+/** A certain loss (1) wins over "could not check" (2): the loss is known whatever the error hides. */
+export const CHECK_EXIT_CODES: readonly ExitCodeDoc[] = [
+  [0, 'all good (warnings allowed)'],
+  [
+    1,
+    'a rule is violated (rows lost, a floor, a schema change, stale data), even if other checks could not run',
+  ],
+  [
+    2,
+    'could not check (connection, a missing table, a query error), bad arguments, or with --deployed no AWS credentials or deployment',
+  ],
+];
 
 const USAGE = `Usage: npm run check -- --env <dev|staging|prod> [options]
 
@@ -33,11 +56,12 @@ Options:
   --deployed               with --accept: clear the table's baseline in the deployed environment's state
                            table (AWS credentials for its account), so the scheduled checker takes a new
                            one on its next run; no database connection
-  --statement-timeout DUR  override the config's statement timeout, e.g. 30s or 2m
+  --statement-timeout DUR  override the config's statement timeout, with its unit, e.g. 30s or 2m (1s to 10m)
   --json                   print the full report as JSON instead of the table
   -h, --help               this text
 
-Exit status: 0 all good (warnings allowed), 1 a rule is violated, 2 could not check (or bad arguments).
+Exit codes:
+${formatExitCodes(CHECK_EXIT_CODES)}
 Examples:
   npm run check -- --env prod --deployed --accept public.games
   npm run check -- --env prod --database-url "postgres://guardrails_checks@HOST:5432/nba?sslmode=verify-full&sslrootcert=global-bundle.pem" --state prod-checks.json
@@ -109,6 +133,8 @@ const command: CliCommand = {
   name: 'check',
   summary: 'run the data checks against a database now (table, --json, --state FILE)',
   usage: USAGE,
+  exitCodes: CHECK_EXIT_CODES,
+  exitCodeFor: () => 2,
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseCliArgs(argv, {
       env: { type: 'string' },
@@ -119,14 +145,7 @@ const command: CliCommand = {
       json: { type: 'boolean' },
       deployed: { type: 'boolean' },
     });
-    if (!values.env) throw new UsageError('--env is required');
-    let config;
-    try {
-      config = loadConfig(values.env);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UsageError(err.message);
-      throw err;
-    }
+    const config = loadConfig(parseEnvName(values.env));
     const accept = values.accept ?? [];
     if (values.deployed && (accept.length === 0 || values.state || values['database-url'] || values.json)) {
       throw new UsageError(
@@ -148,7 +167,7 @@ const command: CliCommand = {
     }
     if (values.deployed) return acceptDeployed(config.envName, config.region, accept, io);
     const statementTimeoutMs = values['statement-timeout']
-      ? parseDuration(values['statement-timeout'], '--statement-timeout')
+      ? parseDuration(values['statement-timeout'], '--statement-timeout', { minMs: 1000, maxMs: 600_000 })
       : config.checks.statementTimeoutSeconds * 1000;
     const settings = connectionFromArgs(values['database-url'], io.env, {
       database: config.database.databaseName,
@@ -159,21 +178,42 @@ const command: CliCommand = {
     const plan = { ...config.checks, statementTimeoutSeconds: Math.ceil(statementTimeoutMs / 1000) };
 
     const report = await checkDatabase(settings, plan, store, { accept });
+    const exitCode = exitCodeOf(report);
     if (values.json) {
       io.stdout(
-        `${JSON.stringify({ env: config.envName, database: `${settings.host}:${settings.port}/${settings.database}`, ...report }, null, 2)}\n`,
+        `${JSON.stringify({ env: config.envName, database: `${settings.host}:${settings.port}/${settings.database}`, verdict: verdictOf(report), exitCode, ...report }, null, 2)}\n`,
       );
     } else {
-      io.stdout(formatReport(report));
-      if (!values.state) {
+      const sslGiven = Boolean(io.env.PGSSLMODE) || /[?&]sslmode=/.test(values['database-url'] ?? '');
+      io.stdout(
+        formatReport(report, {
+          hints: sslHint(report, settings, sslGiven),
+          acceptCommand: (keys) =>
+            `npm run check -- --env ${config.envName}${values['database-url'] ? ' --database-url ...' : ''} --state ${values.state ?? 'FILE'} ${keys.map((k) => `--accept ${k}`).join(' ')}`,
+        }),
+      );
+      if (!values.state && report.results.some((r) => r.status === 'baseline')) {
         io.stderr(
           'note: no --state FILE: this run only took baselines; pass --state to compare consecutive runs.\n',
         );
       }
     }
-    return report.status === 'ok' ? 0 : report.status === 'violation' ? 1 : 2;
+    return exitCode;
   },
 };
+
+/**
+ * The default sslmode is verify-full (what RDS needs); a local or test server usually has no TLS. When the
+ * connection failed and nobody chose an sslmode, say how to choose one.
+ */
+export function sslHint(report: RunReport, settings: ConnectionSettings, sslGiven: boolean): string[] {
+  const connectFailed = report.results.length === 0 && report.failures.some((f) => f.kind === 'unreachable');
+  if (!connectFailed || sslGiven || settings.sslMode === 'disable') return [];
+  return [
+    `hint: the connection used the default sslmode=${settings.sslMode} (TLS with the server's certificate checked, as RDS needs); ` +
+      'a server without TLS (a local one) needs ?sslmode=disable in --database-url, or PGSSLMODE=disable',
+  ];
+}
 /** Deletes the scheduled checker's baselines of `tables`: its next run takes new ones (and a new fingerprint). */
 async function acceptDeployed(envName: string, region: string, tables: string[], io: CliIo): Promise<number> {
   const deployment = await loadDeployment(new SSMClient({ region }), envName);
@@ -191,7 +231,7 @@ async function acceptDeployed(envName: string, region: string, tables: string[],
       { count?: number; openLoss?: { rowsLost: number; since: string } } | undefined;
     io.stdout(
       old
-        ? `${key}: baseline cleared (was ${old.count} rows${old.openLoss ? `, ${old.openLoss.rowsLost} rows lost since ${old.openLoss.since}` : ''}); the next scheduled run takes a new one\n`
+        ? `${key}: baseline cleared (was ${old.count} rows${old.openLoss ? `, ${old.openLoss.rowsLost} ${old.openLoss.rowsLost === 1 ? 'row' : 'rows'} lost since ${old.openLoss.since}` : ''}); the next scheduled run takes a new one\n`
         : `${key}: no baseline stored (nothing to accept)\n`,
     );
   }

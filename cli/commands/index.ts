@@ -17,6 +17,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Cli
     summary: 'Move traffic between blue and green, guarded; --rollback, --status',
     load: () => import('./shift').then((m) => m.default),
   },
+  status: {
+    summary: 'Every guardrail of an environment on one screen; --json, --watch',
+    load: () => import('./status').then((m) => m.default),
+  },
   snapshot: {
     summary: 'Take an RDS snapshot now and wait for it; --prune applies retention',
     load: () => import('./snapshot').then((m) => m.default),

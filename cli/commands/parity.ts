@@ -2,8 +2,26 @@ import { ConfigError, loadConfig } from '../../lib/config';
 import { exitCodeOf, formatParity, pairPasses, type PairOutcome } from '../../lambda/parity/report';
 import { runParity } from '../../lambda/parity/run';
 import { pairSpec, type ParitySpec, type RelationRef } from '../../lambda/parity/spec';
-import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
+import {
+  formatExitCodes,
+  parseCliArgs,
+  parseDuration,
+  UsageError,
+  type CliCommand,
+  type CliIo,
+  type ExitCodeDoc,
+} from '../io';
 import { connectionFromArgs } from './check';
+
+/** Exit codes of `parity` (the README's table is checked against this list). */
+export const PARITY_EXIT_CODES: readonly ExitCodeDoc[] = [
+  [0, 'identical (or within maxDifferences)'],
+  [1, 'different: more differences than maxDifferences'],
+  [
+    2,
+    'could not compare (missing table or column, no such key, permission, timeout), bad arguments, or no config',
+  ],
+];
 
 const USAGE = `Usage:
   npm run parity -- --env <dev|staging|prod> [--pair NAME ...] [options]
@@ -31,8 +49,10 @@ Options:
   --json                   print the result as JSON (status, counts, duplicateKeys, samples)
   -h, --help               this text
 
-Progress goes to stderr. Exit status: 0 identical (or within maxDifferences), 1 different,
-2 could not compare (missing table or column, no such key, permission, timeout) or bad arguments.
+Progress goes to stderr.
+
+Exit codes:
+${formatExitCodes(PARITY_EXIT_CODES)}
 Examples:
   npm run parity -- --env prod --pair box-score-players --database-url "postgres://guardrails_checks@HOST/nba?sslmode=verify-full&sslrootcert=global-bundle.pem"
   npm run parity -- --database-url postgres://postgres@127.0.0.1:55442/nba_s1?sslmode=disable --blue public.games --green unified.games --key game_id --exclude created_at,updated_at --json`;
@@ -137,6 +157,8 @@ const command: CliCommand = {
   name: 'parity',
   summary: 'compare blue and green outputs row by row (config pairs or two tables); --json',
   usage: USAGE,
+  exitCodes: PARITY_EXIT_CODES,
+  exitCodeFor: () => 2,
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseCliArgs(argv, {
       env: { type: 'string' },

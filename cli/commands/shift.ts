@@ -3,6 +3,7 @@ import type { CliCommand, CliIo } from '../io';
 import { createShiftDeps, type ShiftDeps } from '../shift/deps';
 import { parseShiftArgs, SHIFT_USAGE, type PlanCommandOptions } from '../shift/options';
 import { runShift } from '../shift/run';
+import { EXIT, EXIT_CODE_HELP } from '../shift/exit-codes';
 
 /** The progressive rollout (cli/shift/plan.ts, issue 7), loaded only when a plan flag is given. */
 async function runPlan(opts: PlanCommandOptions, io: CliIo): Promise<number> {
@@ -32,6 +33,10 @@ const shift: CliCommand = {
   summary:
     'Move traffic between blue and green (preflight, snapshot, bake, auto-rollback); --rollback, --status',
   usage: SHIFT_USAGE,
+  exitCodes: EXIT_CODE_HELP,
+  // Failures run.ts did not turn into a code itself (the plan modes, a config error).
+  exitCodeFor: (kind) =>
+    kind === 'not-deployed' ? EXIT.NOT_DEPLOYED : kind === 'config' ? EXIT.USAGE : EXIT.FAILED,
   run: (argv, io) => runShiftCommand(argv, io),
 };
 

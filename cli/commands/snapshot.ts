@@ -11,10 +11,27 @@ import {
   SnapshotTimeoutError,
   takeSnapshot,
 } from '../../lambda/snapshots/take-snapshot';
-import { errorMessage } from '../../lambda/shared/env';
 import type { Logger } from '../../lambda/shared/logger';
 import { loadDeployment } from '../deployed';
-import { parseCliArgs, parseDuration, UsageError, type CliCommand, type CliIo } from '../io';
+import { describeFailure, formatFailure } from '../errors';
+import {
+  formatExitCodes,
+  parseCliArgs,
+  parseDuration,
+  UsageError,
+  type CliCommand,
+  type CliIo,
+  type ExitCodeDoc,
+} from '../io';
+
+export const SNAPSHOT_EXIT_CODES: readonly ExitCodeDoc[] = [
+  [0, 'done (the snapshot is available, or accepted with --no-wait; or the prune ran)'],
+  [
+    1,
+    'the snapshot failed, timed out or would exceed the quota; a deletion failed or was not confirmed; an AWS error (credentials included)',
+  ],
+  [2, 'bad arguments or configuration, or --prune without a terminal and without --yes'],
+];
 
 const USAGE = `Usage: npm run snapshot -- --env <dev|staging|prod> [options]
 
@@ -26,15 +43,16 @@ the environment's retention in its region and the copy region instead.
 Options:
   --env NAME        environment (required); region, instance and retention come from its config
   --reason REASON   manual (default) or pre-shift (kept at least snapshots.retention.preShiftDays)
-  --timeout DUR     how long to wait for "available", e.g. 45m (default: snapshots.waitTimeoutMinutes)
+  --timeout DUR     how long to wait for "available", with its unit, e.g. 45m or 2h, from 1m to 1d
+                    (default: snapshots.waitTimeoutMinutes)
   --no-wait         return as soon as RDS accepted the snapshot
   --prune           apply retention now: delete what it allows (only this tool's snapshots)
   --dry-run         with --prune: print what would be deleted and why, delete nothing
   --yes             with --prune: do not ask before deleting (needed when not on a terminal)
   -h, --help        this text
 
-Exit status: 0 done, 1 the snapshot failed, timed out or would exceed the quota (or a deletion failed),
-2 bad arguments or configuration.
+Exit codes:
+${formatExitCodes(SNAPSHOT_EXIT_CODES)}
 Examples:
   npm run snapshot -- --env prod --reason pre-shift
   npm run snapshot -- --env prod --prune --dry-run`;
@@ -107,8 +125,11 @@ export function parseSnapshotArgs(argv: string[]): ParsedArgs {
   if (values.timeout !== undefined && values['no-wait']) {
     throw new UsageError('--timeout and --no-wait contradict each other');
   }
-  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, '--timeout');
-  if (timeoutMs !== undefined && timeoutMs <= 0) throw new UsageError('--timeout: must be longer than 0s');
+  // The bounds of snapshots.waitTimeoutMinutes (1 to 1440 minutes).
+  const timeoutMs =
+    values.timeout === undefined
+      ? undefined
+      : parseDuration(values.timeout, '--timeout', { minMs: 60_000, maxMs: 1440 * 60_000 });
   return {
     envName,
     reason,
@@ -142,6 +163,8 @@ export function createSnapshotCommand(makeDeps: () => SnapshotCommandDeps = defa
     name: 'snapshot',
     summary: 'Take an RDS snapshot now and wait for it; --prune applies retention',
     usage: USAGE,
+    exitCodes: SNAPSHOT_EXIT_CODES,
+    exitCodeFor: (kind) => (kind === 'config' ? 2 : 1),
     async run(argv: string[], io: CliIo): Promise<number> {
       const args = parseSnapshotArgs(argv);
       let config: EnvironmentConfig;
@@ -221,7 +244,7 @@ async function snapshot(
       return 1;
     }
     if (err instanceof UsageError) throw err;
-    io.stderr(`error: ${err instanceof Error ? err.name : 'Error'}: ${errorMessage(err)}\n`);
+    io.stderr(formatFailure(describeFailure(err, { envName: config.envName })));
     return 1;
   }
 }
@@ -262,7 +285,7 @@ async function prune(
   try {
     plan = await runMaintenance(options(true));
   } catch (err) {
-    io.stderr(`error: ${err instanceof Error ? err.name : 'Error'}: ${errorMessage(err)}\n`);
+    io.stderr(formatFailure(describeFailure(err, { envName: config.envName })));
     return 1;
   }
   const toDelete = plan.source.deleted.length + (plan.copy?.deleted.length ?? 0);

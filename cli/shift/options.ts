@@ -2,6 +2,10 @@ import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/project';
 import { weightProblems, type Weights } from '../../lambda/shared/traffic';
 import { parseCliArgs, parseDuration, UsageError } from '../io';
 import { EXIT_CODE_HELP } from './exit-codes';
+import { PLAN_LIMITS } from '../../lambda/rollout/plan';
+
+/** Longest bake of a manual shift: the bound of routing.bakeSeconds (lib/config/sections/routing.ts), one day. */
+export const MAX_SHIFT_BAKE_MS = 86_400_000;
 
 /** What `runPlanCommand` (cli/shift/plan.ts, the progressive rollout) takes. */
 export interface PlanCommandOptions {
@@ -45,7 +49,8 @@ What (exactly one):
 
 Options:
   --bake <duration>      watch green's alarms this long after the change, roll back if one fires
-                         (default: the environment's routing.bakeSeconds; 0 = no bake), e.g. 90s, 5m, 1h
+                         (default: the environment's routing.bakeSeconds; 0 = no bake), e.g. 90s, 5m, 1h;
+                         a unit is required; at most 1d (with --plan: 6h per step)
   --dry-run              show what would be done (preflight included), change nothing
   --json                 one JSON object on stdout (progress goes to stderr)
   --yes, -y              do not ask for confirmation in prod (required without a terminal)
@@ -118,7 +123,12 @@ export function parseShiftArgs(argv: string[]): ShiftOptions {
   }
   if (v['dry-run'] && v.status)
     throw new UsageError('--dry-run with --status: --status changes nothing already');
-  const bakeMs = v.bake === undefined ? undefined : parseDuration(v.bake, '--bake');
+  const bakeMs =
+    v.bake === undefined
+      ? undefined
+      : parseDuration(v.bake, '--bake', {
+          maxMs: v.plan !== undefined ? PLAN_LIMITS.maxBakeSeconds * 1000 : MAX_SHIFT_BAKE_MS,
+        });
   const common: Common = { envName, json: v.json, yes: v.yes, dryRun: v['dry-run'], force: v.force, reason };
 
   if (isShift) {

@@ -97,7 +97,8 @@ export function classifyError(err: unknown): FailureKind {
   if (NETWORK_CODES.has(code) || /timeout expired|Connection terminated|connect ETIMEDOUT/i.test(message)) {
     return /timeout/i.test(message) && !NETWORK_CODES.has(code) ? 'timeout' : 'unreachable';
   }
-  if (code === '28P01' || code === '28000' || code === '3D000') return 'authentication';
+  if (code === '28P01' || code === '28000') return 'authentication';
+  if (code === '3D000') return 'missing-object'; // the database itself does not exist
   if (code === '57014' || code === '55P03') return 'timeout';
   if (code === '42501') return 'permission-denied';
   if (code === '42P01' || code === '42703' || code === '3F000' || code === '42883') return 'missing-object';

@@ -69,3 +69,10 @@ export interface RunReport {
   readonly failures: readonly { kind: FailureKind; message: string }[];
   readonly server?: { readonly version: number; readonly startedAt: string; readonly statsEpoch: string };
 }
+
+/** How an operator accepts a table's loss or schema change, valid for the CLI's baselines and the deployed ones. */
+export const acceptHint = (key: string): string =>
+  `to accept it: npm run check -- --env ENV --accept ${key} with --state FILE, or --deployed`;
+
+/** `1 row`, `2 rows`. */
+export const rowsText = (n: number): string => `${n} ${n === 1 ? 'row' : 'rows'}`;

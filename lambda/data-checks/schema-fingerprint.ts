@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { QueryResultRow } from 'pg';
-import type { RuleResult } from './results';
+import { acceptHint, type RuleResult } from './results';
 import type { ColumnFingerprint, SchemaFingerprint } from './state';
 
 /**
@@ -144,7 +144,7 @@ export function judgeSchema(
       status: 'violation',
       value: now.hash,
       threshold: baseline.hash,
-      detail: `${changes.join('; ')} (accept with: check --accept ${key})`,
+      detail: `${changes.join('; ')} (${acceptHint(key)})`,
     },
     changed: true,
   };

@@ -21,7 +21,7 @@ import {
   UnsafeKeyError,
   type KeyedTable,
 } from './exact';
-import type { RuleResult, RuleStatus, TableReport } from './results';
+import { acceptHint, rowsText, type RuleResult, type RuleStatus, type TableReport } from './results';
 import type { Query } from './schema-fingerprint';
 import type { OpenLoss, Segment, TableState, Unverified } from './state';
 
@@ -290,7 +290,7 @@ function verdict(
   const lost = open?.rowsLost ?? 0;
   const how =
     seen.lost > 0
-      ? `${seen.lostRanges.length > 0 ? seen.lostRanges.join('; ') : `${seen.lost} row(s) fewer than the last exact count ${prev?.count}`} (${reasonText(reason!)})`
+      ? `${seen.lostRanges.length > 0 ? seen.lostRanges.join('; ') : `${rowsText(seen.lost)} fewer than the last exact count ${prev?.count}`} (${reasonText(reason!)})`
       : open
         ? `${open.ranges.length > 0 ? open.ranges.join('; ') : open.detail}`
         : baseline
@@ -302,10 +302,10 @@ function verdict(
               : 'nothing suspicious in the counters or the catalog';
   const detailOf = () => {
     const parts = [how];
-    if (open) parts.push(`open since ${open.since}; accept with: check --accept ${key}`);
+    if (open) parts.push(`open since ${open.since}; ${acceptHint(key)}`);
     if (unv)
       parts.push(
-        `could not verify since ${unv.since}: ${unv.detail}${unv.ranges.length > 0 ? ` (${unv.ranges.join('; ')})` : ''}; accept with: check --accept ${key}`,
+        `could not verify since ${unv.since}: ${unv.detail}${unv.ranges.length > 0 ? ` (${unv.ranges.join('; ')})` : ''}; ${acceptHint(key)}`,
       );
     return parts.join('; ');
   };
@@ -320,7 +320,7 @@ function verdict(
       target: key,
       rule,
       status,
-      value: unv && lost === 0 ? 'could not verify' : `${lost} rows ${noun}`,
+      value: unv && lost === 0 ? 'could not verify' : `${rowsText(lost)} ${noun}`,
       threshold: rule === 'noDecrease' ? '0 rows lost' : '0 deletes or truncates',
       detail: detailOf(),
       ...(status === 'error' ? { failure: 'unverified' as const } : {}),

@@ -58,7 +58,9 @@ describe('npm run check', () => {
     expect(await main(['check', '--env', 'dev', '--database-url', url(), '--state', state], second.io)).toBe(
       0,
     );
-    expect(second.out()).toMatch(/exact counts: none \(nothing suspicious in the counters or the catalog\)/);
+    expect(second.out()).toMatch(
+      /exact counts: none; nothing suspicious in the counters or the catalog of any table/,
+    );
     expect(JSON.parse(fs.readFileSync(state, 'utf8')).tables['public.games'].count).toBe(448);
   });
 
@@ -82,10 +84,58 @@ describe('npm run check', () => {
     const lossy = await run();
     expect(lossy.code).toBe(1);
     expect(lossy.out).toMatch(
-      /public\.hoopr_play_by_play\s+noDecrease\s+1 rows lost\s+0 rows lost\s+VIOLATION/,
+      /public\.hoopr_play_by_play\s+noDecrease\s+1 row lost\s+0 rows lost\s+VIOLATION/,
+    );
+    expect(lossy.out).toContain(
+      `if this change was meant, accept: npm run check -- --env dev --database-url ... --state ${state} --accept public.hoopr_play_by_play`,
     );
     expect((await run()).code).toBe(1);
     expect((await run('--accept', 'public.hoopr_play_by_play')).code).toBe(0);
+  });
+
+  it('a certain loss wins over what could not be checked: exit 1, not 2', async () => {
+    const state = path.join(dir, 'loss-and-error.json');
+    const argv = ['check', '--env', 'dev', '--database-url', url(), '--state', state];
+    expect(await main(argv, fakeIo().io)).toBe(0);
+    const writer = await db.connect();
+    try {
+      await writer.query('DELETE FROM play_by_play WHERE ctid = (SELECT min(ctid) FROM play_by_play)');
+      await writer.query('SELECT pg_stat_force_next_flush()');
+      await writer.query('ALTER TABLE dims_metrics_snapshots RENAME TO dims_metrics_snapshots_away');
+      const f = fakeIo();
+      expect(await main(argv, f.io)).toBe(1);
+      expect(f.out()).toMatch(/public\.play_by_play\s+noDecrease\s+1 row lost\s+0 rows lost\s+VIOLATION/);
+      expect(f.out()).toMatch(/public\.dims_metrics_snapshots\s+freshness\s+.*ERROR/);
+      expect(f.out()).toMatch(/^VIOLATION \(and some checks could not run\): /m);
+      const json = fakeIo();
+      expect(await main([...argv, '--json'], json.io)).toBe(1);
+      expect(JSON.parse(json.out())).toMatchObject({ verdict: 'violation', exitCode: 1 });
+    } finally {
+      await writer.query(
+        'ALTER TABLE IF EXISTS dims_metrics_snapshots_away RENAME TO dims_metrics_snapshots',
+      );
+      await writer.end();
+    }
+  });
+
+  it('a database that does not exist is "missing", not an authentication problem', async () => {
+    const f = fakeIo();
+    const code = await main(
+      [
+        'check',
+        '--env',
+        'dev',
+        '--database-url',
+        `${db.url.replace(/\/[^/]*$/, '/no_such_db')}?sslmode=disable`,
+      ],
+      f.io,
+    );
+    expect(code).toBe(2);
+    expect(f.out()).toMatch(/ERROR could not check \(missing\): .*database "no_such_db" does not exist/);
+    expect(f.out()).not.toMatch(/authentication|login refused/);
+    expect(f.out()).toMatch(/^ERROR: 0 checks done, 1 failure in \d+ ms .*; nothing was checked$/m);
+    expect(f.out()).not.toMatch(/nothing suspicious in the counters/);
+    expect(f.err()).not.toMatch(/only took baselines/);
   });
 
   it('--json prints the whole report for machines', async () => {
@@ -118,13 +168,23 @@ describe('npm run check', () => {
       f.io,
     );
     expect(code).toBe(2);
-    expect(f.out()).toMatch(/ERROR could not check \(unreachable\)/);
+    expect(f.out()).toMatch(/ERROR could not check \(cannot connect\)/);
+    expect(f.out()).toMatch(/nothing was checked/);
   });
 
   it('exits 2 when TLS is required by default and the server has none', async () => {
     const f = fakeIo();
     expect(await main(['check', '--env', 'dev', '--database-url', db.url], f.io)).toBe(2);
     expect(f.out()).toMatch(/does not support SSL/);
+    expect(f.out()).toMatch(
+      /^hint: the connection used the default sslmode=verify-full .*needs \?sslmode=disable/m,
+    );
+  });
+
+  it('gives no sslmode hint when the sslmode was chosen', async () => {
+    const f = fakeIo({ PGSSLMODE: 'require' });
+    expect(await main(['check', '--env', 'dev', '--database-url', db.url], f.io)).toBe(2);
+    expect(f.out()).not.toMatch(/hint: the connection used the default sslmode/);
   });
 });
 
@@ -235,7 +295,7 @@ describe('--deployed --accept', () => {
     expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 2);
     expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { TableName: 'prod-state' });
     expect(f.out()).toMatch(
-      /public\.games: baseline cleared \(was 44827 rows, 1 rows lost since 2026-11-26T01:00:00.000Z\)/,
+      /public\.games: baseline cleared \(was 44827 rows, 1 row lost since 2026-11-26T01:00:00.000Z\)/,
     );
     expect(f.out()).toMatch(/public\.play_by_play: no baseline stored/);
   });

@@ -50,6 +50,20 @@ describe('bad arguments exit 2 before any AWS call', () => {
       /--bake: got "5 minutes", expected a duration/,
     ],
     [['--env', 'prod', '--status', '--bake', '5m'], /--bake applies to/],
+    [
+      ['--env', 'prod', '--green', '25', '--bake', '48h'],
+      /--bake: got "48h", expected a duration from 0s to 1d/,
+    ],
+    [
+      ['--env', 'prod', '--plan', '10,100', '--bake', '7h'],
+      /--bake: got "7h", expected a duration from 0s to 6h/,
+    ],
+    [
+      ['--env', 'prod', '--green', '25', '--bake', '300'],
+      /--bake: got "300", expected a duration with its unit/,
+    ],
+    [['--env', 'prod', '--green', '-5'], /--green: got "-5", expected an integer percentage from 0 to 100/],
+    [['--env', 'prod', '--blue', '-0.5'], /--blue: got "-0.5", expected an integer percentage/],
     [['--env', 'prod', '--status', '--dry-run'], /--status changes nothing already/],
     [['--env', 'prod', '--plan', '50,25,100'], /--plan: got "50,25,100", expected strictly increasing/],
     [['--env', 'prod', '--plan', '0,50'], /expected steps above 0/],

@@ -56,7 +56,16 @@ describe('npm run snapshot: arguments', () => {
     [['--env', 'qa'], /--env: got "qa", expected one of dev, staging, prod/],
     [['--env', 'prod', '--reason', 'scheduled'], /--reason: got "scheduled", expected manual or pre-shift/],
     [['--env', 'prod', '--timeout', 'soon'], /--timeout: got "soon", expected a duration/],
-    [['--env', 'prod', '--timeout', '0s'], /--timeout: must be longer than 0s/],
+    [['--env', 'prod', '--timeout', '0s'], /--timeout: got "0s", expected a duration from 1m to 1d/],
+    [
+      ['--env', 'prod', '--timeout', '45'],
+      /--timeout: got "45", expected a duration with its unit: 45s, 45m or 45h/,
+    ],
+    [['--env', 'prod', '--timeout', '2d'], /--timeout: got "2d", expected a duration from 1m to 1d/],
+    [
+      ['--env', 'prod', '--timeout', '-5m'],
+      /--timeout: got "-5m", expected a duration from 1m to 1d \(not negative\)/,
+    ],
     [['--env', 'prod', '--dry-run'], /--dry-run only goes with --prune/],
     [['--env', 'prod', '--yes'], /--yes only goes with --prune/],
     [['--env', 'prod', '--prune', '--reason', 'manual'], /--reason only goes with taking a snapshot/],
@@ -258,5 +267,22 @@ describe('npm run snapshot: --prune', () => {
     expect(await run(['--env', 'prod', '--prune'], io.io)).toBe(1);
     expect(io.err()).toMatch(/not confirmed; nothing was deleted/);
     expect(rdsMock).not.toHaveReceivedCommand(DeleteDBSnapshotCommand);
+  });
+});
+
+describe('snapshot without AWS credentials', () => {
+  it('exits 1 with the one message and hint of every command, no stack trace', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
+    const io = fakeIo();
+    expect(await run(['--env', 'prod'], io.io)).toBe(1);
+    expect(io.err()).toMatch(
+      /^error: no AWS credentials found \(Could not load credentials from any providers\)$/m,
+    );
+    expect(io.err()).toMatch(/^hint: sign in for the prod account: aws sso login/m);
+    expect(io.err()).not.toMatch(/^\s+at /m);
   });
 });

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { createTestDatabase, loadSeedscale, type TestDatabase } from '../support/pg';
 
 describe('test harness PostgreSQL', () => {
@@ -31,5 +34,14 @@ describe('test harness PostgreSQL', () => {
     expect(expected.get('hoopr_play_by_play')).toBe(130748);
     const { rows } = await db.query('SELECT count(*)::int AS n FROM hoopr_play_by_play');
     expect(rows[0].n).toBe(expected.get('hoopr_play_by_play'));
+  });
+});
+
+describe('test harness clean-up', () => {
+  it('writes no state file of its own in the temp directory (only the server directory, removed at teardown)', () => {
+    // The run's global setup is jest's main process: this worker's parent, or this process when run in band.
+    for (const pid of [process.pid, process.ppid]) {
+      expect(fs.existsSync(path.join(os.tmpdir(), `pipeline-guardrails-jest-pg-${pid}.json`))).toBe(false);
+    }
   });
 });

@@ -1,11 +1,6 @@
 // jest globalSetup: one throwaway PostgreSQL for the whole run. Tests find it through the PG* variables
 // (inherited by the workers) and create their own database with test/support/pg.ts.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startPostgres } from './postgres.mjs';
-
-export const STATE_FILE = path.join(os.tmpdir(), `pipeline-guardrails-jest-pg-${process.pid}.json`);
 
 export default async function globalSetup() {
   const pg = await startPostgres();
@@ -16,6 +11,7 @@ export default async function globalSetup() {
   process.env.PIPELINE_GUARDRAILS_TEST_PG_DATADIR = pg.dataDir;
   process.env.PIPELINE_GUARDRAILS_TEST_PG_BIN = pg.pgBin;
   process.env.PIPELINE_GUARDRAILS_TEST_PG_OSUSER = pg.osUser ?? '';
+  // Everything the teardown needs is here; nothing is written outside the server's own temp directory
+  // (which holds its owner's pid, so a killed run's server is stopped and removed by the next run).
   globalThis.__PIPELINE_GUARDRAILS_PG__ = pg;
-  fs.writeFileSync(STATE_FILE, JSON.stringify({ dataDir: pg.dataDir, dir: pg.dir, pgBin: pg.pgBin }));
 }

@@ -36,6 +36,8 @@ function freePort() {
 
 const TEMP_PREFIX = 'pipeline-guardrails-pg-';
 const OWNER_FILE = 'owner.pid';
+/** Earlier harness versions left `pipeline-guardrails-jest-pg-<pid>.json` behind; removed once their run is gone. */
+const LEGACY_STATE_FILE = /^pipeline-guardrails-jest-pg-(\d+)\.json$/;
 
 function isAlive(pid) {
   try {
@@ -49,6 +51,11 @@ function isAlive(pid) {
 /** Stops and removes throwaway servers whose starting process is gone (a test run killed before teardown). */
 export function stopOrphanedServers(pgBin, user) {
   for (const name of fs.readdirSync(os.tmpdir())) {
+    const legacy = LEGACY_STATE_FILE.exec(name);
+    if (legacy) {
+      if (!isAlive(Number(legacy[1]))) fs.rmSync(path.join(os.tmpdir(), name), { force: true });
+      continue;
+    }
     if (!name.startsWith(TEMP_PREFIX)) continue;
     const dir = path.join(os.tmpdir(), name);
     let owner;

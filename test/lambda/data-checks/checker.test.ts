@@ -110,11 +110,11 @@ describe('the sweep', () => {
     expect(r.exactCounts).toEqual([{ key: 'public.games', reason: '1 delete(s) counted' }]);
     expect(result(r, 'public.games', 'appendOnly')).toMatchObject({
       status: 'violation',
-      value: '1 rows deleted',
+      value: '1 row deleted',
     });
     expect(result(r, 'public.games', 'noDecrease')).toMatchObject({
       status: 'violation',
-      value: '1 rows lost',
+      value: '1 row lost',
     });
     expect(table(r, 'public.games')).toMatchObject({ rowsLost: 1, unverified: 0, rowCount: 119 });
     expect(result(r, 'public.games', 'noDecrease')?.detail).toMatch(/^game_id 7: 1 row lost/);
@@ -498,14 +498,14 @@ describe('never green when it did not look', () => {
     expect(r.failures[0]?.kind).toBe('unreachable');
   });
 
-  it('authentication: a role that may not log in, and a database that does not exist', async () => {
+  it('authentication: a role that may not log in; missing-object: a database that does not exist', async () => {
     await db.query('DROP ROLE IF EXISTS guardrails_nologin');
     await db.query('CREATE ROLE guardrails_nologin NOLOGIN');
     const role = await attempt({ user: 'guardrails_nologin' });
     expect(role.failures[0]).toMatchObject({ kind: 'authentication' });
     expect(role.failures[0]?.message).toMatch(/not permitted to log in/);
     const database = await attempt({ database: 'no_such_database' });
-    expect(database.failures[0]).toMatchObject({ kind: 'authentication' });
+    expect(database.failures[0]).toMatchObject({ kind: 'missing-object' });
   });
 
   it('statement timeout', async () => {

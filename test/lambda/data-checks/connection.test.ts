@@ -40,7 +40,7 @@ describe('classifyError', () => {
     [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'unreachable'],
     [new Error('timeout expired'), 'timeout'],
     [pgError('28P01'), 'authentication'],
-    [pgError('3D000'), 'authentication'],
+    [pgError('3D000'), 'missing-object'],
     [pgError('57014'), 'timeout'],
     [pgError('55P03'), 'timeout'],
     [pgError('42501'), 'permission-denied'],

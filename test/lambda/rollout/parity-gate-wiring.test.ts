@@ -137,6 +137,7 @@ describe('shift preflight with parity pairs', () => {
         message: expect.stringMatching(/parity games: could not compare .*unified\.games does not exist/),
       },
     ]);
+    expect(report.refusals[0]?.code).toBe(EXIT.PARITY_NOT_CLEAN);
     expect(EXIT.PARITY_NOT_CLEAN).toBe(16);
   });
 

@@ -1,0 +1,43 @@
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { COMMANDS } from '../../cli/commands';
+import { createStatusCommand } from '../../cli/commands/status';
+import { main } from '../../cli/main';
+import { snapshotIdentifier, snapshotTags } from '../../lambda/snapshots/naming';
+import { FakeEnvironment, fakeIo, mocks } from './shift-fake-env';
+
+/**
+ * The README's status screen: prod 25% green, green's error-rate alarm firing, a scheduled snapshot 3 hours
+ * old, clean data checks a minute old, a manual shift holding the lock, no rollout plan run yet. Real command, fake environment.
+ */
+export async function statusTranscript(): Promise<string> {
+  const env = new FakeEnvironment('prod');
+  const createdAt = new Date(env.now - 3 * 3600_000);
+  env.snapshots.push({
+    DBSnapshotIdentifier: snapshotIdentifier('prod', 'scheduled', createdAt),
+    SnapshotType: 'manual',
+    Status: 'available',
+    SnapshotCreateTime: createdAt,
+    TagList: snapshotTags('prod', 'scheduled'),
+  });
+  env.params.set(
+    `${env.root}/rollout/state-machine-arn`,
+    'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout',
+  );
+  mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  env.listener = { blue: 75, green: 25 };
+  env.params.set(`${env.root}/routing/weights`, '{"blue":75,"green":25}');
+  env.setAlarm('routing-green-error-rate', 'ALARM', 'Threshold Crossed: 2 datapoints [3.1, 2.7] > 1.0');
+  env.lock = {
+    owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/alice',
+    purpose: 'shift to 25% green',
+    acquiredAt: '2026-11-26T01:57:00.000Z',
+    expiresAt: env.now / 1000 + 900,
+  };
+  const io = fakeIo();
+  const commands = {
+    ...COMMANDS,
+    status: { summary: '', load: async () => createStatusCommand(() => env.deps()) },
+  };
+  const code = await main(['status', '--env', 'prod'], io.io, commands);
+  return `$ npm run status -- --env prod\n${io.out()}# exit ${code}`;
+}

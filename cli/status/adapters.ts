@@ -4,6 +4,8 @@
  * here and nowhere else: return `{ available: true, value }` from the capability's own reader. Until then
  * each answers "not available" with why, and `status` shows that (it never guesses a value).
  */
+import { judgeParity, parseParityGatePairs, PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
+import { readParitySummaries } from '../../lambda/shared/parity-summary';
 import type { Deployment } from '../deployed';
 import type { StatusDeps } from './sections';
 
@@ -54,9 +56,43 @@ export async function readRestoreDrill(_ctx: AdapterContext): Promise<Availabili
   return { available: false, why: 'not-built', detail: 'restore drills are not part of this version yet' };
 }
 
-/** The latest blue-vs-green output parity result. */
-export async function readParity(_ctx: AdapterContext): Promise<Availability<ParityResult>> {
-  return { available: false, why: 'not-built', detail: 'the parity check is not part of this version yet' };
+/**
+ * The latest blue-vs-green output parity of every configured pair, judged as the shift's parity gate judges
+ * it (lambda/shared/parity-gate.ts): a match only when every pair has a fresh result within maxDifferences.
+ */
+export async function readParity(ctx: AdapterContext): Promise<Availability<ParityResult>> {
+  const pairs = ctx.deployment.has(PARITY_GATE_PARAMETER)
+    ? parseParityGatePairs(ctx.deployment.get(PARITY_GATE_PARAMETER))
+    : [];
+  if (pairs.length === 0 || !ctx.deployment.has('state/table-name')) {
+    return {
+      available: false,
+      why: 'not-configured',
+      detail: 'no parity pair is configured in this environment',
+    };
+  }
+  const summaries = await readParitySummaries(ctx.deps.doc, ctx.deployment.get('state/table-name'));
+  const configured = summaries.filter((s) => pairs.some((p) => p.name === s.pair));
+  if (configured.length === 0) {
+    return {
+      available: false,
+      why: 'no-data',
+      detail: 'no parity result recorded yet (has the parity function run?)',
+    };
+  }
+  const decision = judgeParity(pairs, configured, ctx.nowMs);
+  const oldest = configured.map((s) => s.checkedAt).sort()[0]!;
+  const errored = configured.some((s) => s.status === 'error');
+  return {
+    available: true,
+    value: {
+      at: oldest,
+      outcome: decision.open ? 'match' : errored ? 'error' : 'mismatch',
+      detail: decision.open
+        ? `${configured.length} of ${pairs.length} pair(s) within maxDifferences`
+        : decision.problems.map((p) => p.message).join('; '),
+    },
+  };
 }
 
 /** Whether the automatic rollback would act now (its armed window). */

@@ -50,7 +50,7 @@ describe('status: every guardrail on one screen', () => {
     expect(r.out).toMatch(/^ {2}data checks +ok +ok 1m ago \(every \d+m, stale after \d+m\)$/m);
     expect(r.out).toMatch(/^ {2}snapshot +ok +pipeline-guardrails-prod-scheduled-\S+ available, 3h ago$/m);
     expect(r.out).toMatch(/^ {2}restore drill +n\/a +not available: /m);
-    expect(r.out).toMatch(/^ {2}parity +n\/a +not available: /m);
+    expect(r.out).toMatch(/^ {2}parity +n\/a +not configured: no parity pair/m);
     expect(r.out).toMatch(/^ {2}weights +ok +blue 100% \/ green 0% \(listener and parameter agree\)$/m);
     expect(r.out).toMatch(/^ {2}lease +ok +free/m);
     expect(r.out).toMatch(/^ {2}plan +n\/a +not configured: no progressive rollout deployed/m);

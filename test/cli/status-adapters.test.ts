@@ -1,0 +1,86 @@
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readParity, type AdapterContext } from '../../cli/status/adapters';
+import type { StatusDeps } from '../../cli/status/sections';
+import { Deployment } from '../../cli/deployed';
+import { PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
+import type { ParitySummary } from '../../lambda/shared/parity-summary';
+
+const NOW = Date.parse('2026-11-26T02:00:00Z');
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const ddb = mockClient(doc);
+
+const PAIRS = [
+  { name: 'games', maxDifferences: 0, maxAgeMinutes: 120 },
+  { name: 'box-score-players', maxDifferences: 0, maxAgeMinutes: 120 },
+];
+
+function ctx(params: Record<string, string>): AdapterContext {
+  return {
+    envName: 'prod',
+    deployment: new Deployment('prod', new Map(Object.entries(params))),
+    deps: { doc } as unknown as StatusDeps,
+    nowMs: NOW,
+  };
+}
+const deployed = ctx({ [PARITY_GATE_PARAMETER]: JSON.stringify(PAIRS), 'state/table-name': 'state' });
+
+function summary(pair: string, over: Partial<ParitySummary> = {}): ParitySummary {
+  return {
+    pair,
+    status: 'identical',
+    checkedAt: new Date(NOW - 30 * 60_000).toISOString(),
+    differences: 0,
+    maxDifferences: 0,
+    onlyInBlue: 0,
+    onlyInGreen: 0,
+    changed: 0,
+    duplicateKeys: { blue: 0, green: 0 },
+    nullKeys: { blue: 0, green: 0 },
+    rows: { blue: 10, green: 10 },
+    comparedShare: 1,
+    ...over,
+  };
+}
+const stored = (...items: ParitySummary[]) =>
+  ddb.on(QueryCommand).resolves({ Items: items.map((s) => ({ pk: 'parity', sk: `pair#${s.pair}`, ...s })) });
+
+beforeEach(() => ddb.reset());
+
+describe('status parity adapter', () => {
+  it('not configured without pairs, and reads nothing', async () => {
+    expect(await readParity(ctx({ 'state/table-name': 'state' }))).toMatchObject({
+      available: false,
+      why: 'not-configured',
+    });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('no data before the first run', async () => {
+    stored();
+    expect(await readParity(deployed)).toMatchObject({ available: false, why: 'no-data' });
+  });
+
+  it('a match only when every pair is fresh and within maxDifferences', async () => {
+    stored(summary('games'), summary('box-score-players'));
+    expect(await readParity(deployed)).toEqual({
+      available: true,
+      value: expect.objectContaining({ outcome: 'match', detail: '2 of 2 pair(s) within maxDifferences' }),
+    });
+  });
+
+  it('a mismatch names the pair, a missing pair is not a match', async () => {
+    stored(summary('games', { status: 'different', differences: 3, changed: 3 }));
+    const r = await readParity(deployed);
+    expect(r).toMatchObject({ available: true, value: { outcome: 'mismatch' } });
+    const detail = r.available ? (r.value.detail ?? '') : '';
+    expect(detail).toMatch(/parity games: 3 difference\(s\)/);
+    expect(detail).toMatch(/parity box-score-players: no result recorded yet/);
+  });
+
+  it('an error result is an error', async () => {
+    stored(summary('games', { status: 'error', failure: 'timeout' }), summary('box-score-players'));
+    expect(await readParity(deployed)).toMatchObject({ available: true, value: { outcome: 'error' } });
+  });
+});

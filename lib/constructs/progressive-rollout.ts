@@ -12,6 +12,7 @@ import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+import { createToolSnapshotStatements } from './snapshot-iam';
 
 /** The listener and target groups a rollout moves traffic between, and the weights' source of truth. */
 export interface RolloutTrafficProps {
@@ -132,20 +133,15 @@ export class ProgressiveRollout extends Construct {
     const rdsArn = (type: 'db' | 'snapshot', name: string) =>
       `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}:${name}`;
     const preShiftSnapshots = rdsArn('snapshot', `${prefix}-pre-shift-*`);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PreShiftSnapshot',
-        actions: ['rds:CreateDBSnapshot'],
-        resources: [rdsArn('db', props.dbInstanceIdentifier), preShiftSnapshots],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TagPreShiftSnapshot',
-        actions: ['rds:AddTagsToResource'],
-        resources: [preShiftSnapshots],
-      }),
-    );
+    // The pre-shift snapshot only: exactly the tool's tags with reason pre-shift, no tags on the instance.
+    for (const statement of createToolSnapshotStatements(
+      'PreShiftSnapshot',
+      rdsArn('db', props.dbInstanceIdentifier),
+      [preShiftSnapshots],
+      { envName: props.envName, reasons: ['pre-shift'] },
+    )) {
+      fn.addToRolePolicy(statement);
+    }
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'SnapshotStatusAndQuota',

@@ -25,6 +25,7 @@ import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import type { Network } from './network';
+import { createToolSnapshotStatements } from './snapshot-iam';
 import {
   routingServiceLevelAlarms,
   type ColorMetrics,
@@ -406,7 +407,7 @@ export class WeightedRouting extends Construct {
       stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const alarmsArn = colonArn('cloudwatch', 'alarm', `${prefix}-*`);
     const dbArn = colonArn('rds', 'db', props.databaseInstanceIdentifier);
-    const snapshotsArn = colonArn('rds', 'snapshot', `${prefix}-*`);
+    const snapshotsArn = colonArn('rds', 'snapshot', `${prefix}-pre-shift-*`);
     const paramsArn = stack.formatArn({
       service: 'ssm',
       resource: 'parameter',
@@ -463,10 +464,10 @@ export class WeightedRouting extends Construct {
         actions: ['cloudwatch:DescribeAlarms'],
         resources: [alarmsArn],
       }),
-      new iam.PolicyStatement({
-        sid: 'PreShiftSnapshot',
-        actions: ['rds:CreateDBSnapshot', 'rds:AddTagsToResource'],
-        resources: [dbArn, snapshotsArn],
+      // The pre-shift snapshot only: exactly the tool's tags with reason pre-shift, no tags on the instance.
+      ...createToolSnapshotStatements('PreShiftSnapshot', dbArn, [snapshotsArn], {
+        envName: props.envName,
+        reasons: ['pre-shift'],
       }),
       new iam.PolicyStatement({
         sid: 'DescribeSnapshots',
@@ -496,9 +497,9 @@ export class WeightedRouting extends Construct {
           "Read-only DescribeAlarms on this environment's alarms (name prefix) for the preflight and the bake.",
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${stack.region}:${stack.account}:snapshot:${prefix}-*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${stack.region}:${stack.account}:snapshot:${prefix}-pre-shift-*]`,
         reason:
-          'The pre-shift snapshot gets a new timestamped identifier each time, always under this prefix.',
+          "The pre-shift snapshot gets a new timestamped identifier each time, always under this prefix; creating and tagging it need exactly the tool's tags (reason pre-shift).",
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${stack.region}:${stack.account}:parameter/pipeline-guardrails/${props.envName}/*]`,

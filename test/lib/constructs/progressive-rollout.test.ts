@@ -245,10 +245,16 @@ describe('ProgressiveRollout resources', () => {
           }),
           Match.objectLike({
             Action: 'rds:CreateDBSnapshot',
-            Resource: Match.arrayWith([
-              { 'Fn::Join': ['', Match.arrayWith([':db:nba-test'])] },
-              { 'Fn::Join': ['', Match.arrayWith([':snapshot:pipeline-guardrails-test-pre-shift-*'])] },
-            ]),
+            Resource: { 'Fn::Join': ['', Match.arrayWith([':db:nba-test'])] },
+          }),
+          Match.objectLike({
+            Action: 'rds:CreateDBSnapshot',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([':snapshot:pipeline-guardrails-test-pre-shift-*'])],
+            },
+            Condition: Match.objectLike({
+              StringEquals: Match.objectLike({ 'aws:RequestTag/reason': ['pre-shift'] }),
+            }),
           }),
         ]),
       },

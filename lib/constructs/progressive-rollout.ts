@@ -13,6 +13,7 @@ import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
 import { createToolSnapshotStatements } from './snapshot-iam';
+import { restrictTrustToStateMachine } from './state-machine-trust';
 
 /** The listener and target groups a rollout moves traffic between, and the weights' source of truth. */
 export interface RolloutTrafficProps {
@@ -191,6 +192,7 @@ export class ProgressiveRollout extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     this.stateMachineArn = this.stateMachine.stateMachineArn;
+    restrictTrustToStateMachine(this.stateMachine, this.stateMachineName);
     // The direct "rollback failed" page: the topic is KMS-encrypted, so publishing needs its key too
     // (the SnsPublish task alone grants only sns:Publish).
     props.criticalTopic.grantPublish(this.stateMachine);

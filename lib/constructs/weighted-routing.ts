@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { ConfigError, type RoutingConfig } from '../config';
 import { PROJECT, resourcePrefix } from '../project';
 import type { Color } from '../../lambda/shared/traffic';
+import { logAlbAccessLogs } from './access-logs';
 import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
@@ -156,7 +157,7 @@ export class WeightedRouting extends Construct {
       idleTimeout: Duration.seconds(lb.idleTimeoutSeconds),
       dropInvalidHeaderFields: true,
     });
-    this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+    logAlbAccessLogs(this.loadBalancer, this.accessLogBucket, 'alb');
 
     // --- Cluster and the two services. ---
     this.cluster = new ecs.Cluster(this, 'Cluster', {

@@ -64,6 +64,7 @@ export class GuardrailsStack extends Stack {
       namePrefix: prefix,
       runbookUrl: config.alerting.runbookUrl,
     });
+    this.topics.createRedriveAlarms(this.alarms);
     publishDeploymentParameter(
       this,
       'CriticalTopicParameter',

@@ -1,0 +1,101 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { synthEnvironment, type SynthResult } from '../support/app';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- CloudFormation JSON */
+type Json = any;
+
+const ofType = (t: Template, type: string): [string, Json][] =>
+  Object.entries(t.toJSON().Resources as Record<string, Json>).filter(([, r]) => r.Type === type);
+const text = (v: unknown) => JSON.stringify(v);
+
+describe('security conformance: grants nobody needs are gone, the rest are scoped', () => {
+  let prod: SynthResult;
+  let dev: SynthResult;
+  beforeAll(() => {
+    prod = synthEnvironment('prod');
+    dev = synthEnvironment('dev');
+  });
+
+  it('trusts only the rollout state machine itself with its role', () => {
+    const roles = ofType(prod.guardrails, 'AWS::IAM::Role').filter(([, r]) =>
+      text(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'),
+    );
+    expect(roles).toHaveLength(1);
+    const [statement] = roles[0]![1].Properties.AssumeRolePolicyDocument.Statement;
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': '333333333333' },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout',
+            ],
+          ],
+        },
+      },
+    });
+  });
+
+  it("lets only the region's ALB log delivery write this account's access-log keys, nothing for NLB delivery", () => {
+    const [[, policy]] = ofType(prod.guardrails, 'AWS::S3::BucketPolicy') as [[string, Json]];
+    const allows = policy.Properties.PolicyDocument.Statement.filter((s: Json) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    expect(allows[0]).toMatchObject({ Sid: 'AlbLogDeliveryOfThisAccount', Action: 's3:PutObject' });
+    // us-east-1 predates the log-delivery service principal: the regional ELB account writes the logs.
+    expect(text(allows[0].Principal)).toContain(':iam::127311923021:root');
+    expect(text(allows[0].Resource)).toContain('/alb/AWSLogs/333333333333/*');
+    expect(text(policy)).not.toContain('delivery.logs.amazonaws.com');
+  });
+
+  it('gives every topic with subscribers a redrive queue, used by each subscription, with an alarm', () => {
+    const queues = ofType(prod.guardrails, 'AWS::SQS::Queue').map(([id, q]) => [id, q.Properties]);
+    expect(queues.map(([, q]) => q.QueueName).sort()).toEqual([
+      'pipeline-guardrails-prod-critical-undelivered',
+      'pipeline-guardrails-prod-warning-undelivered',
+    ]);
+    for (const [, q] of queues) expect(q.SqsManagedSseEnabled).toBe(true);
+    const subscriptions = ofType(prod.guardrails, 'AWS::SNS::Subscription');
+    expect(subscriptions.length).toBe(3);
+    for (const [, s] of subscriptions) {
+      expect(text(s.Properties.RedrivePolicy)).toMatch(/CriticalRedrive|WarningRedrive/);
+    }
+    const pagerDuty = subscriptions.find(([, s]) => s.Properties.Protocol === 'https')!;
+    expect(text(pagerDuty[1].Properties.RedrivePolicy)).toContain('CriticalRedrive');
+    const alarms = ofType(prod.guardrails, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const undelivered = alarms.filter((a) => /-undelivered$/.test(a.AlarmName));
+    expect(undelivered.map((a) => a.AlarmName).sort()).toEqual([
+      'pipeline-guardrails-prod-alerting-critical-undelivered',
+      'pipeline-guardrails-prod-alerting-warning-undelivered',
+    ]);
+    for (const a of undelivered) {
+      expect(a).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+    // Only SNS, only from its own topics, may put messages in the queues.
+    for (const [, p] of ofType(prod.guardrails, 'AWS::SQS::QueuePolicy')) {
+      for (const s of p.Properties.PolicyDocument.Statement.filter((x: Json) => x.Effect === 'Allow')) {
+        expect(s.Principal).toEqual({ Service: 'sns.amazonaws.com' });
+        expect(s.Condition.ArnEquals['aws:SourceArn']).toBeDefined();
+      }
+    }
+  });
+
+  it('creates no redrive queue for a topic without subscribers (dev)', () => {
+    expect(ofType(dev.guardrails, 'AWS::SQS::Queue')).toEqual([]);
+  });
+
+  it('lets no EventBridge rule use the alerting key or publish to the topics', () => {
+    expect(text(prod.stateful.toJSON())).not.toContain('"events.amazonaws.com"');
+    for (const [, p] of ofType(prod.guardrails, 'AWS::SNS::TopicPolicy')) {
+      expect(text(p)).not.toContain('"events.amazonaws.com"');
+      expect(text(p)).not.toContain(':snapshot:*');
+    }
+  });
+});

@@ -296,7 +296,7 @@ describe('services, target groups and security groups', () => {
             {
               Name: 'DATABASE_CREDENTIALS',
               ValueFrom:
-                'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
+                'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/unified-pipeline-AbCdEf',
             },
           ],
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),

@@ -1,6 +1,7 @@
-import { Tags, Validations, type App } from 'aws-cdk-lib';
+import { Aspects, Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EnvironmentConfig } from './config';
+import { allowLogGroupEncryption, EncryptLogGroups } from './constructs/log-encryption';
 import { PROJECT } from './project';
 import { GuardrailsStack } from './stacks/guardrails-stack';
 import { StatefulStack } from './stacks/stateful-stack';
@@ -38,6 +39,9 @@ export function createStacks(app: App, config: EnvironmentConfig): EnvironmentSt
     description: `${PROJECT} (${config.envName}): checks, snapshots, alarms, dashboards and routing`,
   });
   guardrails.addStackDependency(stateful);
+  // Every log group of the environment is encrypted with its data key (issue 16).
+  allowLogGroupEncryption(stateful.keys.data);
+  for (const stack of [stateful, guardrails]) Aspects.of(stack).add(new EncryptLogGroups(stateful.keys.data));
 
   for (const stack of [stateful, guardrails]) {
     Tags.of(stack).add('Environment', config.envName);

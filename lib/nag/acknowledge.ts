@@ -22,6 +22,13 @@ function acknowledge(scope: IConstruct, ruleIds: readonly string[], reason: stri
 }
 
 export const accept = {
+  /**
+   * A state machine that logs errors only, without execution data: its states carry alarm states,
+   * weights and operators' reasons, and a full execution history is in Step Functions itself.
+   */
+  stateMachineLogsErrorsOnly(stateMachine: IConstruct, reason: string): void {
+    acknowledge(stateMachine, ['AwsSolutions-SF1'], reason);
+  },
   /** An SQS queue SNS uses as a subscription's redrive queue: cdk-nag only recognizes SQS-to-SQS redrive. */
   snsRedriveQueue(queue: IConstruct, reason: string): void {
     acknowledge(queue, ['AwsSolutions-SQS3'], reason);

@@ -99,3 +99,38 @@ describe('security conformance: grants nobody needs are gone, the rest are scope
     }
   });
 });
+
+describe.each(['dev', 'staging', 'prod'])('log groups of %s', (envName) => {
+  it("are all encrypted with the environment's data key, which CloudWatch Logs of this account may use", () => {
+    const result = synthEnvironment(envName);
+    const groups = [
+      ...ofType(result.stateful, 'AWS::Logs::LogGroup'),
+      ...ofType(result.guardrails, 'AWS::Logs::LogGroup'),
+    ];
+    expect(groups.length).toBeGreaterThan(3);
+    for (const [id, g] of groups) {
+      expect({ id, key: text(g.Properties.KmsKeyId) }).toEqual({
+        id,
+        key: expect.stringMatching(/KeysData/),
+      });
+    }
+    const [, dataKey] = ofType(result.stateful, 'AWS::KMS::Key').find(([id]) => id.startsWith('KeysData'))!;
+    const logs = dataKey.Properties.KeyPolicy.Statement.find(
+      (s: Json) => s.Sid === 'AllowCloudWatchLogsOfThisAccount',
+    );
+    expect(logs.Principal).toEqual({ Service: `logs.${result.config.region}.amazonaws.com` });
+    expect(text(logs.Condition.ArnLike)).toContain(
+      `:logs:${result.config.region}:${result.config.account}:log-group:*`,
+    );
+  });
+
+  it('logs the rollout state machine at ERROR without execution data', () => {
+    const result = synthEnvironment(envName);
+    for (const [, sm] of ofType(result.guardrails, 'AWS::StepFunctions::StateMachine')) {
+      expect(sm.Properties.LoggingConfiguration).toMatchObject({
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+      });
+    }
+  });
+});

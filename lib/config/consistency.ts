@@ -3,6 +3,7 @@ import { regionName } from './rules';
 
 /** What the cross-field rules below read (a validated environment config). */
 export interface ConsistencyInput {
+  readonly envName: string;
   readonly account: string;
   readonly region: string;
   readonly network: {
@@ -19,7 +20,13 @@ export interface ConsistencyInput {
   readonly checks: { readonly credentialsSecretArn?: string };
   readonly routing: {
     readonly enabled: boolean;
-    readonly loadBalancer: { readonly certificateArn?: string; readonly wafWebAclArn?: string };
+    readonly loadBalancer: {
+      readonly internetFacing: boolean;
+      readonly allowPlainHttp: boolean;
+      readonly certificateArn?: string;
+      readonly waf?: 'managed' | 'none';
+      readonly wafWebAclArn?: string;
+    };
     readonly blue: { readonly secrets: Readonly<Record<string, string | { readonly secretArn: string }>> };
     readonly green: { readonly secrets: Readonly<Record<string, string | { readonly secretArn: string }>> };
   };
@@ -56,6 +63,10 @@ function regionalReferences(c: ConsistencyInput): { path: (string | number)[]; r
     {
       path: ['routing', 'loadBalancer', 'certificateArn'],
       region: c.routing.enabled ? arnRegion(c.routing.loadBalancer.certificateArn) : undefined,
+    },
+    {
+      path: ['routing', 'loadBalancer', 'wafWebAclArn'],
+      region: c.routing.enabled ? arnRegion(c.routing.loadBalancer.wafWebAclArn) : undefined,
     },
   ];
   return refs.filter((r): r is { path: (string | number)[]; region: string } => r.region !== undefined);
@@ -111,6 +122,7 @@ export function securityConsistencyIssues(c: ConsistencyInput, issue: IssueFn): 
   }
 
   const admin = c.database.mode === 'existing' ? c.database.credentialsSecretArn : undefined;
+  if (c.routing.enabled) edgeIssues(c, issue);
   if (c.routing.enabled) {
     for (const color of ['blue', 'green'] as const) {
       for (const [name, secret] of Object.entries(c.routing[color].secrets)) {
@@ -159,4 +171,29 @@ export function sameSecret(a: string, b: string): boolean {
   const suffixed = (full: string, partial: string) =>
     full.startsWith(`${partial}-`) && full.length === partial.length + 7;
   return suffixed(a, b) || suffixed(b, a);
+}
+
+/** The load balancer's edge: no plain HTTP on the internet, a web ACL in front of prod's public one. */
+function edgeIssues(c: ConsistencyInput, issue: IssueFn): void {
+  const lb = c.routing.loadBalancer;
+  const at = (field: string) => ['routing', 'loadBalancer', field];
+  if (lb.internetFacing && lb.allowPlainHttp) {
+    issue(
+      at('allowPlainHttp'),
+      'false for an internet-facing load balancer (give certificateArn for HTTPS, or make it internal with internetFacing: false and ingressCidrs)',
+      lb.allowPlainHttp,
+    );
+  }
+  const aclRegion = arnRegion(lb.wafWebAclArn);
+  const aclAccount = lb.wafWebAclArn?.split(':')[4];
+  if (lb.wafWebAclArn !== undefined && (aclRegion !== c.region || aclAccount !== c.account)) {
+    issue(
+      at('wafWebAclArn'),
+      `a regional web ACL in this environment's account and region (${c.account}, ${c.region})`,
+      lb.wafWebAclArn,
+    );
+  }
+  if (c.envName === 'prod' && lb.internetFacing && lb.waf === 'none') {
+    issue(at('waf'), 'managed, or a wafWebAclArn, for the internet-facing load balancer of prod', lb.waf);
+  }
 }

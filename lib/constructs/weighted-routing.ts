@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { ConfigError, type RoutingConfig } from '../config';
 import { PROJECT, resourcePrefix } from '../project';
 import type { Color } from '../../lambda/shared/traffic';
+import { accept } from '../nag/acknowledge';
 import { logAlbAccessLogs } from './access-logs';
 import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
@@ -34,6 +35,7 @@ import {
 } from './weighted-routing-alarms';
 import { routingDashboardSection } from './weighted-routing-dashboard';
 import { containerImage, containerSecrets } from './weighted-routing-image';
+import { LoadBalancerWebAcl, webAclChoice } from './web-acl';
 import type { WeightsParameter } from './weights-parameter';
 
 export interface WeightedRoutingProps {
@@ -86,6 +88,8 @@ export class WeightedRouting extends Construct {
   readonly blue: ColorService;
   readonly green: ColorService;
   readonly accessLogBucket: s3.Bucket;
+  /** AWS WAF in front of the load balancer (managed or existing ACL); absent when the config says none. */
+  readonly webAcl?: LoadBalancerWebAcl;
   /** The weights the listener is deployed with: stack parameters resolved from SSM at deploy time. */
   readonly deployedWeights: Readonly<Record<Color, CfnParameter>>;
   readonly serviceLevelAlarms: ServiceLevelAlarms;
@@ -158,6 +162,7 @@ export class WeightedRouting extends Construct {
       dropInvalidHeaderFields: true,
     });
     logAlbAccessLogs(this.loadBalancer, this.accessLogBucket, 'alb');
+    this.webAcl = this.protectWithWaf(envName, lb);
 
     // --- Cluster and the two services. ---
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -308,6 +313,30 @@ export class WeightedRouting extends Construct {
       this.shiftOperatorPolicy.managedPolicyArn,
       'Managed policy to attach to shift operators',
     );
+  }
+
+  private protectWithWaf(envName: string, lb: RoutingConfig['loadBalancer']): LoadBalancerWebAcl | undefined {
+    const choice = webAclChoice(envName, lb);
+    if (choice.kind !== 'none') {
+      return new LoadBalancerWebAcl(this, 'Waf', {
+        loadBalancer: this.loadBalancer,
+        choice,
+        namePrefix: resourcePrefix(envName),
+      });
+    }
+    if (lb.internetFacing) {
+      Annotations.of(this).addWarningV2(
+        'pipeline-guardrails:routing-no-waf',
+        `${envName}: the internet-facing load balancer has no AWS WAF web ACL (routing.loadBalancer.waf is "none"); set waf: "managed" or wafWebAclArn before real traffic.`,
+      );
+    }
+    accept.loadBalancerWithoutWaf(
+      this.loadBalancer,
+      lb.internetFacing
+        ? `${envName}: no web ACL by config (routing.loadBalancer.waf: "none"), warned at synth.`
+        : `${envName}: internal load balancer, reached only from ${(lb.ingressCidrs ?? []).join(', ')}; WAF is for internet-facing ones (set waf: "managed" to add one anyway).`,
+    );
+    return undefined;
   }
 
   private weightParameter(id: string, color: Color, parameterName: string): CfnParameter {

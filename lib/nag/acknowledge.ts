@@ -22,6 +22,10 @@ function acknowledge(scope: IConstruct, ruleIds: readonly string[], reason: stri
 }
 
 export const accept = {
+  /** A load balancer without a web ACL: internal ones, or one the config explicitly leaves without. */
+  loadBalancerWithoutWaf(loadBalancer: IConstruct, reason: string): void {
+    acknowledge(loadBalancer, inPacks('ALBWAFEnabled'), reason);
+  },
   /**
    * A state machine that logs errors only, without execution data: its states carry alarm states,
    * weights and operators' reasons, and a full execution history is in Step Functions itself.

@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { rawConfig, validateConfig } from '../../lib/config';
 import { synthEnvironment, type SynthResult } from '../support/app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- CloudFormation JSON */
@@ -131,6 +132,49 @@ describe.each(['dev', 'staging', 'prod'])('log groups of %s', (envName) => {
         Level: 'ERROR',
         IncludeExecutionData: false,
       });
+    }
+  });
+});
+
+describe('edges: WAF and the load balancers', () => {
+  it('puts a managed web ACL (common, known bad inputs, IP reputation) in front of prod by default', () => {
+    const { guardrails } = synthEnvironment('prod');
+    const [[aclId, acl]] = ofType(guardrails, 'AWS::WAFv2::WebACL') as [[string, Json]];
+    expect(acl.Properties).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    expect(acl.Properties.Rules.map((r: Json) => r.Statement.ManagedRuleGroupStatement)).toEqual([
+      { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
+      { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' },
+      { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' },
+    ]);
+    const [[, assoc]] = ofType(guardrails, 'AWS::WAFv2::WebACLAssociation') as [[string, Json]];
+    const [[lbId]] = ofType(guardrails, 'AWS::ElasticLoadBalancingV2::LoadBalancer') as [[string, Json]];
+    expect(assoc.Properties).toEqual({
+      ResourceArn: { Ref: lbId },
+      WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+    });
+  });
+
+  it('associates an existing web ACL instead, when the config names one', () => {
+    const raw = structuredClone(rawConfig('prod')) as Json;
+    const arn =
+      'arn:aws:wafv2:us-east-1:333333333333:regional/webacl/edge/0f0e0d0c-3333-4333-8333-333333333333';
+    raw.routing.loadBalancer.wafWebAclArn = arn;
+    const { guardrails } = synthEnvironment(validateConfig('prod', raw));
+    expect(ofType(guardrails, 'AWS::WAFv2::WebACL')).toEqual([]);
+    const [[, assoc]] = ofType(guardrails, 'AWS::WAFv2::WebACLAssociation') as [[string, Json]];
+    expect(assoc.Properties.WebACLArn).toBe(arn);
+  });
+
+  it('keeps dev internal (inside the VPC only) and staging internal, with no web ACL', () => {
+    for (const envName of ['dev', 'staging']) {
+      const { guardrails } = synthEnvironment(envName);
+      const [[, lb]] = ofType(guardrails, 'AWS::ElasticLoadBalancingV2::LoadBalancer') as [[string, Json]];
+      expect(lb.Properties.Scheme).toBe('internal');
+      expect(ofType(guardrails, 'AWS::WAFv2::WebACLAssociation')).toEqual([]);
+      const ingress = ofType(guardrails, 'AWS::EC2::SecurityGroup').flatMap(
+        ([, g]) => g.Properties.SecurityGroupIngress ?? [],
+      );
+      expect(ingress.map((i: Json) => i.CidrIp)).not.toContain('0.0.0.0/0');
     }
   });
 });

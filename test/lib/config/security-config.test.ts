@@ -15,6 +15,9 @@ interface Case {
 const PROD_SECRET = (name: string, account = '333333333333', region = 'us-east-1') =>
   `arn:aws:secretsmanager:${region}:${account}:secret:nba-analytics-prod/${name}-AbCdEf`;
 
+const WEB_ACL = (region: string) =>
+  `arn:aws:wafv2:${region}:333333333333:regional/webacl/edge/0f0e0d0c-3333-4333-8333-333333333333`;
+
 const CASES: Case[] = [
   {
     name: 'an RDS endpoint in another region than `region`',
@@ -109,6 +112,44 @@ const CASES: Case[] = [
     message:
       /region: got "us-east-2", expected us-east-1, the region every availability zone and regional ARN of this config names/,
     notBlamed: /availabilityZones\[|credentialsSecretArn:|certificateArn:|endpoint:|secrets\./,
+  },
+  {
+    name: 'an internet-facing load balancer on plain HTTP',
+    env: 'dev',
+    broken: (c) => (c.routing.loadBalancer = { internetFacing: true, allowPlainHttp: true }),
+    fixed: (c) =>
+      (c.routing.loadBalancer = {
+        internetFacing: false,
+        allowPlainHttp: true,
+        ingressCidrs: ['10.40.0.0/16'],
+      }),
+    message:
+      /routing\.loadBalancer\.allowPlainHttp: got true, expected false for an internet-facing load balancer/,
+  },
+  {
+    name: "prod's internet-facing load balancer without a web ACL",
+    env: 'prod',
+    broken: (c) => (c.routing.loadBalancer.waf = 'none'),
+    fixed: (c) => (c.routing.loadBalancer.waf = 'managed'),
+    message: /routing\.loadBalancer\.waf: got "none", expected managed, or a wafWebAclArn/,
+  },
+  {
+    name: 'both a waf setting and an existing web ACL',
+    env: 'prod',
+    broken: (c) => {
+      c.routing.loadBalancer.waf = 'managed';
+      c.routing.loadBalancer.wafWebAclArn = WEB_ACL('us-east-1');
+    },
+    fixed: (c) => delete c.routing.loadBalancer.waf,
+    message: /routing\.loadBalancer\.waf: got "managed", expected no waf setting when wafWebAclArn/,
+  },
+  {
+    name: 'an existing web ACL of another region',
+    env: 'prod',
+    broken: (c) => (c.routing.loadBalancer.wafWebAclArn = WEB_ACL('us-west-2')),
+    fixed: (c) => (c.routing.loadBalancer.wafWebAclArn = WEB_ACL('us-east-1')),
+    message:
+      /routing\.loadBalancer\.wafWebAclArn: got ".*us-west-2.*", expected a regional web ACL in this environment's account and region/,
   },
 ];
 

@@ -1,4 +1,4 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { rawConfig, validateConfig } from '../../lib/config';
 import { synthEnvironment, type SynthResult } from '../support/app';
 
@@ -176,5 +176,24 @@ describe('edges: WAF and the load balancers', () => {
       );
       expect(ingress.map((i: Json) => i.CidrIp)).not.toContain('0.0.0.0/0');
     }
+  });
+});
+
+describe('credentials of the checks', () => {
+  const warningsOf = (result: SynthResult) =>
+    Annotations.fromStack(result.stacks.guardrails)
+      .findWarning('*', Match.stringLikeRegexp('checks-admin-credentials'))
+      .map((w) => String(w.entry.data));
+
+  it("warns when the checks are given the database's admin secret", () => {
+    const raw = structuredClone(rawConfig('prod')) as Json;
+    raw.checks.credentialsSecretArn = raw.database.credentialsSecretArn;
+    expect(warningsOf(synthEnvironment(validateConfig('prod', raw)))).toEqual([
+      expect.stringContaining('is the database admin secret'),
+    ]);
+  });
+
+  it('does not warn with a read-only role of their own (prod as committed)', () => {
+    expect(warningsOf(synthEnvironment('prod'))).toEqual([]);
   });
 });

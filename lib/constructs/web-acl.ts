@@ -1,4 +1,6 @@
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 
@@ -24,6 +26,10 @@ export interface LoadBalancerWebAclProps {
   readonly choice: WebAclChoice;
   /** `<project>-<env>`: the managed ACL's name and metric prefix. */
   readonly namePrefix: string;
+  /** Retention of the managed ACL's request log. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -36,6 +42,8 @@ export class LoadBalancerWebAcl extends Construct {
   readonly webAcl?: wafv2.CfnWebACL;
   /** ARN of the ACL the load balancer is associated with; undefined with `none`. */
   readonly webAclArn?: string;
+  /** The managed ACL's log of blocked and counted requests (`aws-waf-logs-...`, as WAF requires). */
+  readonly logGroup?: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: LoadBalancerWebAclProps) {
     super(scope, id);
@@ -62,6 +70,41 @@ export class LoadBalancerWebAcl extends Construct {
         })),
       });
       this.webAclArn = this.webAcl.attrArn;
+      const logGroupName = `aws-waf-logs-${namePrefix}-routing`;
+      this.logGroup = new logs.LogGroup(this, 'Logs', {
+        logGroupName,
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      });
+      const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
+        resourceArn: this.webAcl.attrArn,
+        // WAF wants the log group ARN without the trailing ":*" of logGroupArn.
+        logDestinationConfigs: [
+          Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: logGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+        // Credentials never reach the log.
+        redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
+        // Only what WAF acted on: blocks and counts, not every allowed request.
+        loggingFilter: {
+          DefaultBehavior: 'DROP',
+          Filters: [
+            {
+              Behavior: 'KEEP',
+              Requirement: 'MEETS_ANY',
+              Conditions: [
+                { ActionCondition: { Action: 'BLOCK' } },
+                { ActionCondition: { Action: 'COUNT' } },
+              ],
+            },
+          ],
+        },
+      });
+      logging.node.addDependency(this.logGroup);
     } else {
       this.webAclArn = choice.webAclArn;
     }

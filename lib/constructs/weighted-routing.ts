@@ -146,6 +146,10 @@ export class WeightedRouting extends Construct {
       lifecycleRules: [{ expiration: Duration.days(lb.accessLogRetentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    accept.accessLogBucket(
+      this.accessLogBucket,
+      'Receives the load balancer access logs only: ALB log delivery supports SSE-S3, not SSE-KMS; objects expire by lifecycle, so versioning, replication and access logging of this log sink would only log the logs.',
+    );
     Validations.of(this.accessLogBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -162,7 +166,13 @@ export class WeightedRouting extends Construct {
       dropInvalidHeaderFields: true,
     });
     logAlbAccessLogs(this.loadBalancer, this.accessLogBucket, 'alb');
-    this.webAcl = this.protectWithWaf(envName, lb);
+    if (!(lb.deletionProtection ?? envName === 'prod')) {
+      accept.sandboxLoadBalancer(
+        this.loadBalancer,
+        `${envName}: deletion protection off by config so the environment can be torn down; prod requires it (validated).`,
+      );
+    }
+    this.webAcl = this.protectWithWaf(props);
 
     // --- Cluster and the two services. ---
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -190,12 +200,16 @@ export class WeightedRouting extends Construct {
         open: false,
         defaultAction: weightedForward,
       });
-      this.loadBalancer.addListener('HttpRedirect', {
+      const redirect = this.loadBalancer.addListener('HttpRedirect', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
       });
+      accept.redirectOnlyListener(
+        redirect,
+        'Port 80 only answers with a permanent redirect to HTTPS on 443; no request is served over HTTP, so there is no certificate to attach.',
+      );
     } else {
       this.listener = this.loadBalancer.addListener('Http', {
         port: 80,
@@ -203,6 +217,10 @@ export class WeightedRouting extends Construct {
         open: false,
         defaultAction: weightedForward,
       });
+      accept.internalPlainHttpListener(
+        this.listener,
+        `${envName}: routing.loadBalancer.allowPlainHttp on an internal load balancer (config refuses it on an internet-facing one), reached from ${(lb.ingressCidrs ?? []).join(', ')} only; warned at synth.`,
+      );
       Annotations.of(this).addWarningV2(
         'pipeline-guardrails:routing-plain-http',
         `${envName}: routing.loadBalancer.allowPlainHttp is true, so the load balancer serves plain HTTP on port 80 with no TLS. Give routing.loadBalancer.certificateArn before real traffic.`,
@@ -315,13 +333,17 @@ export class WeightedRouting extends Construct {
     );
   }
 
-  private protectWithWaf(envName: string, lb: RoutingConfig['loadBalancer']): LoadBalancerWebAcl | undefined {
+  private protectWithWaf(props: WeightedRoutingProps): LoadBalancerWebAcl | undefined {
+    const { envName } = props;
+    const lb = props.config.loadBalancer;
     const choice = webAclChoice(envName, lb);
     if (choice.kind !== 'none') {
       return new LoadBalancerWebAcl(this, 'Waf', {
         loadBalancer: this.loadBalancer,
         choice,
         namePrefix: resourcePrefix(envName),
+        logRetention: props.logRetention,
+        logRemovalPolicy: props.removalPolicy,
       });
     }
     if (lb.internetFacing) {

@@ -45,6 +45,14 @@ export const acmCertificateArn = () =>
       'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)',
     );
 
+export const wafWebAclArn = () =>
+  z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/,
+      'a regional AWS WAF web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)',
+    );
+
 export const kmsKeyArn = () =>
   z
     .string()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENVIRONMENT_NAMES } from '../project';
+import { regionUsable, securityConsistencyIssues } from './consistency';
 import { accountId, logRetentionDays, regionName } from './rules';
 import { alertingSchema } from './sections/alerting';
 import { checksSchema } from './sections/checks';
@@ -47,7 +48,8 @@ export const environmentConfigSchema = z
       ctx.addIssue({ code: 'custom', path, message, input });
 
     // Cross-field rules only compare fields that are valid on their own, so one typo gives one message.
-    const regionValid = regionName().safeParse(c.region).success;
+    // A region every regional field contradicts is blamed once, on `region` (lib/config/consistency.ts).
+    const regionValid = regionUsable(c, issue);
     const accountValid = accountId().safeParse(c.account).success;
     const azs = c.network.availabilityZones;
     azs.forEach((az, i) => {
@@ -120,6 +122,7 @@ export const environmentConfigSchema = z
     }
 
     if (regionValid && accountValid) snapshotsEnvironmentIssues(c, issue);
+    if (regionValid && accountValid) securityConsistencyIssues(c, issue);
 
     if (c.envName === 'prod' && c.alerting.criticalSubscriptions.length === 0) {
       issue(

@@ -1,21 +1,24 @@
-import { Stack, Token } from 'aws-cdk-lib';
-import type * as events from 'aws-cdk-lib/aws-events';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AlertingConfig } from '../config';
+import { accept } from '../nag/acknowledge';
+import type { AlarmFactory } from './alarm-factory';
 
 export type Severity = 'critical' | 'warning';
 export const SEVERITIES: readonly Severity[] = ['critical', 'warning'];
 
-/** AWS services that publish to the alert topics (and so may use their key). Nothing else may. */
-export const ALERT_PUBLISHERS = [
-  'cloudwatch.amazonaws.com',
-  'events.amazonaws.com',
-  'events.rds.amazonaws.com',
-] as const;
+/**
+ * AWS services that publish to the alert topics (and so may use their key). Nothing else may. No
+ * EventBridge rule targets a topic, so `events.amazonaws.com` is not among them: add it back (with the
+ * rules' exact ARNs) only together with such a rule.
+ */
+export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] as const;
 export type AlertPublisher = (typeof ALERT_PUBLISHERS)[number];
 
 /**
@@ -39,16 +42,11 @@ export function alertPublisherSourceArns(p: {
     'cloudwatch.amazonaws.com': [
       `arn:${partition}:cloudwatch:${p.region}:${p.account}:alarm:${p.namePrefix}-*`,
     ],
-    // Rules of this account and region: CloudFormation names rules itself, so no tighter pattern is stable.
-    'events.amazonaws.com': [`arn:${partition}:events:${p.region}:${p.account}:rule/*`],
-    // RDS sets the source resource (the instance, or a snapshot for snapshot events) as SourceArn.
+    // RDS sets the source resource as SourceArn; every subscription of this app is of the instance.
     'events.rds.amazonaws.com':
       instance === undefined
         ? [`${rds}:*`]
-        : [
-            `${rds}:db:${Token.isUnresolved(instance) ? instance : instance.toLowerCase()}`,
-            `${rds}:snapshot:*`,
-          ],
+        : [`${rds}:db:${Token.isUnresolved(instance) ? instance : instance.toLowerCase()}`],
   };
 }
 
@@ -69,12 +67,17 @@ export interface AlertTopicsProps {
 
 /**
  * Two topics per environment: `critical` pages (paging service, SMS), `warning` mails. KMS-encrypted,
- * TLS-only, publishable only by CloudWatch alarms of this environment, EventBridge rules and RDS event
- * subscriptions of this account and region (aws:SourceAccount and aws:SourceArn conditions).
+ * TLS-only, publishable only by CloudWatch alarms of this environment and RDS event subscriptions of
+ * the environment's instance (aws:SourceAccount and aws:SourceArn conditions).
  */
 export class AlertTopics extends Construct {
   readonly critical: sns.Topic;
   readonly warning: sns.Topic;
+  /**
+   * Per topic with subscribers: the redrive (dead-letter) queue where SNS puts a message it could not
+   * deliver to a subscriber after its retries (a paging service down, an endpoint refusing it).
+   */
+  readonly redriveQueues: Partial<Record<Severity, sqs.Queue>> = {};
 
   constructor(scope: Construct, id: string, props: AlertTopicsProps) {
     super(scope, id);
@@ -88,24 +91,57 @@ export class AlertTopics extends Construct {
     });
     this.critical = this.createTopic('Critical', `${props.namePrefix}-critical`, props.key, sourceArns);
     this.warning = this.createTopic('Warning', `${props.namePrefix}-warning`, props.key, sourceArns);
-    for (const s of props.config.criticalSubscriptions) this.critical.addSubscription(toSubscription(s));
-    for (const s of props.config.warningSubscriptions) this.warning.addSubscription(toSubscription(s));
+    for (const severity of SEVERITIES) {
+      const subs =
+        severity === 'critical' ? props.config.criticalSubscriptions : props.config.warningSubscriptions;
+      if (subs.length === 0) continue;
+      const queue = new sqs.Queue(this, severity === 'critical' ? 'CriticalRedrive' : 'WarningRedrive', {
+        queueName: `${props.namePrefix}-${severity}-undelivered`,
+        // SNS can deliver to an SSE-SQS queue without a key policy of its own; alerts carry no secrets.
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      accept.snsRedriveQueue(
+        queue,
+        `The ${severity} topic's subscriptions redrive undelivered alerts here; nothing reads it as a work queue, so it needs no DLQ of its own.`,
+      );
+      this.redriveQueues[severity] = queue;
+      for (const s of subs) this.topicFor(severity).addSubscription(toSubscription(s, queue));
+    }
+  }
+
+  /**
+   * One alarm per redrive queue: a message in it is an alert that reached no one on that channel. Called
+   * once the alarm factory exists (it needs the topics first).
+   */
+  createRedriveAlarms(alarms: AlarmFactory): cloudwatch.Alarm[] {
+    return SEVERITIES.flatMap((severity) => {
+      const queue = this.redriveQueues[severity];
+      if (!queue) return [];
+      return [
+        alarms.createAlarm(this, severity === 'critical' ? 'CriticalUndelivered' : 'WarningUndelivered', {
+          area: 'alerting',
+          what: `${severity}-undelivered`,
+          severity,
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          // An empty queue publishes zeros; no datapoint at all is not a failed delivery.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          meaning: `SNS could not deliver ${severity} alerts to at least one subscriber after its retries; they are kept in ${queue.queueName}.`,
+          firstCheck: `The messages in SQS queue ${queue.queueName} (the alert and which endpoint failed), then the subscriber's side (paging service integration, mailbox).`,
+          runbookAnchor: 'alerting-undelivered',
+        }),
+      ];
+    });
   }
 
   topicFor(severity: Severity): sns.ITopic {
     return severity === 'critical' ? this.critical : this.warning;
-  }
-
-  /**
-   * An EventBridge rule target that publishes to the topic of `severity`. Use it instead of
-   * `new targets.SnsTopic(topic)`, which adds a second, unconditioned `events.amazonaws.com` statement to
-   * the topic policy; the policy here already lets EventBridge rules of this account publish.
-   */
-  eventTarget(severity: Severity, message?: events.RuleTargetInput): events.IRuleTarget {
-    const topic = this.topicFor(severity);
-    return {
-      bind: () => ({ arn: topic.topicArn, input: message, targetResource: topic }),
-    };
   }
 
   private createTopic(
@@ -143,20 +179,24 @@ export function publisherSid(publisher: AlertPublisher): string {
   switch (publisher) {
     case 'cloudwatch.amazonaws.com':
       return 'CloudWatchAlarms';
-    case 'events.amazonaws.com':
-      return 'EventBridgeRules';
     case 'events.rds.amazonaws.com':
       return 'RdsEvents';
   }
 }
 
-function toSubscription(s: AlertingConfig['criticalSubscriptions'][number]): sns.ITopicSubscription {
+function toSubscription(
+  s: AlertingConfig['criticalSubscriptions'][number],
+  deadLetterQueue: sqs.IQueue,
+): sns.ITopicSubscription {
   switch (s.protocol) {
     case 'email':
-      return new subscriptions.EmailSubscription(s.endpoint);
+      return new subscriptions.EmailSubscription(s.endpoint, { deadLetterQueue });
     case 'sms':
-      return new subscriptions.SmsSubscription(s.endpoint);
+      return new subscriptions.SmsSubscription(s.endpoint, { deadLetterQueue });
     case 'https':
-      return new subscriptions.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS });
+      return new subscriptions.UrlSubscription(s.endpoint, {
+        protocol: sns.SubscriptionProtocol.HTTPS,
+        deadLetterQueue,
+      });
   }
 }

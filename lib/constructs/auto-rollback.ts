@@ -7,6 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { accept } from '../nag/acknowledge';
 import { resourcePrefix } from '../project';
 import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
@@ -137,6 +138,10 @@ export class AutoRollback extends Construct {
         },
       },
     });
+    accept.ruleDeliveriesAlarmed(
+      this.rule,
+      'Failed deliveries to the rollback function are retried (4 times, 10 minutes) and then counted by the FailedInvocations metric, which the auto-rollback failure alarm watches; a queued rollback event would be acted on too late.',
+    );
     this.rule.addTarget(
       new targets.LambdaFunction(fn, {
         // Lambda's async retries cover a failed run; these cover a failed delivery.

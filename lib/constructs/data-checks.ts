@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CHECK_METRICS } from '../../lambda/data-checks/metrics';
 import type { ChecksConfig } from '../config';
+import { sameSecret } from '../config/consistency';
 import { METRIC_NAMESPACE, resourcePrefix } from '../project';
 import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
@@ -97,6 +98,12 @@ export class DataChecks extends Construct {
       description: 'pipeline-guardrails data checks',
     });
 
+    if (cfg.credentialsSecretArn && sameSecret(cfg.credentialsSecretArn, db.credentialsSecret.secretArn)) {
+      Annotations.of(this).addWarningV2(
+        'pipeline-guardrails:checks-admin-credentials',
+        'checks.credentialsSecretArn is the database admin secret (database.credentialsSecretArn): the checks run read-only, but a role with LOGIN and SELECT on the checked tables is all they need. Create one and set its secret.',
+      );
+    }
     if (cfg.credentialsSecretArn) {
       this.credentials = /-[A-Za-z0-9]{6}$/.test(cfg.credentialsSecretArn)
         ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ReadOnlyCredentials', cfg.credentialsSecretArn)

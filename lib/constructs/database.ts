@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { accept } from '../nag/acknowledge';
 import type { DatabaseConfig } from '../config';
 
 export interface DatabaseProps {
@@ -139,6 +140,10 @@ export class Database extends Construct {
     this.instanceIdentifier = instance.instanceIdentifier;
     this.endpoint = instance.dbInstanceEndpointAddress;
 
+    accept.sandboxDatabase(
+      instance,
+      'Sandbox database created by this app for dev (staging and prod import their instances): single-AZ, basic monitoring, no deletion protection and an unrotated generated secret by config, backed up by its automated backups and the snapshot tool rather than an AWS Backup plan.',
+    );
     Validations.of(instance).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:

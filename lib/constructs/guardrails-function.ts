@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { accept } from '../nag/acknowledge';
 
 /** Repository root: where package-lock.json lives and bundling starts. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -39,6 +40,16 @@ export interface GuardrailsFunctionProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Concurrency cap. @default unreserved */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Why the function runs outside a VPC (cdk-nag LambdaInsideVPC), when `vpc` is not given.
+   * @default it calls AWS APIs only
+   */
+  readonly outsideVpcReason?: string;
+  /**
+   * Who notices a failed invocation, so no dead-letter queue is needed (cdk-nag LambdaDLQ and
+   * Serverless-LambdaAsyncFailureDestination). @default the caller's own alarms on the function's errors
+   */
+  readonly failureHandling?: string;
 }
 
 /**
@@ -90,6 +101,25 @@ export class GuardrailsFunction extends Construct {
       reason:
         'AWSLambdaBasicExecutionRole only lets the function write its own logs; the log group is created here with retention.',
     });
+    const name = props.description;
+    if (!props.vpc) {
+      accept.functionOutsideVpc(
+        this.function,
+        props.outsideVpcReason ??
+          `${name}: calls AWS APIs only (no database, nothing inside the VPC), so it runs outside one and needs no NAT.`,
+      );
+    }
+    if (props.reservedConcurrentExecutions === undefined) {
+      accept.unreservedConcurrency(
+        this.function,
+        `${name}: invoked only by its own schedule, rule or state machine, so it cannot exhaust the account's concurrency; a reservation would take from the shared pool.`,
+      );
+    }
+    accept.failuresWatchedElsewhere(
+      this.function,
+      props.failureHandling ??
+        `${name}: a failed run raises an alarm on the function's errors (or fails its synchronous caller), and the next scheduled run retries.`,
+    );
     if (props.vpc) {
       Validations.of(this.function).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',

@@ -19,7 +19,7 @@ export interface KeysProps {
  * Customer-managed keys of the environment, kept in the stateful stack so a redeploy of the
  * stateless stack can never schedule them for deletion:
  * - `data`: the state table, a created database and its secret;
- * - `alerting`: the SNS alert topics; its policy lets CloudWatch alarms, EventBridge and RDS events use it.
+ * - `alerting`: the SNS alert topics; its policy lets CloudWatch alarms and RDS events use it.
  */
 export class Keys extends Construct {
   readonly data: kms.Key;
@@ -49,10 +49,8 @@ export class Keys extends Construct {
    * Lets exactly the ALERT_PUBLISHERS encrypt messages for the alert topics (SNS server-side encryption
    * calls KMS on the publisher's behalf), each as narrowly as the service supports:
    * - CloudWatch alarms: this account, and only alarms named `<project>-<env>-*`;
-   * - RDS events: this account (the topic policy also pins the instance);
-   * - EventBridge: no source conditions. AWS does not support aws:SourceAccount / aws:SourceArn in a KMS
-   *   key policy for EventBridge delivery to an encrypted topic; with them every event would be dropped
-   *   silently. The topic policy (aws:SourceAccount, rules of this account and region) is the gate.
+   * - RDS events: this account (the topic policy also pins the instance).
+   * EventBridge gets nothing: no rule targets a topic (see ALERT_PUBLISHERS).
    * The key cannot be used to publish by itself: sns:Publish is only granted by the topic policies.
    */
   private allowAlertPublishers(namePrefix: string): void {
@@ -63,13 +61,12 @@ export class Keys extends Construct {
       account: stack.account,
       namePrefix,
     });
-    const conditions: Record<AlertPublisher, Record<string, Record<string, unknown>> | undefined> = {
+    const conditions: Record<AlertPublisher, Record<string, Record<string, unknown>>> = {
       'cloudwatch.amazonaws.com': {
         StringEquals: { 'aws:SourceAccount': stack.account },
         ArnLike: { 'aws:SourceArn': sourceArns['cloudwatch.amazonaws.com'] },
       },
       'events.rds.amazonaws.com': { StringEquals: { 'aws:SourceAccount': stack.account } },
-      'events.amazonaws.com': undefined,
     };
     for (const publisher of ALERT_PUBLISHERS) {
       this.alerting.addToResourcePolicy(

@@ -12,6 +12,9 @@ import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+import { accept } from '../nag/acknowledge';
+import { createToolSnapshotStatements } from './snapshot-iam';
+import { restrictTrustToStateMachine } from './state-machine-trust';
 
 /** The listener and target groups a rollout moves traffic between, and the weights' source of truth. */
 export interface RolloutTrafficProps {
@@ -62,6 +65,10 @@ export interface ProgressiveRolloutProps {
   readonly snapshotTimeout?: Duration;
   /** The region's manual snapshot quota (config `snapshots.quota.limit`). @default the snapshot module's */
   readonly snapshotQuotaLimit?: number;
+  /** What the state machine logs. @default ERROR */
+  readonly logLevel?: sfn.LogLevel;
+  /** Whether its log events carry each state's input and output. @default false */
+  readonly includeExecutionData?: boolean;
 }
 
 /**
@@ -132,20 +139,15 @@ export class ProgressiveRollout extends Construct {
     const rdsArn = (type: 'db' | 'snapshot', name: string) =>
       `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}:${name}`;
     const preShiftSnapshots = rdsArn('snapshot', `${prefix}-pre-shift-*`);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PreShiftSnapshot',
-        actions: ['rds:CreateDBSnapshot'],
-        resources: [rdsArn('db', props.dbInstanceIdentifier), preShiftSnapshots],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TagPreShiftSnapshot',
-        actions: ['rds:AddTagsToResource'],
-        resources: [preShiftSnapshots],
-      }),
-    );
+    // The pre-shift snapshot only: exactly the tool's tags with reason pre-shift, no tags on the instance.
+    for (const statement of createToolSnapshotStatements(
+      'PreShiftSnapshot',
+      rdsArn('db', props.dbInstanceIdentifier),
+      [preShiftSnapshots],
+      { envName: props.envName, reasons: ['pre-shift'] },
+    )) {
+      fn.addToRolePolicy(statement);
+    }
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'SnapshotStatusAndQuota',
@@ -192,9 +194,21 @@ export class ProgressiveRollout extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout,
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Errors only, without inputs and outputs (alarm states, weights, reasons) unless asked for.
+      logs: {
+        destination: this.logGroup,
+        level: props.logLevel ?? sfn.LogLevel.ERROR,
+        includeExecutionData: props.includeExecutionData ?? false,
+      },
     });
     this.stateMachineArn = this.stateMachine.stateMachineArn;
+    if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
+      accept.stateMachineLogsErrorsOnly(
+        this.stateMachine,
+        'Logs ERROR events only (issue 16): every execution and its state history stays in Step Functions for 90 days; the log group keeps the failures without the inputs and outputs.',
+      );
+    }
+    restrictTrustToStateMachine(this.stateMachine, this.stateMachineName);
     // The direct "rollback failed" page: the topic is KMS-encrypted, so publishing needs its key too
     // (the SnsPublish task alone grants only sns:Publish).
     props.criticalTopic.grantPublish(this.stateMachine);

@@ -15,20 +15,23 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { snapshotIntervalMinutes, type SnapshotsConfig } from '../config/sections/snapshots';
-import { METRIC_NAMESPACE, PROJECT, resourcePrefix } from '../project';
+import { METRIC_NAMESPACE, resourcePrefix } from '../project';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+import {
+  createToolSnapshotStatements,
+  ownedSnapshotConditions,
+  ownershipTagConditions,
+  snapshotTagOnCreateStatement,
+} from './snapshot-iam';
 
 /** Minutes between the upkeep runs (copies, pruning, metrics); the age alarms evaluate at this period. */
 export const MAINTAIN_EVERY_MINUTES = 15;
 /** Extra slack for a copy: it starts at the next upkeep run after the snapshot is available, then copies. */
 export const COPY_LAG_MINUTES = 120;
-
-/** Tag keys the function may put on snapshots (IAM `aws:TagKeys`). */
-const SNAPSHOT_TAG_KEYS = ['managed-by', 'environment', 'reason', 'source-region'];
 
 export interface SnapshotsProps {
   readonly config: SnapshotsConfig;
@@ -299,6 +302,95 @@ export class Snapshots extends Construct {
     };
   }
 
+  /**
+   * Cross-region copy (the call is made in the copy region; the SDK adds the presigned URL that lets RDS
+   * read the source in this region on the caller's behalf). Each permission and its source:
+   * - `rds:CopyDBSnapshot` on the source (tool snapshots only, by name and tags) and on the target name in
+   *   the copy region (only with the tool's tags): Service Authorization Reference for Amazon RDS,
+   *   CopyDBSnapshot (resource type `snapshot`, condition keys aws:RequestTag, aws:TagKeys, rds:req-tag).
+   * - `rds:AddTagsToResource` on the target: the same entry lists it as a dependent action, and the RDS
+   *   User Guide ("Grant permission to tag Amazon RDS resources during creation") says RDS authorizes it
+   *   whenever the create call carries Tags.
+   * - `rds:CrossRegionCommunication`: listed as a dependent action of CopyDBSnapshot and as "permission
+   *   only" (no API, no resource type, so `*`) for cross-region operations such as snapshot copy.
+   * - `kms:DescribeKey` + `kms:CreateGrant` on the copy key, only through RDS in the copy region
+   *   (`kms:ViaService`) and, for grants, only grants for an AWS resource (`kms:GrantIsForAWSResource`):
+   *   RDS User Guide, "Copying a DB snapshot" (an encrypted cross-region copy needs a KMS key in the
+   *   destination region) and the AWS KMS Developer Guide's condition keys.
+   * - The same two on the source snapshot's key (the instance's storage key, which the config does not
+   *   name, so `key/*` of this account and region), only through RDS in this region.
+   */
+  private grantCrossRegionCopy(
+    props: SnapshotsProps,
+    ownSnapshots: (region: string) => string,
+    ownTag: Record<string, Record<string, unknown>>,
+  ): void {
+    const copy = props.config.copy;
+    if (!copy) return;
+    const { envName, region } = props;
+    const stack = Stack.of(this);
+    const role = this.function.function;
+    const copyTags = { envName, sourceRegion: true };
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CopyOnlyOwnSourceSnapshots',
+        actions: ['rds:CopyDBSnapshot'],
+        resources: [ownSnapshots(region)],
+        conditions: ownTag,
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CopyIntoPrefixedTaggedCopies',
+        actions: ['rds:CopyDBSnapshot'],
+        resources: [ownSnapshots(copy.region)],
+        conditions: ownershipTagConditions(copyTags),
+      }),
+    );
+    role.addToRolePolicy(
+      snapshotTagOnCreateStatement('TagCopiesOnCreate', [ownSnapshots(copy.region)], copyTags),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CrossRegionCopy',
+        actions: ['rds:CrossRegionCommunication'],
+        resources: ['*'],
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeTheCopyKeyThroughRds',
+        actions: ['kms:DescribeKey'],
+        resources: [copy.kmsKeyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `rds.${copy.region}.amazonaws.com` } },
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'GrantTheCopyKeyToRds',
+        actions: ['kms:CreateGrant'],
+        resources: [copy.kmsKeyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `rds.${copy.region}.amazonaws.com` },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSourceSnapshotKeyThroughRds',
+        actions: ['kms:DescribeKey', 'kms:CreateGrant'],
+        resources: [`arn:${stack.partition}:kms:${region}:${stack.account}:key/*`],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `rds.${region}.amazonaws.com`,
+            'kms:CallerAccount': stack.account,
+          },
+        },
+      }),
+    );
+  }
+
   private grantLeastPrivilege(props: SnapshotsProps): void {
     const { envName, region } = props;
     const stack = Stack.of(this);
@@ -306,35 +398,18 @@ export class Snapshots extends Construct {
     const rdsArn = (r: string, resource: string) =>
       `arn:${stack.partition}:rds:${r}:${stack.account}:${resource}`;
     const ownSnapshots = (r: string) => rdsArn(r, `snapshot:${resourcePrefix(envName)}-*`);
-    const requestTags = {
-      StringEquals: {
-        [`aws:RequestTag/managed-by`]: PROJECT,
-        [`aws:RequestTag/environment`]: envName,
-      },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': SNAPSHOT_TAG_KEYS },
-    };
-    const ownTag = {
-      StringEquals: {
-        'rds:snapshot-tag/managed-by': PROJECT,
-        'rds:snapshot-tag/environment': envName,
-      },
-    };
+    const ownTag = ownedSnapshotConditions(envName);
     const role = this.function.function;
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'SnapshotOnlyTheConfiguredInstance',
-        actions: ['rds:CreateDBSnapshot'],
-        resources: [rdsArn(region, `db:${props.instanceIdentifier}`)],
-      }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'CreateOnlyPrefixedTaggedSnapshots',
-        actions: ['rds:CreateDBSnapshot', 'rds:AddTagsToResource'],
-        resources: [ownSnapshots(region)],
-        conditions: requestTags,
-      }),
-    );
+    // Create (and tag on create) only snapshots of the configured instance, named with the tool's prefix
+    // and carrying exactly the tool's tags; no tagging of any DB instance.
+    for (const statement of createToolSnapshotStatements(
+      'Snapshot',
+      rdsArn(region, `db:${props.instanceIdentifier}`),
+      [ownSnapshots(region)],
+      { envName },
+    )) {
+      role.addToRolePolicy(statement);
+    }
     role.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ListSnapshotsForQuotaAndRetention',
@@ -358,49 +433,16 @@ export class Snapshots extends Construct {
         conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
       }),
     );
-    if (copy) {
-      role.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'CopyOnlyOwnSourceSnapshots',
-          actions: ['rds:CopyDBSnapshot'],
-          resources: [ownSnapshots(region)],
-          conditions: ownTag,
-        }),
-      );
-      role.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'CreateOnlyPrefixedTaggedCopies',
-          actions: ['rds:CopyDBSnapshot', 'rds:AddTagsToResource'],
-          resources: [ownSnapshots(copy.region)],
-          conditions: requestTags,
-        }),
-      );
-      role.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'EncryptCopiesWithTheCopyKey',
-          actions: ['kms:DescribeKey', 'kms:CreateGrant'],
-          resources: [copy.kmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `rds.${copy.region}.amazonaws.com` } },
-        }),
-      );
-      role.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSourceSnapshotKeyThroughRds',
-          actions: ['kms:DescribeKey', 'kms:CreateGrant'],
-          resources: [`arn:${stack.partition}:kms:${region}:${stack.account}:key/*`],
-          conditions: { StringEquals: { 'kms:ViaService': `rds.${region}.amazonaws.com` } },
-        }),
-      );
-    }
+    if (copy) this.grantCrossRegionCopy(props, ownSnapshots, ownTag);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'rds:DescribeDBSnapshots must list every manual snapshot of the region (the quota counts them all); cloudwatch:PutMetricData has no resource type and is limited to the PipelineGuardrails namespace by condition.',
+        'rds:DescribeDBSnapshots must list every manual snapshot of the region (the quota counts them all); cloudwatch:PutMetricData has no resource type and is limited to the PipelineGuardrails namespace by condition; rds:CrossRegionCommunication (with a copy region) is permission-only with no resource type.',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${region}:${stack.account}:snapshot:${resourcePrefix(envName)}-*]`,
       reason:
-        "Snapshot names carry a timestamp, so the tool's own snapshots are matched by prefix; create/tag/copy also need the tool's request tags, delete needs the tool's managed-by tag on the snapshot.",
+        "Snapshot names carry a timestamp, so the tool's own snapshots are matched by prefix; create/tag/copy also need exactly the tool's request tags, delete needs the tool's managed-by and environment tags on the snapshot.",
     });
     if (copy) {
       Validations.of(role).acknowledge({

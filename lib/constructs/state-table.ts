@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { accept } from '../nag/acknowledge';
 
 export interface StateTableProps {
   readonly encryptionKey: kms.IKey;
@@ -30,5 +31,9 @@ export class StateTable extends Construct {
       removalPolicy: props.removalPolicy,
       deletionProtection: false,
     });
+    accept.backedUpWithoutBackupPlan(
+      this.table,
+      'Point-in-time recovery (35 days, to the second) protects the state table; an AWS Backup plan would add daily copies of baselines and audit records that PITR already covers.',
+    );
   }
 }

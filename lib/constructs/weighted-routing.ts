@@ -21,10 +21,13 @@ import { Construct } from 'constructs';
 import { ConfigError, type RoutingConfig } from '../config';
 import { PROJECT, resourcePrefix } from '../project';
 import type { Color } from '../../lambda/shared/traffic';
+import { accept } from '../nag/acknowledge';
+import { logAlbAccessLogs } from './access-logs';
 import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import type { Network } from './network';
+import { createToolSnapshotStatements } from './snapshot-iam';
 import {
   routingServiceLevelAlarms,
   type ColorMetrics,
@@ -32,6 +35,7 @@ import {
 } from './weighted-routing-alarms';
 import { routingDashboardSection } from './weighted-routing-dashboard';
 import { containerImage, containerSecrets } from './weighted-routing-image';
+import { LoadBalancerWebAcl, webAclChoice } from './web-acl';
 import type { WeightsParameter } from './weights-parameter';
 
 export interface WeightedRoutingProps {
@@ -84,6 +88,8 @@ export class WeightedRouting extends Construct {
   readonly blue: ColorService;
   readonly green: ColorService;
   readonly accessLogBucket: s3.Bucket;
+  /** AWS WAF in front of the load balancer (managed or existing ACL); absent when the config says none. */
+  readonly webAcl?: LoadBalancerWebAcl;
   /** The weights the listener is deployed with: stack parameters resolved from SSM at deploy time. */
   readonly deployedWeights: Readonly<Record<Color, CfnParameter>>;
   readonly serviceLevelAlarms: ServiceLevelAlarms;
@@ -140,6 +146,10 @@ export class WeightedRouting extends Construct {
       lifecycleRules: [{ expiration: Duration.days(lb.accessLogRetentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    accept.accessLogBucket(
+      this.accessLogBucket,
+      'Receives the load balancer access logs only: ALB log delivery supports SSE-S3, not SSE-KMS; objects expire by lifecycle, so versioning, replication and access logging of this log sink would only log the logs.',
+    );
     Validations.of(this.accessLogBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -155,7 +165,14 @@ export class WeightedRouting extends Construct {
       idleTimeout: Duration.seconds(lb.idleTimeoutSeconds),
       dropInvalidHeaderFields: true,
     });
-    this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+    logAlbAccessLogs(this.loadBalancer, this.accessLogBucket, 'alb');
+    if (!(lb.deletionProtection ?? envName === 'prod')) {
+      accept.sandboxLoadBalancer(
+        this.loadBalancer,
+        `${envName}: deletion protection off by config so the environment can be torn down; prod requires it (validated).`,
+      );
+    }
+    this.webAcl = this.protectWithWaf(props);
 
     // --- Cluster and the two services. ---
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -183,12 +200,16 @@ export class WeightedRouting extends Construct {
         open: false,
         defaultAction: weightedForward,
       });
-      this.loadBalancer.addListener('HttpRedirect', {
+      const redirect = this.loadBalancer.addListener('HttpRedirect', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
       });
+      accept.redirectOnlyListener(
+        redirect,
+        'Port 80 only answers with a permanent redirect to HTTPS on 443; no request is served over HTTP, so there is no certificate to attach.',
+      );
     } else {
       this.listener = this.loadBalancer.addListener('Http', {
         port: 80,
@@ -196,6 +217,10 @@ export class WeightedRouting extends Construct {
         open: false,
         defaultAction: weightedForward,
       });
+      accept.internalPlainHttpListener(
+        this.listener,
+        `${envName}: routing.loadBalancer.allowPlainHttp on an internal load balancer (config refuses it on an internet-facing one), reached from ${(lb.ingressCidrs ?? []).join(', ')} only; warned at synth.`,
+      );
       Annotations.of(this).addWarningV2(
         'pipeline-guardrails:routing-plain-http',
         `${envName}: routing.loadBalancer.allowPlainHttp is true, so the load balancer serves plain HTTP on port 80 with no TLS. Give routing.loadBalancer.certificateArn before real traffic.`,
@@ -308,6 +333,34 @@ export class WeightedRouting extends Construct {
     );
   }
 
+  private protectWithWaf(props: WeightedRoutingProps): LoadBalancerWebAcl | undefined {
+    const { envName } = props;
+    const lb = props.config.loadBalancer;
+    const choice = webAclChoice(envName, lb);
+    if (choice.kind !== 'none') {
+      return new LoadBalancerWebAcl(this, 'Waf', {
+        loadBalancer: this.loadBalancer,
+        choice,
+        namePrefix: resourcePrefix(envName),
+        logRetention: props.logRetention,
+        logRemovalPolicy: props.removalPolicy,
+      });
+    }
+    if (lb.internetFacing) {
+      Annotations.of(this).addWarningV2(
+        'pipeline-guardrails:routing-no-waf',
+        `${envName}: the internet-facing load balancer has no AWS WAF web ACL (routing.loadBalancer.waf is "none"); set waf: "managed" or wafWebAclArn before real traffic.`,
+      );
+    }
+    accept.loadBalancerWithoutWaf(
+      this.loadBalancer,
+      lb.internetFacing
+        ? `${envName}: no web ACL by config (routing.loadBalancer.waf: "none"), warned at synth.`
+        : `${envName}: internal load balancer, reached only from ${(lb.ingressCidrs ?? []).join(', ')}; WAF is for internet-facing ones (set waf: "managed" to add one anyway).`,
+    );
+    return undefined;
+  }
+
   private weightParameter(id: string, color: Color, parameterName: string): CfnParameter {
     return new CfnParameter(this, id, {
       type: 'AWS::SSM::Parameter::Value<String>',
@@ -406,7 +459,7 @@ export class WeightedRouting extends Construct {
       stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const alarmsArn = colonArn('cloudwatch', 'alarm', `${prefix}-*`);
     const dbArn = colonArn('rds', 'db', props.databaseInstanceIdentifier);
-    const snapshotsArn = colonArn('rds', 'snapshot', `${prefix}-*`);
+    const snapshotsArn = colonArn('rds', 'snapshot', `${prefix}-pre-shift-*`);
     const paramsArn = stack.formatArn({
       service: 'ssm',
       resource: 'parameter',
@@ -463,10 +516,10 @@ export class WeightedRouting extends Construct {
         actions: ['cloudwatch:DescribeAlarms'],
         resources: [alarmsArn],
       }),
-      new iam.PolicyStatement({
-        sid: 'PreShiftSnapshot',
-        actions: ['rds:CreateDBSnapshot', 'rds:AddTagsToResource'],
-        resources: [dbArn, snapshotsArn],
+      // The pre-shift snapshot only: exactly the tool's tags with reason pre-shift, no tags on the instance.
+      ...createToolSnapshotStatements('PreShiftSnapshot', dbArn, [snapshotsArn], {
+        envName: props.envName,
+        reasons: ['pre-shift'],
       }),
       new iam.PolicyStatement({
         sid: 'DescribeSnapshots',
@@ -496,9 +549,9 @@ export class WeightedRouting extends Construct {
           "Read-only DescribeAlarms on this environment's alarms (name prefix) for the preflight and the bake.",
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${stack.region}:${stack.account}:snapshot:${prefix}-*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${stack.region}:${stack.account}:snapshot:${prefix}-pre-shift-*]`,
         reason:
-          'The pre-shift snapshot gets a new timestamped identifier each time, always under this prefix.',
+          "The pre-shift snapshot gets a new timestamped identifier each time, always under this prefix; creating and tagging it need exactly the tool's tags (reason pre-shift).",
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${stack.region}:${stack.account}:parameter/pipeline-guardrails/${props.envName}/*]`,

@@ -67,6 +67,7 @@ export class GuardrailsStack extends Stack {
       namePrefix: prefix,
       runbookUrl: config.alerting.runbookUrl,
     });
+    this.topics.createRedriveAlarms(this.alarms);
     publishDeploymentParameter(
       this,
       'CriticalTopicParameter',

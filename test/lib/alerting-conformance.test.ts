@@ -199,7 +199,7 @@ describe.each(ENVIRONMENT_NAMES)('alerting conformance: %s', (envName) => {
     });
   });
 
-  it('lets exactly CloudWatch alarms, EventBridge and RDS events publish to the alert topics, over TLS only', () => {
+  it('lets exactly CloudWatch alarms and RDS events publish to the alert topics, over TLS only', () => {
     const { guardrails, config } = synth();
     for (const severity of ['critical', 'warning'] as const) {
       const id = topicId(guardrails, severity);

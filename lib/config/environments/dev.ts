@@ -65,9 +65,10 @@ export const devConfig: EnvironmentConfigInput = {
     },
   },
   routing: {
-    // A sandbox has no certificate or images: plain HTTP (warned at synth) and a small public image.
+    // A sandbox has no certificate or images: an internal load balancer on plain HTTP (warned at synth),
+    // reachable from inside the VPC only (a bastion, a VPN or SSM port forwarding), and a small public image.
     enabled: true,
-    loadBalancer: { internetFacing: true, allowPlainHttp: true },
+    loadBalancer: { internetFacing: false, allowPlainHttp: true, ingressCidrs: ['10.40.0.0/16'] },
     blue: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'blue' } },
     green: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'green' } },
     bakeSeconds: 60,

@@ -121,9 +121,10 @@ export const prodConfig: EnvironmentConfigInput = {
       containerPort: 8080,
       healthCheckPath: '/healthz',
       environment: { PIPELINE_MODE: 'unified' },
+      // Role `unified_pipeline`: the tables the pipeline writes, nothing else (never the admin secret).
       secrets: {
         DATABASE_CREDENTIALS:
-          'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
+          'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/unified-pipeline-AbCdEf',
       },
     },
     initialWeights: { blue: 100, green: 0 },

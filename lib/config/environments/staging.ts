@@ -84,9 +84,10 @@ export const stagingConfig: EnvironmentConfigInput = {
       memory: 1024,
       containerPort: 8080,
       healthCheckPath: '/healthz',
+      // Role `unified_pipeline`: the tables the pipeline writes, nothing else (never the admin secret).
       secrets: {
         DATABASE_CREDENTIALS:
-          'arn:aws:secretsmanager:us-east-1:222222222222:secret:nba-analytics-staging/admin-AbCdEf',
+          'arn:aws:secretsmanager:us-east-1:222222222222:secret:nba-analytics-staging/unified-pipeline-AbCdEf',
       },
     },
     bakeSeconds: 300,

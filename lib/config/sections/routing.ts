@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acmCertificateArn, logRetentionDays, port, positiveInt, secretArn } from '../rules';
+import { acmCertificateArn, logRetentionDays, port, positiveInt, secretArn, wafWebAclArn } from '../rules';
 
 /**
  * Fargate task sizes: CPU units -> allowed memory (MiB). From the ECS task definition reference; any
@@ -175,6 +175,14 @@ export const loadBalancerSchema = z
           ),
       )
       .optional(),
+    /**
+     * AWS WAF in front of the load balancer: `managed` (a web ACL with the AWS managed rule groups common,
+     * known bad inputs and IP reputation) or `none`. @default managed in prod when internet-facing (or
+     * when wafWebAclArn is given: that ACL), none elsewhere
+     */
+    waf: z.enum(['managed', 'none'], { error: () => 'managed or none' }).optional(),
+    /** An existing regional web ACL to associate instead of the managed one. */
+    wafWebAclArn: wafWebAclArn().optional(),
     /** Deletion protection of the load balancer. @default true in prod, false elsewhere */
     deletionProtection: z.boolean().optional(),
     /** Days the access-log bucket keeps log objects. @default 90 */
@@ -204,6 +212,14 @@ export const loadBalancerSchema = z
         path: ['allowPlainHttp'],
         message: 'false when a certificateArn is given (port 80 then redirects to HTTPS)',
         input: lb.allowPlainHttp,
+      });
+    }
+    if (lb.wafWebAclArn !== undefined && lb.waf !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['waf'],
+        message: 'no waf setting when wafWebAclArn names the web ACL to use',
+        input: lb.waf,
       });
     }
     if (!lb.internetFacing && (lb.ingressCidrs ?? []).length === 0) {

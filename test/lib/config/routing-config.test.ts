@@ -116,7 +116,8 @@ const CASES: Case[] = [
     fixed: (r) =>
       (r.green.secrets = {
         DATABASE_CREDENTIALS: {
-          secretArn: 'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
+          secretArn:
+            'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/unified-pipeline-AbCdEf',
           field: 'password',
         },
       }),

@@ -25,6 +25,9 @@ const CASES: Case[] = [
       c.account = '123456789012';
       c.database.credentialsSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
       c.checks.credentialsSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ro-AbCdEf';
+      c.routing.green.secrets = {
+        DATABASE_CREDENTIALS: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pipeline-AbCdEf',
+      };
     },
     message: /account: got "12345", expected a 12-digit AWS account id/,
   },

@@ -63,7 +63,7 @@ describe('AlertTopics', () => {
     expect(topics.topicFor('warning')).toBe(topics.warning);
   });
 
-  it('lets exactly the three publishers publish, each limited by account and source ARN, over TLS only', () => {
+  it('lets exactly the two publishers publish, each limited by account and source ARN, over TLS only', () => {
     const t = setup().template();
     for (const topicName of [`${PREFIX}-critical`, `${PREFIX}-warning`]) {
       const statements = topicStatements(t, topicName);
@@ -90,19 +90,12 @@ describe('AlertTopics', () => {
           account: ACCOUNT,
           sources: [`arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${PREFIX}-*`],
         },
-        'events.amazonaws.com': {
-          action: 'sns:Publish',
-          account: ACCOUNT,
-          sources: [`arn:aws:events:us-east-1:${ACCOUNT}:rule/*`],
-        },
         'events.rds.amazonaws.com': {
           action: 'sns:Publish',
           account: ACCOUNT,
           // RDS reports identifiers in lower case; the ARN pattern must match that.
-          sources: [
-            `arn:aws:rds:us-east-1:${ACCOUNT}:db:nba-analytics-test`,
-            `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:*`,
-          ],
+          // Only the instance: every event subscription of the app is of source type db-instance.
+          sources: [`arn:aws:rds:us-east-1:${ACCOUNT}:db:nba-analytics-test`],
         },
       });
     }
@@ -141,21 +134,13 @@ describe('AlertTopics', () => {
     t.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('gives EventBridge rules a target that adds no unconditioned statement (unlike targets.SnsTopic)', () => {
-    const ours = setup();
-    new events.Rule(ours.stack, 'Rule', {
-      schedule: events.Schedule.rate(Duration.hours(1)),
-      targets: [ours.topics.eventTarget('warning', events.RuleTargetInput.fromText('hello'))],
-    });
-    const t = ours.template();
-    t.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [
-        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^TopicsWarning') }, Input: '"hello"' }),
-      ],
-    });
-    expect(topicStatements(t, `${PREFIX}-warning`).filter((s) => s.Effect === 'Allow')).toHaveLength(3);
-
-    // The stock target grants events.amazonaws.com without any condition: what eventTarget avoids.
+  it('lets no EventBridge rule publish (no rule targets a topic), unlike the stock SnsTopic target', () => {
+    const t = setup().template();
+    for (const topicName of [`${PREFIX}-critical`, `${PREFIX}-warning`]) {
+      const services = topicStatements(t, topicName).map((s) => s.Principal?.Service);
+      expect(services).not.toContain('events.amazonaws.com');
+    }
+    // The stock target grants events.amazonaws.com without any condition: add a rule only with its exact ARN.
     const stock = setup();
     new events.Rule(stock.stack, 'Rule', {
       schedule: events.Schedule.rate(Duration.hours(1)),
@@ -178,7 +163,7 @@ describe('Keys: the alerting key policy', () => {
     return (key as Json).Properties.KeyPolicy.Statement;
   }
 
-  it('lets exactly the three publishers use the key to encrypt alerts, each as narrowly as supported', () => {
+  it('lets exactly the two publishers use the key to encrypt alerts, each as narrowly as supported', () => {
     const statements = keyStatements(setup().template());
     const services = statements.filter((s) => s.Principal.Service);
     expect(
@@ -201,12 +186,6 @@ describe('Keys: the alerting key policy', () => {
       'events.rds.amazonaws.com': {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         account: ACCOUNT,
-        sources: undefined,
-      },
-      // EventBridge does not pass aws:SourceAccount / aws:SourceArn to KMS for encrypted topics.
-      'events.amazonaws.com': {
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        account: undefined,
         sources: undefined,
       },
     });

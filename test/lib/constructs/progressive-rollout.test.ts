@@ -197,7 +197,8 @@ describe('ProgressiveRollout state machine definition', () => {
       StateMachineName: 'pipeline-guardrails-test-rollout',
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      // Errors only, without execution data (inputs and outputs) unless the props ask for it.
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
     });
     expect(asl.TimeoutSeconds).toBe((13 + 2) * 3600);
     template.hasResourceProperties('AWS::Logs::LogGroup', {
@@ -245,10 +246,16 @@ describe('ProgressiveRollout resources', () => {
           }),
           Match.objectLike({
             Action: 'rds:CreateDBSnapshot',
-            Resource: Match.arrayWith([
-              { 'Fn::Join': ['', Match.arrayWith([':db:nba-test'])] },
-              { 'Fn::Join': ['', Match.arrayWith([':snapshot:pipeline-guardrails-test-pre-shift-*'])] },
-            ]),
+            Resource: { 'Fn::Join': ['', Match.arrayWith([':db:nba-test'])] },
+          }),
+          Match.objectLike({
+            Action: 'rds:CreateDBSnapshot',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([':snapshot:pipeline-guardrails-test-pre-shift-*'])],
+            },
+            Condition: Match.objectLike({
+              StringEquals: Match.objectLike({ 'aws:RequestTag/reason': ['pre-shift'] }),
+            }),
           }),
         ]),
       },

@@ -95,11 +95,18 @@ describe('Snapshots in prod', () => {
 
   it('creates snapshots only of the configured instance, only with the tool prefix and tags', () => {
     const all = statements(t);
-    const create = all.filter((s) => actions(s).includes('rds:CreateDBSnapshot'));
-    expect(create).toEqual(
+    const ownTags = {
+      StringEquals: {
+        'aws:RequestTag/managed-by': 'pipeline-guardrails',
+        'aws:RequestTag/environment': 'prod',
+      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by', 'environment', 'reason'] },
+    };
+    expect(all).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
-          Sid: 'SnapshotOnlyTheConfiguredInstance',
+          Sid: 'SnapshotOfTheInstance',
+          Action: 'rds:CreateDBSnapshot',
           Resource: {
             'Fn::Join': [
               '',
@@ -108,18 +115,16 @@ describe('Snapshots in prod', () => {
           },
         }),
         expect.objectContaining({
-          Sid: 'CreateOnlyPrefixedTaggedSnapshots',
-          Action: ['rds:CreateDBSnapshot', 'rds:AddTagsToResource'],
+          Sid: 'SnapshotAsToolSnapshot',
+          Action: 'rds:CreateDBSnapshot',
           Resource: snapshotArn('us-east-1', 'prod', '333333333333'),
-          Condition: {
-            StringEquals: {
-              'aws:RequestTag/managed-by': 'pipeline-guardrails',
-              'aws:RequestTag/environment': 'prod',
-            },
-            'ForAllValues:StringEquals': {
-              'aws:TagKeys': ['managed-by', 'environment', 'reason', 'source-region'],
-            },
-          },
+          Condition: ownTags,
+        }),
+        expect.objectContaining({
+          Sid: 'SnapshotTagOnCreate',
+          Action: 'rds:AddTagsToResource',
+          Resource: snapshotArn('us-east-1', 'prod', '333333333333'),
+          Condition: ownTags,
         }),
       ]),
     );
@@ -148,6 +153,16 @@ describe('Snapshots in prod', () => {
 
   it('copies only its own snapshots, into prefixed tagged copies encrypted with the configured key', () => {
     const all = statements(t);
+    const copyKey = 'arn:aws:kms:us-west-2:333333333333:key/5e5e5e5e-3333-4333-8333-333333333333';
+    const copyTags = {
+      StringEquals: {
+        'aws:RequestTag/managed-by': 'pipeline-guardrails',
+        'aws:RequestTag/environment': 'prod',
+      },
+      'ForAllValues:StringEquals': {
+        'aws:TagKeys': ['managed-by', 'environment', 'reason', 'source-region'],
+      },
+    };
     expect(all).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -159,16 +174,46 @@ describe('Snapshots in prod', () => {
           },
         }),
         expect.objectContaining({
-          Sid: 'CreateOnlyPrefixedTaggedCopies',
+          Sid: 'CopyIntoPrefixedTaggedCopies',
+          Action: 'rds:CopyDBSnapshot',
           Resource: snapshotArn('us-west-2', 'prod', '333333333333'),
-          Condition: expect.objectContaining({
-            StringEquals: expect.objectContaining({ 'aws:RequestTag/managed-by': 'pipeline-guardrails' }),
-          }),
+          Condition: copyTags,
         }),
         expect.objectContaining({
-          Sid: 'EncryptCopiesWithTheCopyKey',
-          Resource: 'arn:aws:kms:us-west-2:333333333333:key/5e5e5e5e-3333-4333-8333-333333333333',
+          Sid: 'TagCopiesOnCreate',
+          Action: 'rds:AddTagsToResource',
+          Resource: snapshotArn('us-west-2', 'prod', '333333333333'),
+          Condition: copyTags,
+        }),
+        // Service Authorization Reference: a dependent action of a cross-region CopyDBSnapshot.
+        expect.objectContaining({
+          Sid: 'CrossRegionCopy',
+          Action: 'rds:CrossRegionCommunication',
+          Resource: '*',
+        }),
+        expect.objectContaining({
+          Sid: 'DescribeTheCopyKeyThroughRds',
+          Action: 'kms:DescribeKey',
+          Resource: copyKey,
           Condition: { StringEquals: { 'kms:ViaService': 'rds.us-west-2.amazonaws.com' } },
+        }),
+        expect.objectContaining({
+          Sid: 'GrantTheCopyKeyToRds',
+          Action: 'kms:CreateGrant',
+          Resource: copyKey,
+          Condition: {
+            StringEquals: { 'kms:ViaService': 'rds.us-west-2.amazonaws.com' },
+            Bool: { 'kms:GrantIsForAWSResource': 'true' },
+          },
+        }),
+        expect.objectContaining({
+          Sid: 'ReadSourceSnapshotKeyThroughRds',
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': 'rds.us-east-1.amazonaws.com',
+              'kms:CallerAccount': '333333333333',
+            },
+          },
         }),
       ]),
     );

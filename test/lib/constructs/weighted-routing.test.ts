@@ -296,7 +296,7 @@ describe('services, target groups and security groups', () => {
             {
               Name: 'DATABASE_CREDENTIALS',
               ValueFrom:
-                'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/admin-AbCdEf',
+                'arn:aws:secretsmanager:us-east-1:333333333333:secret:nba-analytics-prod/unified-pipeline-AbCdEf',
             },
           ],
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
@@ -350,6 +350,7 @@ describe('shift operator policy', () => {
       Sid: string;
       Action: string | string[];
       Resource: any;
+      Condition?: Record<string, unknown>;
     }[];
   };
   const statement = (sid: string) => policy().find((s) => s.Sid === sid)!;
@@ -386,10 +387,21 @@ describe('shift operator policy', () => {
     expect(statement('AnnounceOnTheWarningTopic').Resource).toEqual({
       Ref: expect.stringMatching(/Warning/),
     });
-    expect(JSON.stringify(statement('PreShiftSnapshot').Resource)).toMatch(
-      /snapshot:pipeline-guardrails-prod-\*/,
+    expect(JSON.stringify(statement('PreShiftSnapshotAsToolSnapshot').Resource)).toMatch(
+      /snapshot:pipeline-guardrails-prod-pre-shift-\*/,
     );
-    expect(JSON.stringify(statement('PreShiftSnapshot').Resource)).toMatch(/db:nba-analytics-prod/);
+    expect(JSON.stringify(statement('PreShiftSnapshotOfTheInstance').Resource)).toMatch(
+      /db:nba-analytics-prod/,
+    );
+    // Tagging only the new snapshot with the tool's tags; never the instance.
+    const tag = statement('PreShiftSnapshotTagOnCreate');
+    expect(JSON.stringify(tag.Resource)).not.toMatch(/:db:/);
+    expect(tag.Condition).toMatchObject({
+      StringEquals: {
+        'aws:RequestTag/managed-by': 'pipeline-guardrails',
+        'aws:RequestTag/reason': ['pre-shift'],
+      },
+    });
   });
 });
 

@@ -15,6 +15,15 @@ export const CHECK_METRICS = {
 } as const;
 
 /**
+ * Metrics published at high resolution (StorageResolution 1): their alarms use 10-second periods, so a
+ * committed loss pages seconds after the run that saw it (see LOSS_ALARM_PERIOD in lib/constructs/data-checks.ts).
+ */
+export const HIGH_RESOLUTION_METRICS: ReadonlySet<string> = new Set([
+  CHECK_METRICS.rowsLost,
+  CHECK_METRICS.deletesSeen,
+]);
+
+/**
  * The run as CloudWatch metric data: per table (dimensions Environment, Table), per custom check
  * (Environment, Check), and per run (Environment): CheckFailures always, Heartbeat only when the run
  * looked at everything it was asked to (a run that could not look sends no heartbeat).
@@ -38,6 +47,7 @@ export function metricData(
       Unit: unit,
       Timestamp: timestamp,
       Dimensions: [env, ...dims],
+      ...(HIGH_RESOLUTION_METRICS.has(name) ? { StorageResolution: 1 } : {}),
     });
 
   for (const t of report.tables) {

@@ -96,6 +96,8 @@ export class GuardrailsStack extends Stack {
       config: config.alerting.databaseHealth,
       instanceIdentifier: stateful.database.instanceIdentifier,
       allocatedStorageGiB: stateful.database.allocatedStorageGiB,
+      maxAllocatedStorageGiB:
+        config.database.mode === 'create' ? config.database.maxAllocatedStorageGiB : undefined,
       alarms: this.alarms,
       topics: this.topics,
       namePrefix: prefix,

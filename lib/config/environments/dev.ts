@@ -62,6 +62,8 @@ export const devConfig: EnvironmentConfigInput = {
       connections: { warning: 60, critical: 75 },
       // 1 GiB of RAM: PostgreSQL's own caches leave little freeable memory even when healthy.
       freeableMemoryMiB: { warning: 128, critical: 64 },
+      // Storage autoscales from 20 to 50 GiB (at 10% free): a floor below that trigger, so growth never pages.
+      freeStorageGiB: { critical: 1 },
     },
   },
   routing: {

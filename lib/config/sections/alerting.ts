@@ -126,6 +126,20 @@ export const databaseHealthSchema = z
       warning: 10,
       critical: 50,
     }),
+    /**
+     * MaximumUsedTransactionIDs: transaction ids since the oldest unfrozen one. PostgreSQL refuses writes near
+     * 2^31 (about 2.1 billion) to avoid wraparound; autovacuum freezes at 200 million by default.
+     */
+    transactionIdsUsed: severityThresholds({ unit: ' transaction ids', worseWhen: 'higher', integer: true })
+      .refine(
+        (t) => (t.warning ?? 0) < 2_000_000_000 && (t.critical ?? 0) < 2_000_000_000,
+        'thresholds below 2,000,000,000 (PostgreSQL stops accepting writes at about 2,146,483,647)',
+      )
+      .default({ warning: 1_000_000_000, critical: 1_500_000_000 }),
+    /** TransactionLogsDiskUsage (WAL on disk) in GiB: a cause of storage running out, so mail by default. */
+    transactionLogsGiB: severityThresholds({ unit: ' GiB', worseWhen: 'higher' }).default({ warning: 10 }),
+    /** OldestReplicationSlotLag (WAL an unconsumed replication slot retains) in GiB; mail by default. */
+    replicationSlotLagGiB: severityThresholds({ unit: ' GiB', worseWhen: 'higher' }).default({ warning: 5 }),
   })
   .superRefine((d, ctx) => {
     if (d.datapointsToAlarm !== undefined && d.datapointsToAlarm > d.evaluationPeriods) {

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { DatabaseHealthConfig, SeverityThresholdsConfig } from '../config/sections/alerting';
 import type { AlarmFactory, SeverityThresholds } from './alarm-factory';
 import type { AlertTopics, Severity } from './alert-topics';
-import type { DashboardSection } from './dashboard-section';
+import { thresholdLines, type DashboardSection } from './dashboard-section';
 
 export interface DatabaseHealthProps {
   /** `alerting.databaseHealth` of the environment. */
@@ -337,18 +337,7 @@ export class DatabaseHealth extends Construct {
       new cloudwatch.GraphWidget({
         title: w.title,
         left: [w.metric],
-        leftAnnotations: (['warning', 'critical'] as const).flatMap((severity) => {
-          const value = w.thresholds[severity];
-          return value === undefined
-            ? []
-            : [
-                {
-                  value,
-                  label: `${severity} ${w.worseWhen === 'higher' ? '>' : '<'} ${value}${w.unit}`,
-                  color: severity === 'critical' ? cloudwatch.Color.RED : cloudwatch.Color.ORANGE,
-                },
-              ];
-        }),
+        leftAnnotations: thresholdLines(w.thresholds, w.worseWhen, w.unit),
         leftYAxis: { min: 0, ...(w.max === undefined ? {} : { max: w.max }), showUnits: false },
         legendPosition: cloudwatch.LegendPosition.HIDDEN,
         width,

@@ -10,7 +10,9 @@ import { DataChecks } from '../constructs/data-checks';
 import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
+import { PlatformHealthAlarms } from '../constructs/platform-health-alarms';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
+import { ServiceHealthAlarms } from '../constructs/service-health-alarms';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
@@ -47,6 +49,10 @@ export class GuardrailsStack extends Stack {
   readonly autoRollback?: AutoRollback;
   /** Scheduled RDS snapshots: schedule, retention, copies, quota and age alarms, backup events. */
   readonly snapshots?: Snapshots;
+  /** Healthy tasks, CPU/memory per color, load balancer errors, certificate expiry; with routing. */
+  readonly serviceHealth?: ServiceHealthAlarms;
+  /** The paging path and the guardrails' own functions. */
+  readonly platformHealth: PlatformHealthAlarms;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -171,6 +177,38 @@ export class GuardrailsStack extends Stack {
       });
     }
 
+    if (this.routing) {
+      const routing = this.routing;
+      this.serviceHealth = new ServiceHealthAlarms(this, 'ServiceHealth', {
+        envName: config.envName,
+        config: config.alerting.serviceHealth,
+        alarms: this.alarms,
+        loadBalancer: routing.loadBalancer,
+        colors: [routing.blue, routing.green].map((c) => ({
+          color: c.color,
+          service: c.service,
+          targetGroup: c.targetGroup,
+          desiredCount: config.routing[c.color].desiredCount,
+        })),
+        certificateArn: config.routing.loadBalancer.certificateArn,
+      });
+    }
+    this.platformHealth = new PlatformHealthAlarms(this, 'PlatformHealth', {
+      config: config.alerting.functionHealth,
+      alarms: this.alarms,
+      topics: this.topics,
+      functions: [
+        {
+          name: 'data-checks',
+          function: this.dataChecks.function,
+          every: Duration.minutes(config.checks.scheduleMinutes),
+        },
+        ...(this.snapshots
+          ? [{ name: 'snapshots', function: this.snapshots.function, every: Duration.minutes(15) }]
+          : []),
+      ],
+    });
+
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
     // The composite's rule and the dashboard's alarm list are rendered at synth from this.alarms, so every
     // alarm is included wherever it was created; the sections below must exist by now, in display order:
@@ -192,6 +230,7 @@ export class GuardrailsStack extends Stack {
       sections: [
         // Traffic and service levels: routing, then the rollout that moves it.
         this.routing?.dashboardSection,
+        this.serviceHealth?.dashboardSection,
         ...(this.rollout && this.autoRollback
           ? [this.rollout.dashboardSection, this.autoRollback.dashboardSection]
           : []),
@@ -199,6 +238,7 @@ export class GuardrailsStack extends Stack {
         this.dataChecks.freshnessDashboardSection,
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
+        this.platformHealth.dashboardSection,
       ],
       alarms: this.alarms,
       criticalComposite: this.criticalComposite,

@@ -3,6 +3,7 @@ import { ENVIRONMENT_NAMES } from '../project';
 import { accountId, logRetentionDays, regionName } from './rules';
 import { alertingSchema } from './sections/alerting';
 import { checksSchema } from './sections/checks';
+import { costSchema } from './sections/cost';
 import { databaseSchema } from './sections/database';
 import { networkSchema } from './sections/network';
 import { routingSchema } from './sections/routing';
@@ -38,6 +39,7 @@ export const environmentConfigSchema = z
     snapshots: snapshotsSchema.prefault({}),
     alerting: alertingSchema,
     routing: routingSchema.prefault({}),
+    cost: costSchema,
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string, input: unknown) =>
@@ -148,3 +150,4 @@ export type ChecksConfig = EnvironmentConfig['checks'];
 export type AlertingConfig = EnvironmentConfig['alerting'];
 export type SnapshotsConfig = EnvironmentConfig['snapshots'];
 export type RoutingConfig = EnvironmentConfig['routing'];
+export type CostConfig = EnvironmentConfig['cost'];

@@ -15,6 +15,9 @@ export const ALERT_PUBLISHERS = [
   'cloudwatch.amazonaws.com',
   'events.amazonaws.com',
   'events.rds.amazonaws.com',
+  // Cost guardrails: the budget's notifications and the cost anomaly subscription (warning topic).
+  'budgets.amazonaws.com',
+  'costalerts.amazonaws.com',
 ] as const;
 export type AlertPublisher = (typeof ALERT_PUBLISHERS)[number];
 
@@ -49,6 +52,9 @@ export function alertPublisherSourceArns(p: {
             `${rds}:db:${Token.isUnresolved(instance) ? instance : instance.toLowerCase()}`,
             `${rds}:snapshot:*`,
           ],
+    // Budgets and Cost Explorer are global: their ARNs have no region.
+    'budgets.amazonaws.com': [`arn:${partition}:budgets::${p.account}:*`],
+    'costalerts.amazonaws.com': [`arn:${partition}:ce::${p.account}:*`],
   };
 }
 
@@ -70,7 +76,8 @@ export interface AlertTopicsProps {
 /**
  * Two topics per environment: `critical` pages (paging service, SMS), `warning` mails. KMS-encrypted,
  * TLS-only, publishable only by CloudWatch alarms of this environment, EventBridge rules and RDS event
- * subscriptions of this account and region (aws:SourceAccount and aws:SourceArn conditions).
+ * subscriptions of this account and region, and this account's budgets and cost anomaly subscriptions
+ * (aws:SourceAccount and aws:SourceArn conditions).
  */
 export class AlertTopics extends Construct {
   readonly critical: sns.Topic;
@@ -147,6 +154,10 @@ export function publisherSid(publisher: AlertPublisher): string {
       return 'EventBridgeRules';
     case 'events.rds.amazonaws.com':
       return 'RdsEvents';
+    case 'budgets.amazonaws.com':
+      return 'Budgets';
+    case 'costalerts.amazonaws.com':
+      return 'CostAnomalyDetection';
   }
 }
 

@@ -6,6 +6,7 @@ import { parameterPath, resourcePrefix } from '../project';
 import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
 import { AutoRollback } from '../constructs/auto-rollback';
 import { AlertTopics } from '../constructs/alert-topics';
+import { CostGuardrails } from '../constructs/cost-guardrails';
 import { DataChecks } from '../constructs/data-checks';
 import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
@@ -53,6 +54,8 @@ export class GuardrailsStack extends Stack {
   readonly serviceHealth?: ServiceHealthAlarms;
   /** The paging path and the guardrails' own functions. */
   readonly platformHealth: PlatformHealthAlarms;
+  /** Monthly budget and cost anomaly detection, both to the warning topic. */
+  readonly cost: CostGuardrails;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -119,6 +122,7 @@ export class GuardrailsStack extends Stack {
         alarms: this.alarms,
         warningTopic: this.topics.warning,
         alertingKey: stateful.keys.alerting,
+        containerInsights: config.cost.containerInsights,
         stateTable: stateful.state.table,
         dataKey: stateful.keys.data,
         databaseInstanceIdentifier: stateful.database.instanceIdentifier,
@@ -177,6 +181,12 @@ export class GuardrailsStack extends Stack {
       });
     }
 
+    this.cost = new CostGuardrails(this, 'Cost', {
+      envName: config.envName,
+      config: config.cost,
+      namePrefix: prefix,
+      topic: this.topics.warning,
+    });
     if (this.routing) {
       const routing = this.routing;
       this.serviceHealth = new ServiceHealthAlarms(this, 'ServiceHealth', {

@@ -74,4 +74,8 @@ export const devConfig: EnvironmentConfigInput = {
     green: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'green' } },
     bakeSeconds: 60,
   },
+  cost: {
+    // A sandbox: the created database, the load balancer, two small tasks and a NAT gateway (about $90).
+    monthlyBudgetUsd: 100,
+  },
 };

@@ -129,4 +129,8 @@ export const prodConfig: EnvironmentConfigInput = {
     serviceLevels: { errorRatePercent: 1, p95Seconds: 7.0, minThroughputPerHour: 500 },
     preShiftSnapshot: 'when-green-rises-from-zero',
   },
+  cost: {
+    // Load balancer, four 1 vCPU tasks and the guardrails (about $200); the database is not tagged by us.
+    monthlyBudgetUsd: 300,
+  },
 };

@@ -91,4 +91,8 @@ export const stagingConfig: EnvironmentConfigInput = {
     },
     bakeSeconds: 300,
   },
+  cost: {
+    // Load balancer, two 0.5 vCPU tasks and the guardrails (about $80); the database is not tagged by us.
+    monthlyBudgetUsd: 120,
+  },
 };

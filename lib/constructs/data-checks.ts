@@ -299,17 +299,18 @@ export class DataChecks extends Construct {
           runbookAnchor: 'checks-below-floor',
         });
       }
-      if (t.appendOnly) {
+      // With noDecrease the same delete is counted by rows-lost, which pages: a second alarm on the same number
+      // would only add a mail and $0.30 a month (high resolution). DeletesSeen stays on the dashboard.
+      if (t.appendOnly && !t.noDecrease) {
         alarm(`AppendOnly-${slug}`, {
           area: 'checks',
           what: `append-only-${slug}`,
-          // With noDecrease the same delete is counted by rows-lost, which pages: this one mails the detail.
-          severity: t.noDecrease ? 'warning' : 'critical',
+          severity: 'critical',
           metric: lossMetric(CHECK_METRICS.deletesSeen, dims),
           threshold: 0,
           comparisonOperator: GT,
           ...loss,
-          meaning: `A committed DELETE or TRUNCATE hit ${key}, which is append-only history.${t.noDecrease ? ' The page comes from rows-lost.' : ''}`,
+          meaning: `A committed DELETE or TRUNCATE hit ${key}, which is append-only history.`,
           firstCheck: `Find who deleted: database logs and pg_stat_activity; stop the writer before restoring from a snapshot.`,
           runbookAnchor: 'checks-append-only',
         });

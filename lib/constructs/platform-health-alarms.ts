@@ -14,6 +14,10 @@ export interface WatchedFunction {
   readonly function: GuardrailsFunction;
   /** How often it is invoked, for the graphs' period. */
   readonly every: Duration;
+  /** Its reserved concurrency: throttles are watched only where one can refuse a run. @default none */
+  readonly reservedConcurrency?: number;
+  /** Watch its duration against its timeout (where a timed-out run goes unnoticed for long). @default true */
+  readonly watchDuration?: boolean;
 }
 
 export interface PlatformHealthAlarmsProps {
@@ -79,32 +83,38 @@ export class PlatformHealthAlarms extends Construct {
       const period = Duration.minutes(Math.max(5, Math.min(60, w.every.toMinutes())));
       const duration = fn.metricDuration({ period, statistic: 'Maximum' });
       const throttles = fn.metricThrottles({ period, statistic: 'Sum' });
-      this.alarmList.push(
-        props.alarms.createAlarm(this, `${pascal(w.name)}Duration`, {
-          area: 'functions',
-          what: `${w.name}-duration`,
-          severity: 'warning',
-          metric: duration,
-          threshold: limitMs,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: notBreaching,
-          meaning: `A ${w.name} run took more than ${props.config.durationPercentOfTimeout}% of its ${timeout.toSeconds()} s timeout: the next ones may time out and report nothing.`,
-          firstCheck: `The function's log (slowest statements) and the database's load on the dashboard.`,
-          runbookAnchor: 'functions-duration-throttles',
-        }),
-        props.alarms.createAlarm(this, `${pascal(w.name)}Throttles`, {
-          area: 'functions',
-          what: `${w.name}-throttles`,
-          severity: 'warning',
-          metric: throttles,
-          threshold: 1,
-          comparisonOperator: GE,
-          treatMissingData: notBreaching,
-          meaning: `Lambda throttled the ${w.name} function: an invocation was refused (reserved concurrency reached or the account limit).`,
-          firstCheck: `aws lambda get-function-concurrency for the function; overlapping schedules or runs?`,
-          runbookAnchor: 'functions-duration-throttles',
-        }),
-      );
+      if (w.watchDuration !== false)
+        this.alarmList.push(
+          props.alarms.createAlarm(this, `${pascal(w.name)}Duration`, {
+            area: 'functions',
+            what: `${w.name}-duration`,
+            severity: 'warning',
+            metric: duration,
+            threshold: limitMs,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treatMissingData: notBreaching,
+            meaning: `A ${w.name} run took more than ${props.config.durationPercentOfTimeout}% of its ${timeout.toSeconds()} s timeout: the next ones may time out and report nothing.`,
+            firstCheck: `The function's log (slowest statements) and the database's load on the dashboard.`,
+            runbookAnchor: 'functions-duration-throttles',
+          }),
+        );
+      // Throttles only where a reserved concurrency can refuse a run (the snapshot function's is 1).
+      if (w.reservedConcurrency !== undefined) {
+        this.alarmList.push(
+          props.alarms.createAlarm(this, `${pascal(w.name)}Throttles`, {
+            area: 'functions',
+            what: `${w.name}-throttles`,
+            severity: 'warning',
+            metric: throttles,
+            threshold: 1,
+            comparisonOperator: GE,
+            treatMissingData: notBreaching,
+            meaning: `Lambda throttled the ${w.name} function: an invocation was refused (reserved concurrency reached or the account limit).`,
+            firstCheck: `aws lambda get-function-concurrency for the function; overlapping schedules or runs?`,
+            runbookAnchor: 'functions-duration-throttles',
+          }),
+        );
+      }
       widgets.push(
         new cloudwatch.GraphWidget({
           title: `${w.name}: longest run (ms) and throttles`,

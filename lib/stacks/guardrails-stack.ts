@@ -214,7 +214,14 @@ export class GuardrailsStack extends Stack {
           every: Duration.minutes(config.checks.scheduleMinutes),
         },
         ...(this.snapshots
-          ? [{ name: 'snapshots', function: this.snapshots.function, every: Duration.minutes(15) }]
+          ? [
+              {
+                name: 'snapshots',
+                function: this.snapshots.function,
+                every: Duration.minutes(15),
+                reservedConcurrency: 1,
+              },
+            ]
           : []),
       ],
     });
@@ -252,6 +259,7 @@ export class GuardrailsStack extends Stack {
       ],
       alarms: this.alarms,
       criticalComposite: this.criticalComposite,
+      showWeights: config.routing.enabled,
     });
   }
 }

@@ -121,11 +121,11 @@ export const databaseHealthSchema = z
       warning: 20,
       critical: 100,
     }),
-    /** DiskQueueDepth, outstanding I/Os (average). */
-    diskQueueDepth: severityThresholds({ unit: ' I/Os', worseWhen: 'higher' }).default({
-      warning: 10,
-      critical: 50,
-    }),
+    /**
+     * DiskQueueDepth, outstanding I/Os (average). Mail only by default: a saturated volume pages once, through
+     * read or write latency.
+     */
+    diskQueueDepth: severityThresholds({ unit: ' I/Os', worseWhen: 'higher' }).default({ warning: 10 }),
     /**
      * MaximumUsedTransactionIDs: transaction ids since the oldest unfrozen one. PostgreSQL refuses writes near
      * 2^31 (about 2.1 billion) to avoid wraparound; autovacuum freezes at 200 million by default.

@@ -186,7 +186,7 @@ describe('alerting config defaults and environments', () => {
       connections: { warning: 100, critical: 120 },
       readLatencyMs: { warning: 20, critical: 100 },
       writeLatencyMs: { warning: 20, critical: 100 },
-      diskQueueDepth: { warning: 10, critical: 50 },
+      diskQueueDepth: { warning: 10 },
       transactionIdsUsed: { warning: 1_000_000_000, critical: 1_500_000_000 },
       transactionLogsGiB: { warning: 10 },
       replicationSlotLagGiB: { warning: 5 },

@@ -63,7 +63,7 @@ describe('AlertTopics', () => {
     expect(topics.topicFor('warning')).toBe(topics.warning);
   });
 
-  it('lets exactly the three publishers publish, each limited by account and source ARN, over TLS only', () => {
+  it('lets exactly the five publishers publish, each limited by account and source ARN, over TLS only', () => {
     const t = setup().template();
     for (const topicName of [`${PREFIX}-critical`, `${PREFIX}-warning`]) {
       const statements = topicStatements(t, topicName);
@@ -103,6 +103,17 @@ describe('AlertTopics', () => {
             `arn:aws:rds:us-east-1:${ACCOUNT}:db:nba-analytics-test`,
             `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:*`,
           ],
+        },
+        // Cost guardrails: this account's budgets and cost anomaly subscriptions (global services).
+        'budgets.amazonaws.com': {
+          action: 'sns:Publish',
+          account: ACCOUNT,
+          sources: [`arn:aws:budgets::${ACCOUNT}:*`],
+        },
+        'costalerts.amazonaws.com': {
+          action: 'sns:Publish',
+          account: ACCOUNT,
+          sources: [`arn:aws:ce::${ACCOUNT}:*`],
         },
       });
     }
@@ -153,7 +164,9 @@ describe('AlertTopics', () => {
         Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^TopicsWarning') }, Input: '"hello"' }),
       ],
     });
-    expect(topicStatements(t, `${PREFIX}-warning`).filter((s) => s.Effect === 'Allow')).toHaveLength(3);
+    expect(topicStatements(t, `${PREFIX}-warning`).filter((s) => s.Effect === 'Allow')).toHaveLength(
+      ALERT_PUBLISHERS.length,
+    );
 
     // The stock target grants events.amazonaws.com without any condition: what eventTarget avoids.
     const stock = setup();
@@ -178,7 +191,7 @@ describe('Keys: the alerting key policy', () => {
     return (key as Json).Properties.KeyPolicy.Statement;
   }
 
-  it('lets exactly the three publishers use the key to encrypt alerts, each as narrowly as supported', () => {
+  it('lets exactly the five publishers use the key to encrypt alerts, each as narrowly as supported', () => {
     const statements = keyStatements(setup().template());
     const services = statements.filter((s) => s.Principal.Service);
     expect(
@@ -207,6 +220,16 @@ describe('Keys: the alerting key policy', () => {
       'events.amazonaws.com': {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         account: undefined,
+        sources: undefined,
+      },
+      'budgets.amazonaws.com': {
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        account: ACCOUNT,
+        sources: undefined,
+      },
+      'costalerts.amazonaws.com': {
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        account: ACCOUNT,
         sources: undefined,
       },
     });

@@ -81,14 +81,13 @@ describe('DatabaseHealth', () => {
       'write-latency-warning',
       'write-latency-critical',
       'disk-queue-depth-warning',
-      'disk-queue-depth-critical',
       'transaction-id-wraparound-warning',
       'transaction-id-wraparound-critical',
       'transaction-logs-warning',
       'replication-slot-lag-warning',
       'metrics-missing',
     ]);
-    expect(health.alarms).toHaveLength(19);
+    expect(health.alarms).toHaveLength(18);
   });
 
   it('creates no alarm for a severity the config leaves out', () => {

@@ -16,7 +16,7 @@ import { ALERT_PUBLISHERS } from '../../lib/constructs/alert-topics';
 import { loadConfig } from '../../lib/config';
 import { LOSS_ALARM_PERIOD } from '../../lib/constructs/data-checks';
 import { ENVIRONMENT_NAMES, parameterPath, resourcePrefix } from '../../lib/project';
-import { simulate, type Page } from '../support/alarm-simulator';
+import { evaluateExpression, simulate, type Page } from '../support/alarm-simulator';
 import { synthEnvironment, type SynthResult } from '../support/app';
 import { baseline, causes, override } from '../support/paging-scenarios';
 
@@ -317,6 +317,47 @@ describe('prod review dashboard', () => {
  */
 const OWNED_ELSEWHERE = [/-routing-(blue|green)-(error-rate|latency-p95)$/, /^auto-rollback:/];
 const ownedElsewhere = (p: Page) => OWNED_ELSEWHERE.some((r) => r.test(p.source));
+
+describe('the alarm simulator', () => {
+  it('evaluates the metric math this app renders, with missing values', () => {
+    const rate = 'IF(r > 0, 100 * (FILL(e, 0) + FILL(c, 0)) / r, 0)';
+    expect(evaluateExpression(rate, { r: 10, e: 1, c: undefined })).toBe(10);
+    expect(evaluateExpression(rate, { r: 0, e: undefined, c: undefined })).toBe(0);
+    expect(evaluateExpression(rate, { r: undefined, e: 1, c: 1 })).toBeUndefined();
+    expect(evaluateExpression(`m / ${1024 ** 3}`, { m: 2 * 1024 ** 3 })).toBe(2);
+    expect(() => evaluateExpression('ANOMALY_DETECTION_BAND(m)', { m: 1 })).toThrow(/not modelled/);
+  });
+
+  const alarm = (treatMissingData: string) => ({
+    Resources: {
+      Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'x-critical' } },
+      A: {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmName: 'a',
+          Namespace: 'N',
+          MetricName: 'M',
+          Statistic: 'Maximum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: treatMissingData,
+          AlarmActions: [{ Ref: 'Topic' }],
+        },
+      },
+    },
+  });
+  // Breaching at minutes 1-2, a gap at 3-5, breaching again at 6.
+  const gap = { series: () => [1, 2, 6].map((m) => ({ t: m * 60 + 5, value: 1 })) };
+
+  it('keeps the state through a gap with ignore, and resolves and pages again with notBreaching', () => {
+    const ignore = simulate(alarm('ignore'), gap, { horizonSeconds: 480 });
+    expect(ignore.pages).toHaveLength(1);
+    const notBreaching = simulate(alarm('notBreaching'), gap, { horizonSeconds: 480 });
+    expect(notBreaching.pages).toHaveLength(2);
+  });
+});
 
 describe.each(ENVIRONMENT_NAMES)('one page per cause: %s', (envName) => {
   const synth = SYNTH[envName]!;

@@ -19,6 +19,11 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<B
       'blue-vs-green compare vs. naive EXCEPT ALL and count(*) on seedscale play_by_play and hoopr_play_by_play',
     load: () => import('./parity').then((m) => m.default),
   },
+  cost: {
+    summary:
+      "the guardrails' fixed monthly cost per environment from the synthesized templates (target <= $25)",
+    load: () => import('./cost').then((m) => m.default),
+  },
   'snapshot-retention': {
     summary: 'retention planning time for 100 to 10,000 snapshots in a region',
     load: () => import('./snapshot-retention').then((m) => m.default),

@@ -4,6 +4,12 @@ export const PROJECT = 'pipeline-guardrails';
 /** CloudWatch namespace every custom metric of this project is published in. */
 export const METRIC_NAMESPACE = 'PipelineGuardrails';
 
+/**
+ * Green's share of traffic in percent, published (dimension `Environment`) by every writer of the weights on
+ * every change; the dashboard graphs its history.
+ */
+export const GREEN_WEIGHT_METRIC = 'GreenWeightPercent';
+
 /** The environments this app knows. Each has a file in lib/config/environments/. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];

@@ -18,6 +18,12 @@ export const CHECK_METRICS = {
 } as const;
 
 /**
+ * Metrics published at high resolution (StorageResolution 1): their alarms use 10-second periods, so a
+ * committed loss pages seconds after the run that saw it (see LOSS_ALARM_PERIOD in lib/constructs/data-checks.ts).
+ */
+export const HIGH_RESOLUTION_METRICS: ReadonlySet<string> = new Set([CHECK_METRICS.rowsLost]);
+
+/**
  * The run as CloudWatch metric data: per table (dimensions Environment, Table), per custom check
  * (Environment, Check), and per run (Environment): CheckFailures always, UnverifiedTables when tables were
  * checked, Heartbeat only when the run looked at everything it was asked to (a run that could not look: an open
@@ -42,11 +48,14 @@ export function metricData(
       Unit: unit,
       Timestamp: timestamp,
       Dimensions: [env, ...dims],
+      ...(HIGH_RESOLUTION_METRICS.has(name) ? { StorageResolution: 1 } : {}),
     });
 
   for (const t of report.tables) {
     const table = [{ Name: 'Table', Value: t.key }];
-    put(CHECK_METRICS.checkFailures, t.failed ? 1 : 0, table, 'Count');
+    // Per table only when it failed (as for freshness): no alarm or graph reads a per-table 0, and every
+    // series published costs $0.30 a month; the per-run CheckFailures below counts every failure.
+    if (t.failed) put(CHECK_METRICS.checkFailures, 1, table, 'Count');
     if (t.failed && t.method === 'none') continue;
     if (t.rowCount !== undefined) put(CHECK_METRICS.rowCount, t.rowCount, table, 'Count');
     if (t.rowsLost !== undefined) put(CHECK_METRICS.rowsLost, t.rowsLost, table, 'Count');

@@ -4,6 +4,7 @@ import { regionUsable, securityConsistencyIssues } from './consistency';
 import { accountId, logRetentionDays, regionName } from './rules';
 import { alertingSchema } from './sections/alerting';
 import { checksSchema } from './sections/checks';
+import { costSchema } from './sections/cost';
 import { databaseSchema } from './sections/database';
 import { networkSchema } from './sections/network';
 import { paritySchema } from './sections/parity';
@@ -42,6 +43,7 @@ export const environmentConfigSchema = z
     routing: routingSchema.prefault({}),
     /** Blue-vs-green output parity pairs (README "Output parity"). @default [] */
     parity: paritySchema.default([]),
+    cost: costSchema,
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string, input: unknown) =>
@@ -155,3 +157,4 @@ export type AlertingConfig = EnvironmentConfig['alerting'];
 export type SnapshotsConfig = EnvironmentConfig['snapshots'];
 export type RoutingConfig = EnvironmentConfig['routing'];
 export type ParityConfig = EnvironmentConfig['parity'];
+export type CostConfig = EnvironmentConfig['cost'];

@@ -25,6 +25,13 @@ export interface GuardrailAlarmProps {
   readonly firstCheck: string;
   /** Heading slug of the alarm's section in docs/RUNBOOK.md (e.g. `checks-rows-lost`). */
   readonly runbookAnchor: string;
+  /**
+   * For a critical alarm that ignores missing data (keeps its state through a gap, so a minute the source
+   * could not look neither pages again nor resolves the incident): the alarm that pages when the source
+   * falls silent, e.g. `checks-heartbeat-missing`. Without it such an alarm gets a synth warning.
+   * @default none
+   */
+  readonly silenceCoveredBy?: string;
 }
 
 /** Thresholds of one metric keyed by severity (from config); a severity left out gets no alarm. */
@@ -206,7 +213,11 @@ export class AlarmFactory extends Construct {
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
     this.registered.push({ alarm, props: p, alarmName });
-    if (p.severity === 'critical' && p.treatMissingData === cloudwatch.TreatMissingData.IGNORE) {
+    if (
+      p.severity === 'critical' &&
+      p.treatMissingData === cloudwatch.TreatMissingData.IGNORE &&
+      p.silenceCoveredBy === undefined
+    ) {
       Annotations.of(alarm).addWarningV2(
         'pipeline-guardrails:critical-alarm-ignores-missing-data',
         `${alarmName} is critical but ignores missing data: a silent source never pages.`,

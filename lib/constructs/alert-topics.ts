@@ -18,7 +18,13 @@ export const SEVERITIES: readonly Severity[] = ['critical', 'warning'];
  * EventBridge rule targets a topic, so `events.amazonaws.com` is not among them: add it back (with the
  * rules' exact ARNs) only together with such a rule.
  */
-export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] as const;
+export const ALERT_PUBLISHERS = [
+  'cloudwatch.amazonaws.com',
+  'events.rds.amazonaws.com',
+  // Cost guardrails: the budget's notifications and the cost anomaly subscription (warning topic).
+  'budgets.amazonaws.com',
+  'costalerts.amazonaws.com',
+] as const;
 export type AlertPublisher = (typeof ALERT_PUBLISHERS)[number];
 
 /**
@@ -47,6 +53,9 @@ export function alertPublisherSourceArns(p: {
       instance === undefined
         ? [`${rds}:*`]
         : [`${rds}:db:${Token.isUnresolved(instance) ? instance : instance.toLowerCase()}`],
+    // Budgets and Cost Explorer are global: their ARNs have no region.
+    'budgets.amazonaws.com': [`arn:${partition}:budgets::${p.account}:*`],
+    'costalerts.amazonaws.com': [`arn:${partition}:ce::${p.account}:*`],
   };
 }
 
@@ -67,8 +76,9 @@ export interface AlertTopicsProps {
 
 /**
  * Two topics per environment: `critical` pages (paging service, SMS), `warning` mails. KMS-encrypted,
- * TLS-only, publishable only by CloudWatch alarms of this environment and RDS event subscriptions of
- * the environment's instance (aws:SourceAccount and aws:SourceArn conditions).
+ * TLS-only, publishable only by CloudWatch alarms of this environment, RDS event subscriptions of the
+ * environment's instance, and this account's budgets and cost anomaly subscriptions (aws:SourceAccount and
+ * aws:SourceArn conditions).
  */
 export class AlertTopics extends Construct {
   readonly critical: sns.Topic;
@@ -181,6 +191,10 @@ export function publisherSid(publisher: AlertPublisher): string {
       return 'CloudWatchAlarms';
     case 'events.rds.amazonaws.com':
       return 'RdsEvents';
+    case 'budgets.amazonaws.com':
+      return 'Budgets';
+    case 'costalerts.amazonaws.com':
+      return 'CostAnomalyDetection';
   }
 }
 

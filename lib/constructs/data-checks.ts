@@ -42,6 +42,11 @@ export function tableSlug(schemaName: string, table: string): string {
   return raw.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
+/** Period of the loss-rule alarms (rows lost, append-only): high resolution, see createAlarms. */
+export const LOSS_ALARM_PERIOD = Duration.seconds(10);
+/** Periods those alarms look at (1 breaching is enough): a datapoint up to 20 s late is still seen. */
+export const LOSS_ALARM_EVALUATION_PERIODS = 3;
+
 /** Path of the CA bundle of the Lambda Node.js runtime, which includes the RDS certificate authorities. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
@@ -250,8 +255,22 @@ export class DataChecks extends Construct {
     const alarm = (id: string, p: Parameters<AlarmFactory['createAlarm']>[2]) =>
       this.alarmList.push(props.alarms.createAlarm(this, id, p));
     const GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-    // Per-rule alarms ignore silence: the heartbeat alarm pages when the checker stops reporting.
-    const silent = cloudwatch.TreatMissingData.NOT_BREACHING;
+    // Per-rule alarms keep their state through a gap (a slow run, a dropped schedule, a table that could not
+    // be checked): an open violation neither resolves nor pages again until a run reports it gone. Silence
+    // itself is the heartbeat alarm's page.
+    const silent = cloudwatch.TreatMissingData.IGNORE;
+    const silenceCoveredBy = 'checks-heartbeat-missing';
+    // Loss rules are high-resolution (published with StorageResolution 1): a 10 s alarm period sees a run's
+    // datapoint within seconds instead of at the end of a 1-minute period. 1 of 3 periods, so a datapoint a
+    // little late still lands in the evaluated range; the gaps between runs are ignored.
+    const loss = {
+      evaluationPeriods: LOSS_ALARM_EVALUATION_PERIODS,
+      datapointsToAlarm: 1,
+      treatMissingData: silent,
+      silenceCoveredBy,
+    };
+    const lossMetric = (name: string, dims: Record<string, string>) =>
+      this.metric(name, dims, 'Maximum').with({ period: LOSS_ALARM_PERIOD });
 
     for (const t of cfg.tables) {
       const key = `${t.schemaName}.${t.table}`;
@@ -263,10 +282,10 @@ export class DataChecks extends Construct {
           area: 'checks',
           what: `rows-lost-${slug}`,
           severity: 'critical',
-          metric: this.metric(CHECK_METRICS.rowsLost, dims, 'Maximum'),
+          metric: lossMetric(CHECK_METRICS.rowsLost, dims),
           threshold: 0,
           comparisonOperator: GT,
-          treatMissingData: silent,
+          ...loss,
           meaning: `Rows of ${key} present at the last exact look are gone (data loss${t.appendOnly ? ' in append-only history' : ''}); it stays in ALARM until the loss is accepted.`,
           firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the key ranges that lost rows and since when; find the DELETE/TRUNCATE in the database logs.`,
           runbookAnchor: 'checks-rows-lost',
@@ -276,12 +295,14 @@ export class DataChecks extends Construct {
         alarm(`BelowFloor-${slug}`, {
           area: 'checks',
           what: `below-floor-${slug}`,
-          severity: 'critical',
+          // With noDecrease, a drop below the floor is a loss rows-lost already pages for: mail, not a second page.
+          severity: t.noDecrease ? 'warning' : 'critical',
           metric: this.metric(CHECK_METRICS.rowCount, dims, 'Minimum'),
           threshold: t.minRows,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           treatMissingData: silent,
-          meaning: `${key} has fewer than ${t.minRows} rows, the floor set for it.`,
+          silenceCoveredBy,
+          meaning: `${key} has fewer than ${t.minRows} rows, the floor set for it.${t.noDecrease ? ' A loss pages through rows-lost.' : ''}`,
           firstCheck: `Exact count: SELECT count(*) FROM ${key}; compare with the floor in lib/config/environments/${props.envName}.ts.`,
           runbookAnchor: 'checks-below-floor',
         });
@@ -295,6 +316,7 @@ export class DataChecks extends Construct {
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: silent,
+          silenceCoveredBy,
           meaning: `Columns (name, type, nullability) or the primary key of ${key} differ from the baseline fingerprint.`,
           firstCheck: `The check output names the dropped/retyped column; was a migration deployed? Accept an intended change: npm run check -- --env ${props.envName} --deployed --accept ${key}`,
           runbookAnchor: 'checks-schema-changed',
@@ -318,6 +340,7 @@ export class DataChecks extends Construct {
           threshold: after * 60,
           comparisonOperator: GT,
           treatMissingData: silent,
+          silenceCoveredBy,
           meaning: `The newest ${f.column} in ${key} is older than ${after} minutes: the pipeline that writes it has stopped or fallen behind.`,
           firstCheck: `SELECT max(${f.column}) FROM ${key}; then the writing pipeline's last run and errors.`,
           runbookAnchor: 'checks-stale-data',
@@ -341,6 +364,7 @@ export class DataChecks extends Construct {
           threshold: bound,
           comparisonOperator: op,
           treatMissingData: silent,
+          silenceCoveredBy,
           meaning: `Custom check ${c.name} is ${which === 'min' ? 'below' : 'above'} ${bound}: ${c.description}`,
           firstCheck: `Run its SQL (lib/config/environments/${props.envName}.ts, checks.custom "${c.name}") and look at the offending rows.`,
           runbookAnchor: 'checks-custom',
@@ -349,7 +373,7 @@ export class DataChecks extends Construct {
     }
 
     // Silence pages: a checker that stops reporting is a checker that does not look.
-    const heartbeatMinutes = Math.min(1440, Math.max(5, cfg.scheduleMinutes * 3));
+    const heartbeatMinutes = heartbeatWindowMinutes(cfg.scheduleMinutes);
     alarm('HeartbeatMissing', {
       area: 'checks',
       what: 'heartbeat-missing',
@@ -371,13 +395,15 @@ export class DataChecks extends Construct {
     alarm('CheckFailures', {
       area: 'checks',
       what: 'check-failures',
-      severity: 'critical',
+      // A run that could not look sends no heartbeat, so heartbeat-missing pages for this cause; this one
+      // mails which check failed and why (and reaches the warning topic within 2-3 runs).
+      severity: 'warning',
       metric: this.metric(CHECK_METRICS.checkFailures, {}, 'Sum'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      treatMissingData: silent,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       meaning:
         'The data checks could not check (database unreachable, authentication, timeout, missing table or column, permission denied) in 2 of the last 3 runs.',
       firstCheck: `Run npm run check -- --env ${props.envName} --database-url ... : its ERROR lines name the table and the failure.`,
@@ -391,10 +417,11 @@ export class DataChecks extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: silent,
+      silenceCoveredBy,
       meaning:
         'A table has a "could not verify" open: a loss there can be neither proven nor ruled out by an exact read (no usable key, or rows added where rows may have gone). It stays open until accepted.',
       firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the table, the key ranges and since when; compare with a snapshot, then accept: --deployed --accept SCHEMA.TABLE`,
-      runbookAnchor: 'checks-failing',
+      runbookAnchor: 'checks-unverified',
     });
     alarm('FunctionErrors', {
       area: 'checks',
@@ -404,7 +431,7 @@ export class DataChecks extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       // No invocation, no error: the heartbeat alarm covers a checker that does not run.
-      treatMissingData: silent,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       meaning: 'The data-checks function failed an invocation (it could not check, or crashed).',
       firstCheck: "The function's log group: the run's JSON line says which check failed and why.",
       runbookAnchor: 'checks-failing',
@@ -415,46 +442,85 @@ export class DataChecks extends Construct {
     const tables = cfg.tables.map((t) => `${t.schemaName}.${t.table}`);
     const per = (name: string, stat: string) =>
       tables.map((k) => this.metric(name, { Table: k }, stat).with({ label: k }));
+    const zero = [{ value: 0, label: 'must stay 0', color: cloudwatch.Color.RED }];
     const rows: cloudwatch.IWidget[][] = [];
+    // One graph per table: 15,900 and 13 million rows on one axis would hide both floors.
+    const counts = cfg.tables.map((t) => {
+      const key = `${t.schemaName}.${t.table}`;
+      return new cloudwatch.GraphWidget({
+        title: `${key}: rows`,
+        left: [this.metric(CHECK_METRICS.rowCount, { Table: key }, 'Minimum').with({ label: key })],
+        leftAnnotations:
+          t.minRows === undefined
+            ? []
+            : [
+                {
+                  value: t.minRows,
+                  label: `floor ${t.minRows.toLocaleString('en-US')}`,
+                  color: t.noDecrease ? cloudwatch.Color.ORANGE : cloudwatch.Color.RED,
+                },
+              ],
+        leftYAxis: { showUnits: false },
+        legendPosition: cloudwatch.LegendPosition.HIDDEN,
+        width: 8,
+        height: 5,
+      });
+    });
+    for (let i = 0; i < counts.length; i += 3) rows.push(counts.slice(i, i + 3));
     if (tables.length > 0) {
       rows.push([
         new cloudwatch.GraphWidget({
-          title: 'Row count',
-          left: per(CHECK_METRICS.rowCount, 'Minimum'),
-          width: 12,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Rows lost / could not verify (must be 0)',
+          title: 'Rows lost (left) / could not verify (right): must be 0',
           left: per(CHECK_METRICS.rowsLost, 'Maximum'),
           right: per(CHECK_METRICS.unverified, 'Maximum'),
-          width: 6,
+          leftAnnotations: zero,
+          leftYAxis: { min: 0, showUnits: false },
+          rightYAxis: { min: 0, showUnits: false },
+          width: 12,
         }),
         new cloudwatch.GraphWidget({
           title: 'Schema changed (must be 0)',
           left: per(CHECK_METRICS.schemaChanged, 'Maximum'),
-          width: 6,
+          leftAnnotations: zero,
+          leftYAxis: { min: 0, max: 1, showUnits: false },
+          width: 12,
         }),
       ]);
     }
+    const heartbeatMinutes = heartbeatWindowMinutes(cfg.scheduleMinutes);
     rows.push([
       new cloudwatch.GraphWidget({
-        title: 'Checker: heartbeats and failures',
-        left: [this.metric(CHECK_METRICS.heartbeat, {}, 'Sum').with({ label: 'successful runs' })],
-        right: [
+        title: `Checker: successful runs per ${heartbeatMinutes} min (pages below 1)`,
+        left: [
+          this.metric(CHECK_METRICS.heartbeat, {}, 'Sum').with({
+            label: 'successful runs',
+            period: Duration.minutes(heartbeatMinutes),
+          }),
+        ],
+        leftAnnotations: [{ value: 1, label: 'critical < 1', color: cloudwatch.Color.RED }],
+        leftYAxis: { min: 0, showUnits: false },
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Checker: checks that could not run (mail at 1 in 2 of 3 runs)',
+        left: [
           this.metric(CHECK_METRICS.checkFailures, {}, 'Sum').with({ label: 'checks that could not run' }),
         ],
-        width: 12,
+        leftAnnotations: [{ value: 1, label: 'warning >= 1', color: cloudwatch.Color.ORANGE }],
+        leftYAxis: { min: 0, showUnits: false },
+        width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Checker: database time per run (ms)',
         left: [this.metric(CHECK_METRICS.databaseTime, {}, 'Maximum').with({ label: 'database time' })],
-        width: 12,
+        leftYAxis: { min: 0, showUnits: false },
+        width: 8,
       }),
     ]);
     return {
       title: 'Data integrity',
       description:
-        'Exact row counts and losses of the guarded tables, from the scheduled checker (statistics counters decide when to read a table; exact reads by primary-key range decide losses; every table is read exactly at least every checks.exactEveryMinutes). Rows lost, could-not-verify and schema changes must stay at 0.',
+        'Exact row counts (with their floors) and losses of the guarded tables, from the scheduled checker (statistics counters decide when to read a table; exact reads by primary-key range decide losses; every table is read exactly at least every checks.exactEveryMinutes). Rows lost, could-not-verify and schema changes must stay at 0.',
       rows,
     };
   }
@@ -480,6 +546,11 @@ export class DataChecks extends Construct {
       rows,
     };
   }
+}
+
+/** Window of the heartbeat alarm: three schedule intervals, at least 5 minutes, at most a day. */
+export function heartbeatWindowMinutes(scheduleMinutes: number): number {
+  return Math.min(1440, Math.max(5, scheduleMinutes * 3));
 }
 
 function fnErrors(fn: GuardrailsFunction, period: Duration): cloudwatch.IMetric {

@@ -1,11 +1,11 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import type { DatabaseHealthConfig } from '../config/sections/alerting';
+import type { DatabaseHealthConfig, SeverityThresholdsConfig } from '../config/sections/alerting';
 import type { AlarmFactory, SeverityThresholds } from './alarm-factory';
 import type { AlertTopics, Severity } from './alert-topics';
-import type { DashboardSection } from './dashboard-section';
+import { thresholdLines, type DashboardSection } from './dashboard-section';
 
 export interface DatabaseHealthProps {
   /** `alerting.databaseHealth` of the environment. */
@@ -14,6 +14,13 @@ export interface DatabaseHealthProps {
   readonly instanceIdentifier: string;
   /** Its allocated storage, the denominator of the free-storage fraction. */
   readonly allocatedStorageGiB: number;
+  /**
+   * The size storage autoscaling may grow it to (a created database's `maxAllocatedStorageGiB`). When above
+   * `allocatedStorageGiB` the allocated size is not known after deploy, so the percentage thresholds are not
+   * used (synth warning) and only the GiB floors apply.
+   * @default allocatedStorageGiB (no autoscaling)
+   */
+  readonly maxAllocatedStorageGiB?: number;
   readonly alarms: AlarmFactory;
   readonly topics: AlertTopics;
   /** `<project>-<env>`, prefix of the event subscription names. */
@@ -23,10 +30,13 @@ export interface DatabaseHealthProps {
 /**
  * RDS event categories routed to each topic. `backup` is deliberately absent: the snapshot capability
  * subscribes to it (with the snapshot events) so backup problems arrive once, with snapshot context.
+ * None pages: each cause behind them already pages once through an alarm (low storage: free-storage
+ * critical; failure: the checker's heartbeat; a failover recovers by itself), so the events are mailed as
+ * context. A severity with no category gets no subscription (an empty list would mean every category).
  */
 export const RDS_EVENT_CATEGORIES: Record<Severity, readonly string[]> = {
-  critical: ['failover', 'failure', 'low storage'],
-  warning: ['maintenance', 'notification', 'availability'],
+  critical: [],
+  warning: ['failover', 'failure', 'low storage', 'maintenance', 'notification', 'availability'],
 };
 
 /** How long the instance may publish no metrics before the metrics-missing alarm pages. */
@@ -64,7 +74,8 @@ export class DatabaseHealth extends Construct {
   readonly dashboardSection: DashboardSection;
   /** Every alarm this construct created. */
   readonly alarms: readonly cloudwatch.Alarm[];
-  readonly eventSubscriptions: Record<Severity, rds.CfnEventSubscription>;
+  /** RDS event subscriptions by topic; a severity with no category (see RDS_EVENT_CATEGORIES) has none. */
+  readonly eventSubscriptions: Partial<Record<Severity, rds.CfnEventSubscription>>;
   /** The CloudWatch dimension value (RDS reports identifiers in lower case). */
   readonly instanceIdentifier: string;
 
@@ -96,7 +107,22 @@ export class DatabaseHealth extends Construct {
         label,
         period,
       });
-    const allocatedBytes = props.allocatedStorageGiB * GIB;
+    const autoscaling =
+      props.maxAllocatedStorageGiB !== undefined && props.maxAllocatedStorageGiB > props.allocatedStorageGiB;
+    const storageSize = autoscaling
+      ? `${props.allocatedStorageGiB}-${props.maxAllocatedStorageGiB} autoscaling`
+      : `${props.allocatedStorageGiB} allocated`;
+    if (autoscaling) {
+      Annotations.of(this).addWarningV2(
+        'pipeline-guardrails:free-storage-percent-with-autoscaling',
+        `Storage autoscales from ${props.allocatedStorageGiB} to ${props.maxAllocatedStorageGiB} GiB: alerting.databaseHealth.freeStoragePercent is not used (the allocated size after deploy is unknown); the freeStorageGiB floors apply.`,
+      );
+    }
+    const freeStorage = freeStorageThresholds(
+      cfg.freeStoragePercent,
+      cfg.freeStorageGiB,
+      autoscaling ? undefined : props.allocatedStorageGiB,
+    );
     const instanceCheck = `aws rds describe-db-instances --db-instance-identifier ${instance}`;
 
     const watched: Watched[] = [
@@ -114,31 +140,17 @@ export class DatabaseHealth extends Construct {
         firstCheck: `pg_stat_activity for long-running queries; Performance Insights top SQL of ${instance}.`,
       },
       {
-        id: 'FreeStoragePercent',
-        what: 'free-storage-percent',
-        title: `Free storage (% of ${props.allocatedStorageGiB} GiB allocated)`,
-        unit: '%',
-        metric: scaled('FreeStorageSpace', 'Minimum', `100 * m / ${allocatedBytes}`, 'Free storage %'),
-        thresholds: cfg.freeStoragePercent,
-        worseWhen: 'lower',
-        max: 100,
-        runbookAnchor: 'database-free-storage',
-        meaning: (_s, t) =>
-          `Free storage of ${instance} below ${t}% of the ${props.allocatedStorageGiB} GiB allocated: when it reaches 0 the instance stops accepting writes.`,
-        firstCheck: `largest tables and WAL size (pg_total_relation_size, pg_ls_waldir); ${instanceCheck}.`,
-      },
-      {
-        id: 'FreeStorageGiB',
-        what: 'free-storage-gib',
-        title: 'Free storage (GiB)',
+        id: 'FreeStorage',
+        what: 'free-storage',
+        title: `Free storage (GiB of ${storageSize})`,
         unit: ' GiB',
         metric: scaled('FreeStorageSpace', 'Minimum', `m / ${GIB}`, 'Free storage GiB'),
-        thresholds: cfg.freeStorageGiB,
+        thresholds: freeStorage.thresholds,
         worseWhen: 'lower',
         runbookAnchor: 'database-free-storage',
-        meaning: (_s, t) =>
-          `Free storage of ${instance} below ${t} GiB: VACUUM, WAL and index builds may no longer fit; at 0 writes stop.`,
-        firstCheck: `largest tables and WAL size (pg_total_relation_size, pg_ls_waldir); ${instanceCheck}.`,
+        meaning: (s, t) =>
+          `Free storage of ${instance} below ${t} GiB (${freeStorage.explain[s]}): VACUUM, WAL and index builds may no longer fit; at 0 writes stop.`,
+        firstCheck: `largest tables, WAL size and replication slots (runbook queries); ${instanceCheck}.`,
       },
       {
         id: 'FreeableMemory',
@@ -205,6 +217,45 @@ export class DatabaseHealth extends Construct {
           `More than ${t} I/Os waiting on the storage of ${instance} for ${sustained}: requests queue behind the disk.`,
         firstCheck: `ReadIOPS and WriteIOPS against the volume's provisioned IOPS; the queries running in pg_stat_activity.`,
       },
+      {
+        id: 'TransactionIds',
+        what: 'transaction-id-wraparound',
+        title: 'Transaction ids used (wraparound at ~2.1 billion)',
+        unit: '',
+        metric: rdsMetric('MaximumUsedTransactionIDs', 'Maximum', 'Used transaction ids'),
+        thresholds: cfg.transactionIdsUsed,
+        worseWhen: 'higher',
+        runbookAnchor: 'database-transaction-id-wraparound',
+        meaning: (_s, t) =>
+          `${instance} has used more than ${t} transaction ids since its oldest unfrozen row: near 2^31 PostgreSQL stops accepting writes until a VACUUM FREEZE completes.`,
+        firstCheck: `SELECT datname, age(datfrozenxid) FROM pg_database ORDER BY 2 DESC; then the oldest tables and what blocks autovacuum.`,
+      },
+      {
+        id: 'TransactionLogs',
+        what: 'transaction-logs',
+        title: 'Transaction logs on disk (GiB)',
+        unit: ' GiB',
+        metric: scaled('TransactionLogsDiskUsage', 'Maximum', `m / ${GIB}`, 'WAL on disk GiB'),
+        thresholds: cfg.transactionLogsGiB,
+        worseWhen: 'higher',
+        runbookAnchor: 'database-transaction-logs',
+        meaning: (_s, t) =>
+          `More than ${t} GiB of WAL on the disk of ${instance}: a replication slot, archiving or a long transaction retains it, and free storage shrinks.`,
+        firstCheck: `OldestReplicationSlotLag on the dashboard; SELECT slot_name, active FROM pg_replication_slots;`,
+      },
+      {
+        id: 'ReplicationSlotLag',
+        what: 'replication-slot-lag',
+        title: 'Oldest replication slot lag (GiB)',
+        unit: ' GiB',
+        metric: scaled('OldestReplicationSlotLag', 'Maximum', `m / ${GIB}`, 'Slot lag GiB'),
+        thresholds: cfg.replicationSlotLagGiB,
+        worseWhen: 'higher',
+        runbookAnchor: 'database-replication-slot-lag',
+        meaning: (_s, t) =>
+          `A replication slot of ${instance} retains more than ${t} GiB of WAL: its consumer is gone or behind, and the WAL fills the disk.`,
+        firstCheck: `SELECT slot_name, active, pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) FROM pg_replication_slots;`,
+      },
     ];
 
     const created: cloudwatch.Alarm[] = [];
@@ -235,7 +286,9 @@ export class DatabaseHealth extends Construct {
       props.alarms.createAlarm(this, 'MetricsMissing', {
         area: 'database',
         what: 'metrics-missing',
-        severity: 'critical',
+        // A stopped, failed or deleted instance already pages once through the checker's heartbeat (it cannot
+        // connect); what is left for this alarm (a wrong identifier in config, a metrics outage) is mail.
+        severity: 'warning',
         metric: new cloudwatch.Metric({
           namespace: 'AWS/RDS',
           metricName: 'CPUUtilization',
@@ -274,24 +327,17 @@ export class DatabaseHealth extends Construct {
       subscription.node.addDependency(topic);
       return subscription;
     };
-    this.eventSubscriptions = { critical: subscribe('critical'), warning: subscribe('warning') };
+    this.eventSubscriptions = Object.fromEntries(
+      (['critical', 'warning'] as const)
+        .filter((severity) => RDS_EVENT_CATEGORIES[severity].length > 0)
+        .map((severity) => [severity, subscribe(severity)]),
+    );
 
     const graph = (w: Watched, width: number) =>
       new cloudwatch.GraphWidget({
         title: w.title,
         left: [w.metric],
-        leftAnnotations: (['warning', 'critical'] as const).flatMap((severity) => {
-          const value = w.thresholds[severity];
-          return value === undefined
-            ? []
-            : [
-                {
-                  value,
-                  label: `${severity} ${w.worseWhen === 'higher' ? '>' : '<'} ${value}${w.unit}`,
-                  color: severity === 'critical' ? cloudwatch.Color.RED : cloudwatch.Color.ORANGE,
-                },
-              ];
-        }),
+        leftAnnotations: thresholdLines(w.thresholds, w.worseWhen, w.unit),
         leftYAxis: { min: 0, ...(w.max === undefined ? {} : { max: w.max }), showUnits: false },
         legendPosition: cloudwatch.LegendPosition.HIDDEN,
         width,
@@ -309,12 +355,42 @@ export class DatabaseHealth extends Construct {
       rows: [
         [graph(byId('Cpu'), 8), graph(byId('Connections'), 8), graph(byId('FreeableMemory'), 8)],
         [
-          graph(byId('FreeStoragePercent'), 8),
-          graph(byId('FreeStorageGiB'), 8),
-          graph(byId('DiskQueueDepth'), 8),
+          graph(byId('FreeStorage'), 8),
+          graph(byId('TransactionLogs'), 8),
+          graph(byId('ReplicationSlotLag'), 8),
         ],
-        [graph(byId('ReadLatency'), 12), graph(byId('WriteLatency'), 12)],
+        [graph(byId('ReadLatency'), 8), graph(byId('WriteLatency'), 8), graph(byId('DiskQueueDepth'), 8)],
+        [graph(byId('TransactionIds'), 8)],
       ],
     };
   }
+}
+
+/**
+ * One free-storage alarm per severity in GiB: the higher of the GiB floor and the percentage of the
+ * allocated size, so one cause (storage filling up) gives one alarm per severity, not one per rule.
+ * `allocatedGiB` undefined (autoscaling): the GiB floors only.
+ */
+export function freeStorageThresholds(
+  percent: SeverityThresholdsConfig,
+  gib: SeverityThresholdsConfig,
+  allocatedGiB: number | undefined,
+): { thresholds: SeverityThresholds; explain: Record<Severity, string> } {
+  const pick = (severity: Severity): [number | undefined, string] => {
+    const floor = gib[severity];
+    const pct = allocatedGiB === undefined ? undefined : percent[severity];
+    const fromPct = pct === undefined || allocatedGiB === undefined ? undefined : (pct * allocatedGiB) / 100;
+    if (floor === undefined && fromPct === undefined) return [undefined, ''];
+    if (fromPct === undefined || (floor !== undefined && floor >= fromPct))
+      return [floor, `the ${severity} floor of ${floor} GiB`];
+    return [Math.round(fromPct * 100) / 100, `${pct}% of ${allocatedGiB} GiB allocated`];
+  };
+  const [warning, warningWhy] = pick('warning');
+  const [critical, criticalWhy] = pick('critical');
+  // Different rules may pick the thresholds: keep the warning above the critical one, or drop it.
+  const ordered = warning === undefined || critical === undefined || warning > critical;
+  return {
+    thresholds: { warning: ordered ? warning : undefined, critical },
+    explain: { warning: warningWhy, critical: criticalWhy },
+  };
 }

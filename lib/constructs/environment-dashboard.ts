@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { AlarmFactory, RegisteredAlarm } from './alarm-factory';
 import { SEVERITIES, type Severity } from './alert-topics';
 import type { DashboardSection } from './dashboard-section';
+import { GREEN_WEIGHT_METRIC, METRIC_NAMESPACE } from '../project';
 
 export interface EnvironmentDashboardProps {
   readonly envName: string;
@@ -24,6 +25,8 @@ export interface EnvironmentDashboardProps {
   readonly criticalComposite?: cloudwatch.IAlarm;
   /** @default Duration.days(1) */
   readonly defaultInterval?: Duration;
+  /** Graph green's weight over time (GREEN_WEIGHT_METRIC) under the header; with routing. @default false */
+  readonly showWeights?: boolean;
 }
 
 /** Alarms an AlarmStatusWidget lists at most; more are split over several widgets. */
@@ -72,6 +75,39 @@ export class EnvironmentDashboard extends Construct {
       );
     } else {
       this.dashboard.addWidgets(header);
+    }
+
+    if (props.showWeights) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Green weight over time (% of traffic; blue is the rest)',
+          left: [
+            // A weight holds until the next change: repeat the last value across minutes without a datapoint.
+            new cloudwatch.MathExpression({
+              expression: 'FILL(weight, REPEAT)',
+              usingMetrics: {
+                weight: new cloudwatch.Metric({
+                  namespace: METRIC_NAMESPACE,
+                  metricName: GREEN_WEIGHT_METRIC,
+                  dimensionsMap: { Environment: props.envName },
+                  statistic: 'Maximum',
+                  period: Duration.minutes(1),
+                }),
+              },
+              period: Duration.minutes(1),
+              label: 'green %',
+            }),
+          ],
+          leftYAxis: { min: 0, max: 100, showUnits: false },
+          leftAnnotations: [10, 25, 50].map((value) => ({
+            value,
+            color: cloudwatch.Color.GREY,
+            label: `${value}%`,
+          })),
+          width: 24,
+          height: 4,
+        }),
+      );
     }
 
     const shown: string[] = [];

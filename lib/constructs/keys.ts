@@ -19,7 +19,8 @@ export interface KeysProps {
  * Customer-managed keys of the environment, kept in the stateful stack so a redeploy of the
  * stateless stack can never schedule them for deletion:
  * - `data`: the state table, a created database and its secret;
- * - `alerting`: the SNS alert topics; its policy lets CloudWatch alarms and RDS events use it.
+ * - `alerting`: the SNS alert topics; its policy lets CloudWatch alarms, RDS events, Budgets and Cost Anomaly
+ *   Detection use it.
  */
 export class Keys extends Construct {
   readonly data: kms.Key;
@@ -67,6 +68,8 @@ export class Keys extends Construct {
         ArnLike: { 'aws:SourceArn': sourceArns['cloudwatch.amazonaws.com'] },
       },
       'events.rds.amazonaws.com': { StringEquals: { 'aws:SourceAccount': stack.account } },
+      'budgets.amazonaws.com': { StringEquals: { 'aws:SourceAccount': stack.account } },
+      'costalerts.amazonaws.com': { StringEquals: { 'aws:SourceAccount': stack.account } },
     };
     for (const publisher of ALERT_PUBLISHERS) {
       this.alerting.addToResourcePolicy(

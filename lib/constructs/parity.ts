@@ -245,10 +245,13 @@ export class OutputParity extends Construct {
     });
     // Two schedules without a successful comparison (one period if two would exceed CloudWatch's day).
     const periods = pair.scheduleMinutes * 2 <= 1440 ? 2 : 1;
+    // Mail, whatever the pair's severity: a silent parity function cannot let traffic move (the gates refuse a
+    // stale result), and its usual cause, an unreachable database, already pages once through the data checks'
+    // heartbeat (docs/RUNBOOK.md, "One page per cause").
     alarm(`Silent-${pair.name}`, {
       area: 'parity',
       what: `silent-${pair.name}`,
-      severity: pair.severity,
+      severity: 'warning',
       metric: this.metric(PARITY_METRICS.heartbeat, pair.name, 'Sum', period),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

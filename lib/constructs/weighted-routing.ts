@@ -50,6 +50,8 @@ export interface WeightedRoutingProps {
   readonly warningTopic: sns.ITopic;
   /** Key of the alert topics (the shift operator encrypts its announcements with it). */
   readonly alertingKey: kms.IKey;
+  /** Container Insights on the cluster (`cost.containerInsights`, about $15 a month). @default false */
+  readonly containerInsights?: boolean;
   /** The state table (shift audit and lock, checks summary) and its key. */
   readonly stateTable: dynamodb.ITable;
   readonly dataKey: kms.IKey;
@@ -178,8 +180,17 @@ export class WeightedRouting extends Construct {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: network.vpc,
       clusterName: `${prefix}-routing`,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      containerInsightsV2: props.containerInsights
+        ? ecs.ContainerInsights.ENABLED
+        : ecs.ContainerInsights.DISABLED,
     });
+    if (!props.containerInsights) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-ECS4',
+        reason:
+          "Container Insights is off by config (cost.containerInsights, about $15 a month): the service alarms use the free AWS/ECS CPU and memory and the target groups' healthy hosts.",
+      });
+    }
     this.blue = this.colorService('blue', props, albSecurityGroup);
     this.green = this.colorService('green', props, albSecurityGroup);
 

@@ -6,12 +6,15 @@ import { parameterPath, resourcePrefix } from '../project';
 import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
 import { AutoRollback } from '../constructs/auto-rollback';
 import { AlertTopics } from '../constructs/alert-topics';
+import { CostGuardrails } from '../constructs/cost-guardrails';
 import { DataChecks } from '../constructs/data-checks';
 import { DatabaseHealth } from '../constructs/database-health';
 import { OutputParity } from '../constructs/parity';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
+import { PlatformHealthAlarms } from '../constructs/platform-health-alarms';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
+import { ServiceHealthAlarms } from '../constructs/service-health-alarms';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
@@ -50,6 +53,12 @@ export class GuardrailsStack extends Stack {
   readonly snapshots?: Snapshots;
   /** Scheduled blue-vs-green output parity (function, schedule per pair, alarms); absent without pairs. */
   readonly parity?: OutputParity;
+  /** Healthy tasks, CPU/memory per color, load balancer errors, certificate expiry; with routing. */
+  readonly serviceHealth?: ServiceHealthAlarms;
+  /** The paging path and the guardrails' own functions. */
+  readonly platformHealth: PlatformHealthAlarms;
+  /** Monthly budget and cost anomaly detection, both to the warning topic. */
+  readonly cost: CostGuardrails;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -116,6 +125,8 @@ export class GuardrailsStack extends Stack {
       config: config.alerting.databaseHealth,
       instanceIdentifier: stateful.database.instanceIdentifier,
       allocatedStorageGiB: stateful.database.allocatedStorageGiB,
+      maxAllocatedStorageGiB:
+        config.database.mode === 'create' ? config.database.maxAllocatedStorageGiB : undefined,
       alarms: this.alarms,
       topics: this.topics,
       namePrefix: prefix,
@@ -131,6 +142,7 @@ export class GuardrailsStack extends Stack {
         alarms: this.alarms,
         warningTopic: this.topics.warning,
         alertingKey: stateful.keys.alerting,
+        containerInsights: config.cost.containerInsights,
         stateTable: stateful.state.table,
         dataKey: stateful.keys.data,
         databaseInstanceIdentifier: stateful.database.instanceIdentifier,
@@ -191,6 +203,51 @@ export class GuardrailsStack extends Stack {
       });
     }
 
+    this.cost = new CostGuardrails(this, 'Cost', {
+      envName: config.envName,
+      config: config.cost,
+      namePrefix: prefix,
+      topic: this.topics.warning,
+    });
+    if (this.routing) {
+      const routing = this.routing;
+      this.serviceHealth = new ServiceHealthAlarms(this, 'ServiceHealth', {
+        envName: config.envName,
+        config: config.alerting.serviceHealth,
+        alarms: this.alarms,
+        loadBalancer: routing.loadBalancer,
+        colors: [routing.blue, routing.green].map((c) => ({
+          color: c.color,
+          service: c.service,
+          targetGroup: c.targetGroup,
+          desiredCount: config.routing[c.color].desiredCount,
+        })),
+        certificateArn: config.routing.loadBalancer.certificateArn,
+      });
+    }
+    this.platformHealth = new PlatformHealthAlarms(this, 'PlatformHealth', {
+      config: config.alerting.functionHealth,
+      alarms: this.alarms,
+      topics: this.topics,
+      functions: [
+        {
+          name: 'data-checks',
+          function: this.dataChecks.function,
+          every: Duration.minutes(config.checks.scheduleMinutes),
+        },
+        ...(this.snapshots
+          ? [
+              {
+                name: 'snapshots',
+                function: this.snapshots.function,
+                every: Duration.minutes(15),
+                reservedConcurrency: 1,
+              },
+            ]
+          : []),
+      ],
+    });
+
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
     // The composite's rule and the dashboard's alarm list are rendered at synth from this.alarms, so every
     // alarm is included wherever it was created; the sections below must exist by now, in display order:
@@ -212,6 +269,7 @@ export class GuardrailsStack extends Stack {
       sections: [
         // Traffic and service levels: routing, then the rollout that moves it.
         this.routing?.dashboardSection,
+        this.serviceHealth?.dashboardSection,
         ...(this.rollout && this.autoRollback
           ? [this.rollout.dashboardSection, this.autoRollback.dashboardSection]
           : []),
@@ -220,9 +278,11 @@ export class GuardrailsStack extends Stack {
         this.parity?.dashboardSection,
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
+        this.platformHealth.dashboardSection,
       ],
       alarms: this.alarms,
       criticalComposite: this.criticalComposite,
+      showWeights: config.routing.enabled,
     });
   }
 }

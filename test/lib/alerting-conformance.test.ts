@@ -13,8 +13,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ALERT_PUBLISHERS } from '../../lib/constructs/alert-topics';
+import { loadConfig } from '../../lib/config';
+import { LOSS_ALARM_PERIOD } from '../../lib/constructs/data-checks';
 import { ENVIRONMENT_NAMES, parameterPath, resourcePrefix } from '../../lib/project';
+import { evaluateExpression, simulate, type Page } from '../support/alarm-simulator';
 import { synthEnvironment, type SynthResult } from '../support/app';
+import { baseline, causes, override } from '../support/paging-scenarios';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -303,5 +307,178 @@ describe('prod review dashboard', () => {
       w.type === 'metric' ? (w.properties.annotations?.horizontal ?? []).map((a: Json) => a.value) : [],
     );
     expect(lines).toEqual(expect.arrayContaining([1, 7, 500]));
+  });
+});
+
+/**
+ * Pages that other issues own and this policy cannot remove from here: the per-color error-rate and latency
+ * alarms and the auto-rollback's own page (issues 11/12: green-only triggers, minimum request counts, armed
+ * window). They are counted and shown, never hidden: every other page must be the only one of its cause.
+ */
+const OWNED_ELSEWHERE = [/-routing-(blue|green)-(error-rate|latency-p95)$/, /^auto-rollback:/];
+const ownedElsewhere = (p: Page) => OWNED_ELSEWHERE.some((r) => r.test(p.source));
+
+describe('the alarm simulator', () => {
+  it('evaluates the metric math this app renders, with missing values', () => {
+    const rate = 'IF(r > 0, 100 * (FILL(e, 0) + FILL(c, 0)) / r, 0)';
+    expect(evaluateExpression(rate, { r: 10, e: 1, c: undefined })).toBe(10);
+    expect(evaluateExpression(rate, { r: 0, e: undefined, c: undefined })).toBe(0);
+    expect(evaluateExpression(rate, { r: undefined, e: 1, c: 1 })).toBeUndefined();
+    expect(evaluateExpression(`m / ${1024 ** 3}`, { m: 2 * 1024 ** 3 })).toBe(2);
+    expect(() => evaluateExpression('ANOMALY_DETECTION_BAND(m)', { m: 1 })).toThrow(/not modelled/);
+  });
+
+  const alarm = (treatMissingData: string) => ({
+    Resources: {
+      Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'x-critical' } },
+      A: {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmName: 'a',
+          Namespace: 'N',
+          MetricName: 'M',
+          Statistic: 'Maximum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: treatMissingData,
+          AlarmActions: [{ Ref: 'Topic' }],
+        },
+      },
+    },
+  });
+  // Breaching at minutes 1-2, a gap at 3-5, breaching again at 6.
+  const gap = { series: () => [1, 2, 6].map((m) => ({ t: m * 60 + 5, value: 1 })) };
+
+  it('keeps the state through a gap with ignore, and resolves and pages again with notBreaching', () => {
+    const ignore = simulate(alarm('ignore'), gap, { horizonSeconds: 480 });
+    expect(ignore.pages).toHaveLength(1);
+    const notBreaching = simulate(alarm('notBreaching'), gap, { horizonSeconds: 480 });
+    expect(notBreaching.pages).toHaveLength(2);
+  });
+});
+
+describe.each(ENVIRONMENT_NAMES)('one page per cause: %s', (envName) => {
+  const synth = SYNTH[envName]!;
+  const config = loadConfig(envName);
+  const horizon = 4 * 3600;
+  const t0 = 3600;
+  const template = () => synth().guardrails.toJSON();
+  const prefix = resourcePrefix(envName);
+
+  it('raises no alarm at all in a healthy environment (every watched metric has a baseline)', () => {
+    const result = simulate(
+      template(),
+      { series: baseline(config, { horizon }) },
+      { horizonSeconds: horizon },
+    );
+    expect(result.transitions.filter((t) => t.to === 'ALARM')).toEqual([]);
+    expect(result.pages).toEqual([]);
+  });
+
+  it.each(causes(config, horizon, t0).map((c) => [c.name, c] as const))(
+    '%s: pages at least once and at most once outside the pages owned elsewhere',
+    (_name, cause) => {
+      const { pages, transitions } = simulate(template(), cause.scenario, { horizonSeconds: horizon });
+      expect(pages.length).toBeGreaterThanOrEqual(1);
+      const own = pages.filter((p) => !ownedElsewhere(p));
+      expect({ cause: cause.name, pages: own.map((p) => p.source) }).toEqual({
+        cause: cause.name,
+        pages: own.length <= 1 ? own.map((p) => p.source) : ['at most one page'],
+      });
+      // No flapping: nothing that paged returned to OK and paged again.
+      for (const p of pages.filter((x) => !x.source.includes(':'))) {
+        const entries = transitions.filter((t) => t.alarmName === p.source && t.to === 'ALARM');
+        expect({ alarm: p.source, entries: entries.length }).toEqual({ alarm: p.source, entries: 1 });
+      }
+    },
+  );
+
+  it('keeps a loss in ALARM through runs that could not look, and pages for it once', () => {
+    const gap = causes(config, horizon, t0).find((c) => c.name.includes('cannot look'))!;
+    const { pages, transitions, finalStates } = simulate(template(), gap.scenario, {
+      horizonSeconds: horizon,
+    });
+    const guarded = config.checks.tables.find((t) => t.noDecrease)!;
+    const rowsLost = `${prefix}-checks-rows-lost-${guarded.table.replace(/_/g, '-')}`;
+    expect(pages.map((p) => p.source)).toEqual([rowsLost]);
+    expect(transitions.filter((t) => t.alarmName === rowsLost).map((t) => t.to)).toEqual(['OK', 'ALARM']);
+    expect(finalStates[rowsLost]).toBe('ALARM');
+  });
+});
+
+describe('prod: which alarm pages for each cause', () => {
+  const config = loadConfig('prod');
+  const horizon = 4 * 3600;
+  const t0 = 3600;
+  const sources = (name: string) => {
+    const cause = causes(config, horizon, t0).find((c) => c.name.startsWith(name))!;
+    return simulate(SYNTH.prod!().guardrails.toJSON(), cause.scenario, { horizonSeconds: horizon }).pages.map(
+      (p) => p.source,
+    );
+  };
+
+  it('matches the table in docs/RUNBOOK.md', () => {
+    expect(sources('a delete of')).toEqual(['pipeline-guardrails-prod-checks-rows-lost-games']);
+    expect(sources('the database is down')).toEqual([
+      'pipeline-guardrails-prod-routing-blue-error-rate',
+      'pipeline-guardrails-prod-checks-heartbeat-missing',
+    ]);
+    expect(sources('storage fills up')).toEqual(['pipeline-guardrails-prod-database-free-storage-critical']);
+    expect(sources('the checker is dead')).toEqual(['pipeline-guardrails-prod-checks-heartbeat-missing']);
+    expect(sources('green answers 5xx')).toEqual([
+      'pipeline-guardrails-prod-routing-green-error-rate',
+      'auto-rollback:pipeline-guardrails-prod-routing-green-error-rate',
+    ]);
+  });
+});
+
+describe('prod: time from a committed loss to the page', () => {
+  const config = loadConfig('prod');
+  const schedule = config.checks.scheduleMinutes * 60;
+
+  /**
+   * Worst case: the loss commits just after a run started (that run cannot see it); the next run starts one
+   * schedule later, publishes after `runSeconds`; the datapoint is visible `ingestSeconds` later and the next
+   * 10-second evaluation of the high-resolution alarm pages.
+   */
+  function secondsToPage(runSeconds: number, ingestSeconds: number): number {
+    const horizon = 2 * 3600;
+    const runStart = 3600;
+    const committed = runStart + 1;
+    const key = 'public.games';
+    const series = override(baseline(config, { horizon, runSeconds }), runStart + schedule, (m, s) =>
+      m.namespace === 'PipelineGuardrails' && m.dims.Table === key && m.name === 'RowsLost'
+        ? s.map((x) => ({ ...x, value: 5 }))
+        : undefined,
+    );
+    const { pages } = simulate(
+      SYNTH.prod!().guardrails.toJSON(),
+      { series },
+      {
+        horizonSeconds: horizon,
+        ingestSeconds,
+      },
+    );
+    expect(pages.map((p) => p.source)).toEqual(['pipeline-guardrails-prod-checks-rows-lost-games']);
+    return pages[0]!.t - committed;
+  }
+
+  it('is at most 2 minutes while a run publishes within 40 s (schedule + run + ingestion + one 10 s period)', () => {
+    expect(LOSS_ALARM_PERIOD.toSeconds()).toBe(10);
+    const formula = (run: number, ingest: number) =>
+      schedule - 1 + run + ingest + LOSS_ALARM_PERIOD.toSeconds();
+    for (const [run, ingest] of [
+      [5, 5],
+      [20, 10],
+      [40, 10],
+    ] as const) {
+      const t = secondsToPage(run, ingest);
+      expect(t).toBeLessThanOrEqual(formula(run, ingest));
+      expect(t).toBeLessThanOrEqual(120);
+    }
+    // A run that takes its whole 60 s timeout misses the target: the README states the bound.
+    expect(secondsToPage(55, 10)).toBeGreaterThan(120);
   });
 });

@@ -62,6 +62,8 @@ export const devConfig: EnvironmentConfigInput = {
       connections: { warning: 60, critical: 75 },
       // 1 GiB of RAM: PostgreSQL's own caches leave little freeable memory even when healthy.
       freeableMemoryMiB: { warning: 128, critical: 64 },
+      // Storage autoscales from 20 to 50 GiB (at 10% free): a floor below that trigger, so growth never pages.
+      freeStorageGiB: { critical: 1 },
     },
   },
   routing: {
@@ -98,4 +100,8 @@ export const devConfig: EnvironmentConfigInput = {
       severity: 'warning',
     },
   ],
+  cost: {
+    // A sandbox: the created database, the load balancer, two small tasks and a NAT gateway (about $90).
+    monthlyBudgetUsd: 100,
+  },
 };

@@ -159,4 +159,8 @@ export const prodConfig: EnvironmentConfigInput = {
       severity: 'critical',
     },
   ],
+  cost: {
+    // Load balancer, four 1 vCPU tasks and the guardrails (about $200); the database is not tagged by us.
+    monthlyBudgetUsd: 300,
+  },
 };

@@ -117,4 +117,8 @@ export const stagingConfig: EnvironmentConfigInput = {
       severity: 'warning',
     },
   ],
+  cost: {
+    // Load balancer, two 0.5 vCPU tasks and the guardrails (about $80); the database is not tagged by us.
+    monthlyBudgetUsd: 120,
+  },
 };

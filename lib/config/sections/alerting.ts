@@ -121,11 +121,25 @@ export const databaseHealthSchema = z
       warning: 20,
       critical: 100,
     }),
-    /** DiskQueueDepth, outstanding I/Os (average). */
-    diskQueueDepth: severityThresholds({ unit: ' I/Os', worseWhen: 'higher' }).default({
-      warning: 10,
-      critical: 50,
-    }),
+    /**
+     * DiskQueueDepth, outstanding I/Os (average). Mail only by default: a saturated volume pages once, through
+     * read or write latency.
+     */
+    diskQueueDepth: severityThresholds({ unit: ' I/Os', worseWhen: 'higher' }).default({ warning: 10 }),
+    /**
+     * MaximumUsedTransactionIDs: transaction ids since the oldest unfrozen one. PostgreSQL refuses writes near
+     * 2^31 (about 2.1 billion) to avoid wraparound; autovacuum freezes at 200 million by default.
+     */
+    transactionIdsUsed: severityThresholds({ unit: ' transaction ids', worseWhen: 'higher', integer: true })
+      .refine(
+        (t) => (t.warning ?? 0) < 2_000_000_000 && (t.critical ?? 0) < 2_000_000_000,
+        'thresholds below 2,000,000,000 (PostgreSQL stops accepting writes at about 2,146,483,647)',
+      )
+      .default({ warning: 1_000_000_000, critical: 1_500_000_000 }),
+    /** TransactionLogsDiskUsage (WAL on disk) in GiB: a cause of storage running out, so mail by default. */
+    transactionLogsGiB: severityThresholds({ unit: ' GiB', worseWhen: 'higher' }).default({ warning: 10 }),
+    /** OldestReplicationSlotLag (WAL an unconsumed replication slot retains) in GiB; mail by default. */
+    replicationSlotLagGiB: severityThresholds({ unit: ' GiB', worseWhen: 'higher' }).default({ warning: 5 }),
   })
   .superRefine((d, ctx) => {
     if (d.datapointsToAlarm !== undefined && d.datapointsToAlarm > d.evaluationPeriods) {
@@ -148,6 +162,58 @@ export const databaseHealthSchema = z
 
 export type DatabaseHealthConfig = z.output<typeof databaseHealthSchema>;
 
+/**
+ * Health of the blue and green services and their load balancer (with routing), thresholds keyed by severity.
+ * Running tasks are the target groups' healthy hosts against each color's desiredCount (no Container Insights).
+ */
+export const serviceHealthSchema = z.strictObject({
+  /** Length of one evaluated datapoint, minutes. @default 1 */
+  periodMinutes: z
+    .number()
+    .refine(
+      (v) => (ALARM_PERIOD_MINUTES as readonly number[]).includes(v),
+      `one of ${ALARM_PERIOD_MINUTES.join(', ')} minutes`,
+    )
+    .default(1),
+  /** Consecutive breaching datapoints that raise an alarm. @default 5 */
+  evaluationPeriods: positiveInt('a positive whole number of periods').default(5),
+  /** ECS CPUUtilization of each color's service, percent of its reservation (average). */
+  taskCpuPercent: severityThresholds({ unit: '%', worseWhen: 'higher', percent: true }).default({
+    warning: 80,
+  }),
+  /** ECS MemoryUtilization of each color's service, percent (average). */
+  taskMemoryPercent: severityThresholds({ unit: '%', worseWhen: 'higher', percent: true }).default({
+    warning: 85,
+  }),
+  /** 5xx the load balancer itself answers (no healthy target, timeouts), percent of its requests. */
+  loadBalancer5xxPercent: severityThresholds({ unit: '%', worseWhen: 'higher', percent: true }).default({
+    warning: 1,
+  }),
+  /** RejectedConnectionCount per period (the load balancer reached its connection limit). */
+  rejectedConnections: severityThresholds({
+    unit: ' connections',
+    worseWhen: 'higher',
+    integer: true,
+  }).default({
+    warning: 1,
+  }),
+  /** DaysToExpiry of the listener's ACM certificate (imported certificates do not renew themselves). */
+  certificateDaysToExpiry: severityThresholds({ unit: ' days', worseWhen: 'lower', integer: true }).default({
+    warning: 30,
+    critical: 7,
+  }),
+});
+
+/** Health of the guardrails' own functions and of the paging path. */
+export const functionHealthSchema = z.strictObject({
+  /** Maximum Duration above this share of the function's timeout warns (it is about to time out). @default 80 */
+  durationPercentOfTimeout: z
+    .number({ error: () => 'a percentage between 0 and 100, exclusive' })
+    .gt(0, 'a percentage between 0 and 100, exclusive')
+    .lt(100, 'a percentage between 0 and 100, exclusive')
+    .default(80),
+});
+
 export const alertingSchema = z.strictObject({
   /** Subscribers paged for critical alarms (a paging service's HTTPS endpoint, SMS, e-mail). */
   criticalSubscriptions: z.array(subscriptionSchema).default([]),
@@ -157,4 +223,11 @@ export const alertingSchema = z.strictObject({
   runbookUrl: z.string().regex(/^https:\/\/\S+$/, 'an https:// URL of docs/RUNBOOK.md'),
   /** Database-health alarm thresholds (see DatabaseHealth). */
   databaseHealth: databaseHealthSchema,
+  /** Service and load balancer alarm thresholds (see ServiceHealthAlarms); used when routing is enabled. */
+  serviceHealth: serviceHealthSchema.prefault({}),
+  /** The guardrails' own functions (see PlatformHealthAlarms). */
+  functionHealth: functionHealthSchema.prefault({}),
 });
+
+export type ServiceHealthConfig = z.output<typeof serviceHealthSchema>;
+export type FunctionHealthConfig = z.output<typeof functionHealthSchema>;

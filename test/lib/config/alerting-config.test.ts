@@ -186,8 +186,19 @@ describe('alerting config defaults and environments', () => {
       connections: { warning: 100, critical: 120 },
       readLatencyMs: { warning: 20, critical: 100 },
       writeLatencyMs: { warning: 20, critical: 100 },
-      diskQueueDepth: { warning: 10, critical: 50 },
+      diskQueueDepth: { warning: 10 },
+      transactionIdsUsed: { warning: 1_000_000_000, critical: 1_500_000_000 },
+      transactionLogsGiB: { warning: 10 },
+      replicationSlotLagGiB: { warning: 5 },
     });
+  });
+
+  it('refuses transaction-id thresholds at or past the wraparound limit', () => {
+    const raw = structuredClone(rawConfig('staging')) as Raw;
+    raw.alerting.databaseHealth.transactionIdsUsed = { critical: 2_100_000_000 };
+    expect(() => validateConfig('staging', raw)).toThrow(
+      /alerting\.databaseHealth\.transactionIdsUsed: .*expected thresholds below 2,000,000,000/,
+    );
   });
 
   it('pages faster in staging and prod than in dev, and gives prod an absolute storage floor', () => {

@@ -63,7 +63,7 @@ describe('AlertTopics', () => {
     expect(topics.topicFor('warning')).toBe(topics.warning);
   });
 
-  it('lets exactly the two publishers publish, each limited by account and source ARN, over TLS only', () => {
+  it('lets exactly the four publishers publish, each limited by account and source ARN, over TLS only', () => {
     const t = setup().template();
     for (const topicName of [`${PREFIX}-critical`, `${PREFIX}-warning`]) {
       const statements = topicStatements(t, topicName);
@@ -96,6 +96,17 @@ describe('AlertTopics', () => {
           // RDS reports identifiers in lower case; the ARN pattern must match that.
           // Only the instance: every event subscription of the app is of source type db-instance.
           sources: [`arn:aws:rds:us-east-1:${ACCOUNT}:db:nba-analytics-test`],
+        },
+        // Cost guardrails: this account's budgets and cost anomaly subscriptions (global services).
+        'budgets.amazonaws.com': {
+          action: 'sns:Publish',
+          account: ACCOUNT,
+          sources: [`arn:aws:budgets::${ACCOUNT}:*`],
+        },
+        'costalerts.amazonaws.com': {
+          action: 'sns:Publish',
+          account: ACCOUNT,
+          sources: [`arn:aws:ce::${ACCOUNT}:*`],
         },
       });
     }
@@ -163,7 +174,7 @@ describe('Keys: the alerting key policy', () => {
     return (key as Json).Properties.KeyPolicy.Statement;
   }
 
-  it('lets exactly the two publishers use the key to encrypt alerts, each as narrowly as supported', () => {
+  it('lets exactly the four publishers use the key to encrypt alerts, each as narrowly as supported', () => {
     const statements = keyStatements(setup().template());
     const services = statements.filter((s) => s.Principal.Service);
     expect(
@@ -184,6 +195,16 @@ describe('Keys: the alerting key policy', () => {
         sources: [`arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${PREFIX}-*`],
       },
       'events.rds.amazonaws.com': {
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        account: ACCOUNT,
+        sources: undefined,
+      },
+      'budgets.amazonaws.com': {
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        account: ACCOUNT,
+        sources: undefined,
+      },
+      'costalerts.amazonaws.com': {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         account: ACCOUNT,
         sources: undefined,

@@ -1,6 +1,7 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfig, validateConfig, rawConfig } from '../../../lib/config';
 import { tableSlug } from '../../../lib/constructs/data-checks';
+import { CHECK_METRICS, HIGH_RESOLUTION_METRICS } from '../../../lambda/data-checks/metrics';
 import { cloneRaw, synthEnvironment, type SynthResult } from '../../support/app';
 
 describe('DataChecks in prod', () => {
@@ -200,6 +201,76 @@ describe('DataChecks in prod', () => {
     });
   });
 
+  it('pages once per loss: rows-lost is critical, the same delete seen as append-only or below floor mails', () => {
+    const critical = { Ref: Match.stringLikeRegexp('AlertTopicsCritical') };
+    const warning = { Ref: Match.stringLikeRegexp('AlertTopicsWarning') };
+    // prod's tables have noDecrease, appendOnly and minRows: rows-lost is the page, and the same number seen
+    // as deletes gets no second alarm.
+    expect(
+      Object.keys(
+        t.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { AlarmName: 'pipeline-guardrails-prod-checks-append-only-games' },
+        }),
+      ),
+    ).toEqual([]);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-below-floor-games',
+      AlarmActions: [warning],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-check-failures',
+      AlarmActions: [warning],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost-games',
+      AlarmActions: [critical],
+    });
+    // A table without noDecrease: the same RowsLost alarm (key-level loss) is its page, at high resolution.
+    const raw = cloneRaw(rawConfig('dev'));
+    raw.checks.tables = [{ table: 'games', appendOnly: true, noDecrease: false }];
+    const dev = synthEnvironment(validateConfig('dev', raw)).guardrails;
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-dev-checks-rows-lost-games',
+      AlarmActions: [critical],
+      Period: 10,
+    });
+    expect(
+      Object.keys(
+        dev.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { AlarmName: 'pipeline-guardrails-dev-checks-append-only-games' },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('keeps rule alarms in their state through gaps and evaluates the loss rules at high resolution', () => {
+    for (const name of ['rows-lost-games', 'rows-lost-box-score-teams']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `pipeline-guardrails-prod-checks-${name}`,
+        TreatMissingData: 'ignore',
+        Period: 10,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 1,
+        Statistic: 'Maximum',
+      });
+    }
+    for (const name of ['below-floor-games', 'schema-changed-games', 'stale-box-score-snapshots-critical']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `pipeline-guardrails-prod-checks-${name}`,
+        TreatMissingData: 'ignore',
+        Period: 60,
+      });
+    }
+    // The checker publishes exactly those loss metrics at high resolution.
+    expect([...HIGH_RESOLUTION_METRICS].sort()).toEqual([CHECK_METRICS.rowsLost]);
+    // Ignoring missing data is deliberate (the heartbeat pages on silence): no synth warning for it.
+    const warnings = Annotations.fromStack(prod.stacks.guardrails).findWarning(
+      '*',
+      Match.stringLikeRegexp('ignores missing data'),
+    );
+    expect(warnings).toEqual([]);
+  });
+
   it('publishes the function name for the CLIs', () => {
     t.hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/pipeline-guardrails/prod/checks/function-name',
@@ -210,7 +281,8 @@ describe('DataChecks in prod', () => {
   it('has a dashboard section for integrity and one for freshness', () => {
     const dc = prod.stacks.guardrails.dataChecks;
     expect(dc.dashboardSection.title).toBe('Data integrity');
-    expect(dc.dashboardSection.rows.length).toBe(2);
+    // Five tables: one row-count graph each (own scale and floor line, three per row), losses, the checker.
+    expect(dc.dashboardSection.rows.length).toBe(4);
     expect(dc.freshnessDashboardSection?.rows.flat().length).toBe(2);
   });
 });

@@ -1,11 +1,15 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { loadConfig } from '../../../lib/config';
 import type { DatabaseHealthConfig } from '../../../lib/config/sections/alerting';
 import { AlarmFactory } from '../../../lib/constructs/alarm-factory';
 import { AlertTopics } from '../../../lib/constructs/alert-topics';
-import { DatabaseHealth, RDS_EVENT_CATEGORIES } from '../../../lib/constructs/database-health';
+import {
+  DatabaseHealth,
+  freeStorageThresholds,
+  RDS_EVENT_CATEGORIES,
+} from '../../../lib/constructs/database-health';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -66,10 +70,8 @@ describe('DatabaseHealth', () => {
     expect(alarms.alarms.map((a) => a.alarmName.replace(`${PREFIX}-database-`, ''))).toEqual([
       'cpu-warning',
       'cpu-critical',
-      'free-storage-percent-warning',
-      'free-storage-percent-critical',
-      'free-storage-gib-warning',
-      'free-storage-gib-critical',
+      'free-storage-warning',
+      'free-storage-critical',
       'freeable-memory-warning',
       'freeable-memory-critical',
       'connections-warning',
@@ -79,17 +81,21 @@ describe('DatabaseHealth', () => {
       'write-latency-warning',
       'write-latency-critical',
       'disk-queue-depth-warning',
-      'disk-queue-depth-critical',
+      'transaction-id-wraparound-warning',
+      'transaction-id-wraparound-critical',
+      'transaction-logs-warning',
+      'replication-slot-lag-warning',
       'metrics-missing',
     ]);
-    expect(health.alarms).toHaveLength(17);
+    expect(health.alarms).toHaveLength(18);
   });
 
   it('creates no alarm for a severity the config leaves out', () => {
     const { alarms } = setup(DEV_HEALTH);
     const names = alarms.alarms.map((a) => a.alarmName);
-    expect(names).toContain(`${PREFIX}-database-free-storage-gib-critical`);
-    expect(names).not.toContain(`${PREFIX}-database-free-storage-gib-warning`);
+    expect(names).toContain(`${PREFIX}-database-freeable-memory-critical`);
+    expect(names).toContain(`${PREFIX}-database-transaction-logs-warning`);
+    expect(names).not.toContain(`${PREFIX}-database-transaction-logs-critical`);
   });
 
   it('watches CPU of the instance with the thresholds, window and missing-data decision from config', () => {
@@ -120,28 +126,93 @@ describe('DatabaseHealth', () => {
     );
   });
 
-  it('computes free storage as a fraction of the allocated storage and in GiB with metric math', () => {
+  it('watches free storage with one alarm per severity: the higher of the GiB floor and the percentage', () => {
     const { alarm } = setup();
-    const percent = alarm('free-storage-percent-critical');
-    expect(percent).toMatchObject({ Threshold: 10, ComparisonOperator: 'LessThanThreshold' });
-    expect(percent.Metrics).toEqual([
-      expect.objectContaining({ Expression: `100 * m / ${200 * 1024 ** 3}`, ReturnData: true }),
-      expect.objectContaining({
-        Id: 'm',
-        ReturnData: false,
-        MetricStat: expect.objectContaining({
-          Metric: expect.objectContaining({ MetricName: 'FreeStorageSpace' }),
-          Stat: 'Minimum',
-          Period: 60,
-        }),
-      }),
-    ]);
-    expect(alarm('free-storage-gib-critical')).toMatchObject({
-      Threshold: 10,
+    // prod: 200 GiB allocated; warning max(30 GiB, 20% = 40 GiB), critical max(10 GiB, 10% = 20 GiB).
+    expect(alarm('free-storage-critical')).toMatchObject({
+      Threshold: 20,
       ComparisonOperator: 'LessThanThreshold',
       Metrics: expect.arrayContaining([expect.objectContaining({ Expression: `m / ${1024 ** 3}` })]),
     });
-    expect(alarm('free-storage-gib-warning').Threshold).toBe(30);
+    expect(alarm('free-storage-critical').AlarmDescription).toContain('10% of 200 GiB allocated');
+    expect(alarm('free-storage-warning').Threshold).toBe(40);
+    expect(watched(alarm('free-storage-critical'))).toMatchObject({
+      metric: 'FreeStorageSpace',
+      stat: 'Minimum',
+    });
+  });
+
+  it('uses only the GiB floors when storage autoscales, and says so at synth', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    const topics = new AlertTopics(stack, 'Topics', {
+      config: { criticalSubscriptions: [], warningSubscriptions: [] },
+      namePrefix: PREFIX,
+      key: new kms.Key(stack, 'Key'),
+    });
+    const alarms = new AlarmFactory(stack, 'Alarms', {
+      topics,
+      namePrefix: PREFIX,
+      runbookUrl: 'https://x/R.md',
+    });
+    new DatabaseHealth(stack, 'Health', {
+      config: DEV_HEALTH,
+      instanceIdentifier: 'dev-db',
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 50,
+      alarms,
+      topics,
+      namePrefix: PREFIX,
+    });
+    const names = alarms.alarms.map((a) => a.alarmName.replace(`${PREFIX}-database-`, ''));
+    expect(names).toContain('free-storage-critical');
+    expect(names).not.toContain('free-storage-warning');
+    const critical = alarms.alarms.find((a) => a.alarmName.endsWith('free-storage-critical'));
+    expect(critical?.props.threshold).toBe(1);
+    Annotations.fromStack(stack).hasWarning(
+      '/S/Health',
+      Match.stringLikeRegexp('autoscales from 20 to 50 GiB.*freeStoragePercent is not used'),
+    );
+  });
+
+  it('orders the derived free-storage thresholds, dropping a warning that would not fire first', () => {
+    expect(freeStorageThresholds({ warning: 20, critical: 10 }, { critical: 2 }, 100).thresholds).toEqual({
+      warning: 20,
+      critical: 10,
+    });
+    // A GiB floor above the percentage's warning: the warning could never fire first, so there is none.
+    expect(freeStorageThresholds({ warning: 20, critical: 10 }, { critical: 30 }, 100).thresholds).toEqual({
+      warning: undefined,
+      critical: 30,
+    });
+    expect(
+      freeStorageThresholds({ warning: 20, critical: 10 }, { critical: 2 }, undefined).thresholds,
+    ).toEqual({
+      warning: undefined,
+      critical: 2,
+    });
+  });
+
+  it('watches transaction-id wraparound, WAL on disk and replication slot lag', () => {
+    const { alarm } = setup();
+    expect(watched(alarm('transaction-id-wraparound-critical'))).toMatchObject({
+      metric: 'MaximumUsedTransactionIDs',
+      stat: 'Maximum',
+    });
+    expect(alarm('transaction-id-wraparound-critical').Threshold).toBe(1_500_000_000);
+    expect(alarm('transaction-id-wraparound-warning').Threshold).toBe(1_000_000_000);
+    expect(alarm('transaction-logs-warning')).toMatchObject({
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Metrics: expect.arrayContaining([
+        expect.objectContaining({
+          MetricStat: expect.objectContaining({
+            Metric: expect.objectContaining({ MetricName: 'TransactionLogsDiskUsage' }),
+          }),
+        }),
+      ]),
+    });
+    expect(alarm('replication-slot-lag-warning').Threshold).toBe(5);
   });
 
   it('converts memory to MiB and latency to milliseconds; connections and queue depth stay raw', () => {
@@ -170,8 +241,10 @@ describe('DatabaseHealth', () => {
     });
   });
 
-  it('pages when the instance publishes no metrics at all (missing data breaches), over at least 10 minutes', () => {
-    const prod = setup().alarm('metrics-missing');
+  it('mails when the instance publishes no metrics at all (missing data breaches), over at least 10 minutes', () => {
+    const { alarm, topicId } = setup();
+    const prod = alarm('metrics-missing');
+    expect(prod.AlarmActions).toEqual([{ Ref: topicId('warning') }]);
     expect(prod).toMatchObject({
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
@@ -200,27 +273,23 @@ describe('DatabaseHealth', () => {
     t.allResourcesProperties('AWS::RDS::EventSubscription', { SourceIds: ['nba-analytics-prod'] });
   });
 
-  it('subscribes the instance events to the topics by severity, leaving backup to the snapshot capability', () => {
-    const { t, topicId } = setup();
-    t.resourceCountIs('AWS::RDS::EventSubscription', 2);
-    t.hasResourceProperties('AWS::RDS::EventSubscription', {
-      SubscriptionName: `${PREFIX}-database-critical-events`,
-      SnsTopicArn: { Ref: topicId('critical') },
-      SourceType: 'db-instance',
-      SourceIds: ['nba-analytics-prod'],
-      EventCategories: ['failover', 'failure', 'low storage'],
-      Enabled: true,
-    });
+  it('mails the instance events (none pages: each cause pages once through an alarm), leaving backup to the snapshot capability', () => {
+    const { t, topicId, health } = setup();
+    t.resourceCountIs('AWS::RDS::EventSubscription', 1);
+    expect(health.eventSubscriptions.critical).toBeUndefined();
     t.hasResourceProperties('AWS::RDS::EventSubscription', {
       SubscriptionName: `${PREFIX}-database-warning-events`,
       SnsTopicArn: { Ref: topicId('warning') },
-      EventCategories: ['maintenance', 'notification', 'availability'],
+      SourceType: 'db-instance',
+      SourceIds: ['nba-analytics-prod'],
+      EventCategories: ['failover', 'failure', 'low storage', 'maintenance', 'notification', 'availability'],
+      Enabled: true,
     });
     expect([...RDS_EVENT_CATEGORIES.critical, ...RDS_EVENT_CATEGORIES.warning]).not.toContain('backup');
     // The topic policy exists before the subscription starts sending.
     t.hasResource('AWS::RDS::EventSubscription', {
-      DependsOn: Match.arrayWith([Match.stringLikeRegexp('^TopicsCriticalPolicy')]),
-      Properties: Match.objectLike({ SubscriptionName: `${PREFIX}-database-critical-events` }),
+      DependsOn: Match.arrayWith([Match.stringLikeRegexp('^TopicsWarningPolicy')]),
+      Properties: Match.objectLike({ SubscriptionName: `${PREFIX}-database-warning-events` }),
     });
   });
 
@@ -228,18 +297,20 @@ describe('DatabaseHealth', () => {
     const { health, stack } = setup();
     const section = health.dashboardSection;
     expect(section.title).toBe('Database health: nba-analytics-prod');
-    expect(section.rows).toHaveLength(3);
-    for (const row of section.rows) expect(row.reduce((n, w) => n + w.width, 0)).toBe(24);
+    expect(section.rows).toHaveLength(4);
+    for (const row of section.rows) expect(row.reduce((n, w) => n + w.width, 0)).toBeLessThanOrEqual(24);
     const widgets: Json[] = section.rows.flat().flatMap((w) => stack.resolve(w.toJson()));
     expect(widgets.map((w) => w.properties.title)).toEqual([
       'CPU utilization (%)',
       'Connections',
       'Freeable memory (MiB)',
-      'Free storage (% of 200 GiB allocated)',
-      'Free storage (GiB)',
-      'Disk queue depth',
+      'Free storage (GiB of 200 allocated)',
+      'Transaction logs on disk (GiB)',
+      'Oldest replication slot lag (GiB)',
       'Read latency (ms)',
       'Write latency (ms)',
+      'Disk queue depth',
+      'Transaction ids used (wraparound at ~2.1 billion)',
     ]);
     const cpu = widgets[0];
     expect(cpu.properties.annotations.horizontal).toEqual([

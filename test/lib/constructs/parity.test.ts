@@ -105,6 +105,8 @@ describe('OutputParity in prod', () => {
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
       AlarmDescription: Match.stringLikeRegexp('#parity-silent'),
+      // Mail even for a critical pair: the gates stay closed, and an unreachable database pages once elsewhere.
+      AlarmActions: [ref(warning)],
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'pipeline-guardrails-prod-parity-failed-games',

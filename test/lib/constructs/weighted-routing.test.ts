@@ -276,7 +276,8 @@ describe('services, target groups and security groups', () => {
       });
     }
     prod.guardrails.hasResourceProperties('AWS::ECS::Cluster', {
-      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+      // Off unless cost.containerInsights (see cost-guardrails.test.ts).
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'disabled' }],
     });
   });
 

@@ -50,6 +50,8 @@ export const DRILL_METRICS = {
   totalMinutes: 'RestoreDrillMinutes',
   checksFailed: 'RestoreChecksFailed',
   recoveryPointAgeHours: 'RestoreRecoveryPointAgeHours',
+  /** Published by the snapshot upkeep once a drill has succeeded: days since the newest success. */
+  daysSinceSuccess: 'RestoreDrillDaysSinceSuccess',
   /** Published by the snapshot upkeep: drill instances it had to delete (older than the drill's limit). */
   leakedInstancesDeleted: 'RestoreDrillInstancesLeaked',
 } as const;
@@ -57,6 +59,8 @@ export const DRILL_METRICS = {
 /** State-table items: the drill results (history and latest) and the snapshot manifests. */
 export const DRILL_RESULT_PK = 'drill#result';
 export const DRILL_LATEST_SK = 'latest';
+/** The newest successful drill (read by the snapshot upkeep for the days-since-success metric). */
+export const DRILL_LAST_SUCCESS_SK = 'last-success';
 export const MANIFEST_PK_PREFIX = 'snapshot-manifest#';
 export const MANIFEST_SK = 'manifest';
 export function manifestKey(snapshotId: string): { pk: string; sk: string } {

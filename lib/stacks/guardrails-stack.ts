@@ -11,6 +11,7 @@ import { DatabaseHealth } from '../constructs/database-health';
 import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
+import { RestoreDrill } from '../constructs/restore-drill';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
@@ -47,6 +48,8 @@ export class GuardrailsStack extends Stack {
   readonly autoRollback?: AutoRollback;
   /** Scheduled RDS snapshots: schedule, retention, copies, quota and age alarms, backup events. */
   readonly snapshots?: Snapshots;
+  /** Restore drills of the snapshots (state machine, schedule, alarms); with snapshots.drill. */
+  readonly restoreDrill?: RestoreDrill;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -167,6 +170,21 @@ export class GuardrailsStack extends Stack {
         logRetention: config.logRetentionDays as logs.RetentionDays,
         logRemovalPolicy: statefulRemovalPolicy(config),
       });
+      if (config.snapshots.drill) {
+        this.restoreDrill = new RestoreDrill(this, 'RestoreDrill', {
+          envName: config.envName,
+          config: config.snapshots.drill,
+          checks: config.checks,
+          vpc: stateful.network.vpc,
+          subnets: stateful.network.privateSubnets,
+          database: stateful.database,
+          stateTable: stateful.state.table,
+          alarms: this.alarms,
+          criticalTopic: this.topics.critical,
+          logRetention: config.logRetentionDays as logs.RetentionDays,
+          logRemovalPolicy: statefulRemovalPolicy(config),
+        });
+      }
     }
 
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
@@ -196,6 +214,7 @@ export class GuardrailsStack extends Stack {
         this.dataChecks.dashboardSection,
         this.dataChecks.freshnessDashboardSection,
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
+        ...(this.restoreDrill ? [this.restoreDrill.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
       ],
       alarms: this.alarms,

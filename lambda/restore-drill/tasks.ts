@@ -22,6 +22,7 @@ import {
   DrillRestoreFailedError,
   DrillTimeoutError,
 } from './errors';
+import { listDrillInstances, tagsOf } from './instances';
 import { loadManifest } from './manifest';
 import {
   DRILL_LAST_SUCCESS_SK,
@@ -178,32 +179,6 @@ async function describeInstance(rds: RDSClient, id: string): Promise<DBInstance 
     if (err instanceof Error && err.name === 'DBInstanceNotFoundFault') return undefined;
     throw err;
   }
-}
-
-function tagsOf(i: DBInstance): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const t of i.TagList ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-  return tags;
-}
-
-/** Every drill instance of this environment (all pages), with status and creation time. */
-export async function listDrillInstances(
-  rds: RDSClient,
-  envName: string,
-): Promise<{ id: string; status: string; createdAt?: Date }[]> {
-  const out: { id: string; status: string; createdAt?: Date }[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await withRetry(() => rds.send(new DescribeDBInstancesCommand({ MaxRecords: 100, Marker })));
-    for (const i of page.DBInstances ?? []) {
-      const id = i.DBInstanceIdentifier ?? '';
-      if (isDrillInstance({ id, tags: tagsOf(i) }, envName)) {
-        out.push({ id, status: i.DBInstanceStatus ?? 'unknown', createdAt: i.InstanceCreateTime });
-      }
-    }
-    Marker = page.Marker;
-  } while (Marker);
-  return out;
 }
 
 async function start(event: DrillEvent, ctx: DrillContext): Promise<DrillPlan> {

@@ -79,6 +79,7 @@ export class RestoreDrill extends Construct {
   readonly failedAlarm: cloudwatch.Alarm;
   readonly noRecentSuccessAlarm: cloudwatch.Alarm;
   readonly slowRestoreAlarm: cloudwatch.Alarm;
+  readonly leakedAlarm: cloudwatch.Alarm;
   readonly dashboardSection: DashboardSection;
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
@@ -304,6 +305,20 @@ export class RestoreDrill extends Construct {
       firstCheck:
         'The drill result (restore minutes, snapshot size) and the RDS events of the drill instance; a larger instance class or a smaller database restores faster.',
       runbookAnchor: 'drill-restore-slower-than-rto',
+    });
+
+    this.leakedAlarm = props.alarms.createAlarm(this, 'LeakedInstanceAlarm', {
+      area: 'drill',
+      what: 'leaked-instance',
+      severity: 'warning',
+      metric: metric(DRILL_METRICS.leakedInstancesDeleted, 'Maximum', quarter),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // Published by every snapshot upkeep run (0 when nothing leaked); silence is the snapshot alarms' concern.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      meaning: `The snapshot upkeep found a restore-drill instance older than the drill's limit (${limitMinutes} minutes) and deleted it: a drill was stopped or its cleanup failed, and the instance ran (and cost) until now.`,
+      firstCheck: `The snapshot function's "leaked drill instance" log lines name the instance; the ${this.stateMachineName} executions show which drill left it.`,
+      runbookAnchor: 'drill-leaked-instance',
     });
 
     const graph = (
@@ -666,4 +681,77 @@ export function buildDrillDefinition(scope: Construct, p: DefinitionProps): sfn.
   waitCredentials.next(credentialsStatus).next(credentialsReady);
   waitRestore.next(restoreStatus).next(restored);
   return start.next(restore).next(waitRestore);
+}
+
+/** What the snapshot function needs for the drill: manifests at snapshot time, and the leak sweep. */
+export interface SnapshotDrillSupport {
+  /** The state table: the checker's baselines (read) and the manifests (written). */
+  readonly stateTable: dynamodb.ITable;
+  /** Checked tables (`schema.table`) recorded in each manifest. */
+  readonly tableKeys: readonly string[];
+  /** With a drill: its execution limit (drill instances older than this are deleted as leaked). */
+  readonly drillLimitMinutes?: number;
+}
+
+/**
+ * Environment and permissions of the snapshot function for the drill: read the checker's baselines
+ * (`checks#table#*`), write manifests (`snapshot-manifest#*`), read the last drill result, and, with a
+ * drill, list instances and delete only prefixed, drill-tagged instances of this environment.
+ */
+export function grantSnapshotDrillSupport(
+  fn: import('aws-cdk-lib/aws-lambda').Function,
+  envName: string,
+  support: SnapshotDrillSupport,
+): void {
+  fn.addEnvironment('STATE_TABLE_NAME', support.stateTable.tableName);
+  fn.addEnvironment('MANIFEST_TABLE_KEYS', JSON.stringify(support.tableKeys));
+  const items = (sid: string, actions: string[], keys: string[]) =>
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid,
+        actions,
+        resources: [support.stateTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } },
+      }),
+    );
+  items('ReadCheckerBaselinesForManifests', ['dynamodb:BatchGetItem'], ['checks#table#*']);
+  items('WriteSnapshotManifests', ['dynamodb:PutItem'], [`${MANIFEST_PK_PREFIX}*`]);
+  support.stateTable.encryptionKey?.grant(
+    fn,
+    'kms:Decrypt',
+    'kms:Encrypt',
+    'kms:GenerateDataKey',
+    'kms:DescribeKey',
+  );
+  if (support.drillLimitMinutes === undefined) return;
+  fn.addEnvironment('DRILL_LIMIT_MINUTES', String(support.drillLimitMinutes));
+  items('ReadLastDrillResult', ['dynamodb:GetItem'], [DRILL_RESULT_PK]);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'FindDrillInstances',
+      actions: ['rds:DescribeDBInstances'],
+      resources: ['*'],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'DeleteOnlyLeakedDrillInstances',
+      actions: ['rds:DeleteDBInstance'],
+      resources: [
+        `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:db:${drillInstancePrefix(envName)}*`,
+      ],
+      conditions: {
+        StringEquals: {
+          'rds:db-tag/managed-by': PROJECT,
+          'rds:db-tag/environment': envName,
+          'rds:db-tag/reason': DRILL_TAG_REASON_VALUE,
+        },
+      },
+    }),
+  );
+  Validations.of(fn).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:${drillInstancePrefix(envName)}*]`,
+    reason:
+      "Drill instance names end in the drill's start time; deletion also needs the drill's managed-by, environment and reason tags on the instance.",
+  });
 }

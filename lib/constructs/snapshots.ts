@@ -21,6 +21,7 @@ import type { AlertTopics } from './alert-topics';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+import { grantSnapshotDrillSupport, type SnapshotDrillSupport } from './restore-drill';
 
 /** Minutes between the upkeep runs (copies, pruning, metrics); the age alarms evaluate at this period. */
 export const MAINTAIN_EVERY_MINUTES = 15;
@@ -41,6 +42,8 @@ export interface SnapshotsProps {
   readonly topics: AlertTopics;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Manifests at snapshot time and the restore drill's leak sweep. @default neither */
+  readonly drillSupport?: SnapshotDrillSupport;
 }
 
 /**
@@ -95,6 +98,7 @@ export class Snapshots extends Construct {
       },
     });
     this.grantLeastPrivilege(props);
+    if (props.drillSupport) grantSnapshotDrillSupport(this.function.function, envName, props.drillSupport);
     // No Lambda retries of a failed run: a retried `snapshot` run could take a second snapshot, and the
     // upkeep runs again within 15 minutes anyway.
     this.function.function.configureAsyncInvoke({ retryAttempts: 0 });

@@ -12,6 +12,8 @@ import { EnvironmentDashboard } from '../constructs/environment-dashboard';
 import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
 import { RestoreDrill } from '../constructs/restore-drill';
+import { drillExecutionLimitMinutes } from '../../lambda/restore-drill/names';
+import { tableKey } from '../../lambda/data-checks/sql';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
@@ -169,6 +171,13 @@ export class GuardrailsStack extends Stack {
         topics: this.topics,
         logRetention: config.logRetentionDays as logs.RetentionDays,
         logRemovalPolicy: statefulRemovalPolicy(config),
+        drillSupport: {
+          stateTable: stateful.state.table,
+          tableKeys: config.checks.tables.map((t) => tableKey(t.schemaName, t.table)),
+          drillLimitMinutes: config.snapshots.drill
+            ? drillExecutionLimitMinutes(config.snapshots.drill.timeoutMinutes)
+            : undefined,
+        },
       });
       if (config.snapshots.drill) {
         this.restoreDrill = new RestoreDrill(this, 'RestoreDrill', {

@@ -276,7 +276,7 @@ export class RestoreDrill extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       meaning:
         'A restore drill failed: the snapshot did not restore, the copy failed a check (rows missing, schema changed, floor, sentinel), the restore timed out, or a drill task failed. The snapshots may not be restorable.',
-      firstCheck: `npm run snapshot -- --env ${envName} --drill-status (the last result names the failed rule), then the ${this.stateMachineName} execution in the Step Functions console.`,
+      firstCheck: `The newest ${this.stateMachineName} execution in the Step Functions console: its error and cause name the failed rule (the result is also in the state table at pk drill#result, sk latest).`,
       runbookAnchor: 'drill-failed',
     });
     this.noRecentSuccessAlarm = props.alarms.createAlarm(this, 'NoRecentSuccessAlarm', {
@@ -290,7 +290,7 @@ export class RestoreDrill extends Construct {
       // Published by the snapshot upkeep only once a drill has succeeded: silence means none ever did.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       meaning: `No restore drill of ${envName} succeeded in the last ${config.maxDaysWithoutSuccess} days (or none ever did): nothing proves the snapshots restore.`,
-      firstCheck: `npm run snapshot -- --env ${envName} --drill-status; if drills are not running, start one: npm run snapshot -- --env ${envName} --drill --follow`,
+      firstCheck: `The ${this.stateMachineName} executions (are drills running? failing?); start one now: npm run snapshot -- --env ${envName} --drill --follow`,
       runbookAnchor: 'drill-no-recent-success',
     });
     this.slowRestoreAlarm = props.alarms.createAlarm(this, 'SlowRestoreAlarm', {

@@ -67,7 +67,8 @@ export async function verifyDrill(event: VerifierEvent, ctx: VerifierContext): P
       user: secret.username,
       password: secret.password,
       sslMode: ctx.sslMode ?? 'verify-full',
-      statementTimeoutMs: Math.max(60, checks.statementTimeoutSeconds) * 1000,
+      // A restored volume loads its blocks from S3 on first read: exact counts run slower than on the primary.
+      statementTimeoutMs: Math.max(DRILL_STATEMENT_TIMEOUT_SECONDS, checks.statementTimeoutSeconds) * 1000,
       lockTimeoutMs: checks.lockTimeoutSeconds * 1000,
     },
     checks,
@@ -92,6 +93,9 @@ export async function verifyDrill(event: VerifierEvent, ctx: VerifierContext): P
   );
   return verification;
 }
+
+/** Per-statement limit on the copy (the verifier's Lambda timeout bounds the whole run). */
+export const DRILL_STATEMENT_TIMEOUT_SECONDS = 300;
 
 let ctx: VerifierContext | undefined;
 

@@ -14,6 +14,11 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<B
       'naive COUNT(*) sweep vs. the checker on seedscale (SCALE=1: ~20M rows, ~5 GB, ~2 min to build once)',
     load: () => import('./data-checks').then((m) => m.default),
   },
+  'restore-drill': {
+    summary:
+      "the drill's verification of a restored copy on seedscale SCALE=1 (built by the data-checks bench)",
+    load: () => import('./restore-drill').then((m) => m.default),
+  },
   'snapshot-retention': {
     summary: 'retention planning time for 100 to 10,000 snapshots in a region',
     load: () => import('./snapshot-retention').then((m) => m.default),

@@ -647,7 +647,12 @@ export function buildDrillDefinition(scope: Construct, p: DefinitionProps): sfn.
       'The data checker on the copy, compared with the snapshot manifest; never throws for a failed rule.',
     payload: sfn.TaskInput.fromObject({
       state: sfn.JsonPath.entirePayload,
-      checks: p.checks,
+      // Only what the verification uses: the tables and the timeouts (no secret ARN, no custom SQL).
+      checks: {
+        tables: p.checks.tables,
+        statementTimeoutSeconds: p.checks.statementTimeoutSeconds,
+        lockTimeoutSeconds: p.checks.lockTimeoutSeconds,
+      },
       ...(p.sentinel ? { sentinel: p.sentinel } : {}),
     }),
     payloadResponseOnly: true,

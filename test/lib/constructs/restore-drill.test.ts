@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildDrillStack, FIXTURE_DRILL } from './restore-drill-fixture';
+import { buildDrillStack, FIXTURE_CHECKS, FIXTURE_DRILL } from './restore-drill-fixture';
 
 /** The drill construct on its own: IAM scoping, network isolation, schedule, alarms, cdk-nag. */
 const { stack, drill } = buildDrillStack();
@@ -224,6 +224,26 @@ describe('RestoreDrill schedule, limits and alarms', () => {
       MetricName: 'RestoreMinutes',
       Threshold: 30,
     });
+  });
+
+  it('hands the verifier the tables and timeouts only: no secret ARN, no custom SQL of production', () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/checks-readonly-AbCdEf';
+    const { stack: s } = buildDrillStack({
+      drill: {
+        checks: {
+          ...FIXTURE_CHECKS,
+          credentialsSecretArn: secret,
+          custom: [
+            { name: 'orphans', sql: 'SELECT 1', max: 0, severity: 'warning', description: 'orphan rows' },
+          ],
+        },
+      },
+    });
+    const machine = Object.values(Template.fromStack(s).findResources('AWS::StepFunctions::StateMachine'))[0];
+    const text = JSON.stringify(machine);
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('orphans');
+    expect(text).toContain('lockTimeoutSeconds');
   });
 
   it('passes cdk-nag (AwsSolutions) with a written reason for every accepted finding', () => {

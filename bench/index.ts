@@ -24,6 +24,11 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<B
       "the guardrails' fixed monthly cost per environment from the synthesized templates (target <= $25)",
     load: () => import('./cost').then((m) => m.default),
   },
+  'restore-drill': {
+    summary:
+      "the drill's verification of a restored copy on seedscale SCALE=1 (built by the data-checks bench)",
+    load: () => import('./restore-drill').then((m) => m.default),
+  },
   'snapshot-retention': {
     summary: 'retention planning time for 100 to 10,000 snapshots in a region',
     load: () => import('./snapshot-retention').then((m) => m.default),

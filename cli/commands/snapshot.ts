@@ -1,4 +1,5 @@
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError, isEnvironmentName, loadConfig, type EnvironmentConfig } from '../../lib/config';
 import { ENVIRONMENT_NAMES } from '../../lib/project';
@@ -28,10 +29,11 @@ export const SNAPSHOT_EXIT_CODES: readonly ExitCodeDoc[] = [
   [0, 'done (the snapshot is available, or accepted with --no-wait; or the prune ran)'],
   [
     1,
-    'the snapshot failed, timed out or would exceed the quota; a deletion failed or was not confirmed; an AWS error (credentials included)',
+    'the snapshot failed, timed out or would exceed the quota; a deletion failed or was not confirmed; a followed drill did not succeed; an AWS error (credentials included)',
   ],
   [2, 'bad arguments or configuration, or --prune without a terminal and without --yes'],
 ];
+import { checkDrillSnapshotId, runDrillCommand } from '../snapshot/drill';
 
 const USAGE = `Usage: npm run snapshot -- --env <dev|staging|prod> [options]
 
@@ -49,18 +51,24 @@ Options:
   --prune           apply retention now: delete what it allows (only this tool's snapshots)
   --dry-run         with --prune: print what would be deleted and why, delete nothing
   --yes             with --prune: do not ask before deleting (needed when not on a terminal)
+  --drill           start a restore drill (restore into an isolated instance, verify, delete); prints its execution ARN
+  --snapshot ID     with --drill: drill this snapshot of the tool instead of the newest with a manifest
+  --follow          with --drill: report its phase until it ends; exit 0 only when it succeeded
   -h, --help        this text
 
 Exit codes:
 ${formatExitCodes(SNAPSHOT_EXIT_CODES)}
 Examples:
   npm run snapshot -- --env prod --reason pre-shift
-  npm run snapshot -- --env prod --prune --dry-run`;
+  npm run snapshot -- --env prod --prune --dry-run
+  npm run snapshot -- --env prod --drill --follow`;
 
 /** What the command touches outside the process; tests pass mocked clients and a fake clock. */
 export interface SnapshotCommandDeps {
   readonly rds: (region: string) => RDSClient;
   readonly ssm: (region: string) => SSMClient;
+  /** Step Functions, for --drill. @default a client of the region */
+  readonly sfn?: (region: string) => SFNClient;
   readonly clock: Clock;
   /** @default 15000 */
   readonly pollIntervalMs: number;
@@ -69,6 +77,7 @@ export interface SnapshotCommandDeps {
 export const defaultDeps = (): SnapshotCommandDeps => ({
   rds: (region) => new RDSClient({ region }),
   ssm: (region) => new SSMClient({ region }),
+  sfn: (region) => new SFNClient({ region }),
   clock: realClock,
   pollIntervalMs: 15_000,
 });
@@ -81,6 +90,9 @@ const OPTIONS = {
   prune: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   yes: { type: 'boolean' },
+  drill: { type: 'boolean' },
+  snapshot: { type: 'string' },
+  follow: { type: 'boolean' },
 } as const;
 
 interface ParsedArgs {
@@ -91,6 +103,8 @@ interface ParsedArgs {
   readonly prune: boolean;
   readonly dryRun: boolean;
   readonly yes: boolean;
+  /** --drill: start a restore drill instead (its own flags). */
+  readonly drill?: { readonly snapshotId?: string; readonly follow: boolean };
 }
 
 /** Parses and checks the arguments; every problem is a UsageError, raised before any AWS call. */
@@ -113,6 +127,22 @@ export function parseSnapshotArgs(argv: string[]): ParsedArgs {
   const only = (flag: string, set: unknown, mode: string) => {
     if (set !== undefined) throw new UsageError(`${flag} only goes with ${mode}`);
   };
+  if (values.drill) {
+    for (const f of ['reason', 'timeout', 'no-wait', 'prune', 'dry-run', 'yes'] as const) {
+      if (values[f] !== undefined) throw new UsageError(`--${f} does not go with --drill`);
+    }
+    return {
+      envName,
+      reason: 'manual',
+      wait: true,
+      prune: false,
+      dryRun: false,
+      yes: false,
+      drill: { snapshotId: checkDrillSnapshotId(envName, values.snapshot), follow: values.follow ?? false },
+    };
+  }
+  only('--snapshot', values.snapshot, '--drill');
+  only('--follow', values.follow, '--drill');
   if (prune) {
     only('--reason', values.reason, 'taking a snapshot (not --prune)');
     only('--timeout', values.timeout, 'taking a snapshot (not --prune)');
@@ -161,7 +191,8 @@ async function instanceIdentifier(config: EnvironmentConfig, deps: SnapshotComma
 export function createSnapshotCommand(makeDeps: () => SnapshotCommandDeps = defaultDeps): CliCommand {
   return {
     name: 'snapshot',
-    summary: 'Take an RDS snapshot now and wait for it; --prune applies retention',
+    summary:
+      'Take an RDS snapshot now and wait for it; --prune applies retention; --drill runs a restore drill',
     usage: USAGE,
     exitCodes: SNAPSHOT_EXIT_CODES,
     exitCodeFor: (kind) => (kind === 'config' ? 2 : 1),
@@ -178,6 +209,10 @@ export function createSnapshotCommand(makeDeps: () => SnapshotCommandDeps = defa
         throw err;
       }
       const deps = makeDeps();
+      if (args.drill) {
+        const sfn = deps.sfn ?? ((region: string) => new SFNClient({ region }));
+        return runDrillCommand(args.drill, config, { ...deps, sfn }, io);
+      }
       return args.prune ? prune(args, config, deps, io) : snapshot(args, config, deps, io);
     },
   };

@@ -109,7 +109,7 @@ export function judgeSchema(
   key: string,
   baseline: SchemaFingerprint | undefined,
   now: SchemaFingerprint,
-): { result: RuleResult; changed: boolean } {
+): { result: RuleResult; changed: boolean; changes: readonly string[] } {
   if (!baseline || baseline.v !== now.v) {
     return {
       result: {
@@ -121,6 +121,7 @@ export function judgeSchema(
         detail: `fingerprint taken${baseline ? ' again (older fingerprint format)' : ''}: ${now.columns.length} columns, primary key (${now.primaryKey.join(', ')})`,
       },
       changed: false,
+      changes: [],
     };
   }
   const changes = schemaChanges(baseline, now);
@@ -135,6 +136,7 @@ export function judgeSchema(
         detail: 'columns and primary key unchanged',
       },
       changed: false,
+      changes: [],
     };
   }
   return {
@@ -147,5 +149,6 @@ export function judgeSchema(
       detail: `${changes.join('; ')} (${acceptHint(key)})`,
     },
     changed: true,
+    changes,
   };
 }

@@ -1,9 +1,21 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoStateStore } from '../data-checks/state-store';
+import { stateTableManifestRecorder } from '../restore-drill/manifest';
 import { METRIC_NAMESPACE } from '../../lib/project';
 import { errorMessage, optionalEnv, requireEnv } from '../shared/env';
 import { createLogger, type Logger } from '../shared/logger';
-import { maintenanceMetrics, runMaintenance, SNAPSHOT_METRICS, type MaintenanceReport } from './maintain';
+import {
+  drillUpkeepMetrics,
+  maintenanceMetrics,
+  runDrillUpkeep,
+  runMaintenance,
+  SNAPSHOT_METRICS,
+  type DrillUpkeepReport,
+  type MaintenanceReport,
+} from './maintain';
 import type { RetentionPolicy } from './retention';
 import { withRetry } from './retry';
 import { takeSnapshot } from './take-snapshot';
@@ -35,6 +47,12 @@ export interface SnapshotSettings {
     readonly kmsKeyArn: string;
     readonly retention: RetentionPolicy;
   };
+  /** The state table: manifests of new snapshots (restore drills) and the last drill result. */
+  readonly stateTableName?: string;
+  /** The checked tables (`schema.table`) whose baselines go into each snapshot's manifest. */
+  readonly manifestTableKeys?: readonly string[];
+  /** With a restore drill: drill instances older than this many minutes are leaked and deleted. */
+  readonly drillLimitMinutes?: number;
 }
 
 const RETENTION_FIELDS = [
@@ -71,7 +89,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): SnapshotSett
   if (!Number.isInteger(quotaLimit) || quotaLimit < 1)
     throw new Error(`QUOTA_LIMIT must be a positive integer`);
   const copyRegion = optionalEnv('COPY_REGION', '', env);
+  const stateTableName = optionalEnv('STATE_TABLE_NAME', '', env) || undefined;
+  const keys = optionalEnv('MANIFEST_TABLE_KEYS', '', env);
+  const limit = optionalEnv('DRILL_LIMIT_MINUTES', '', env);
+  const drillLimitMinutes = limit ? Number(limit) : undefined;
+  if (drillLimitMinutes !== undefined && (!Number.isInteger(drillLimitMinutes) || drillLimitMinutes < 1)) {
+    throw new Error(`DRILL_LIMIT_MINUTES is ${JSON.stringify(limit)}, expected a positive integer`);
+  }
   return {
+    stateTableName,
+    manifestTableKeys: keys ? (JSON.parse(keys) as string[]) : undefined,
+    drillLimitMinutes,
     envName: requireEnv('ENV_NAME', env),
     region: requireEnv('AWS_REGION', env),
     instanceIdentifier: requireEnv('INSTANCE_IDENTIFIER', env),
@@ -89,6 +117,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): SnapshotSett
 
 export interface SnapshotDeps {
   readonly rds: RDSClient;
+  /** The state table's client (manifests, drill results). @default none: no manifest, no drill upkeep */
+  readonly doc?: DynamoDBDocumentClient;
   readonly copyRds?: RDSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly log: Logger;
@@ -117,15 +147,29 @@ export async function runSnapshotJob(
       return;
     }
     try {
+      const manifest =
+        deps.doc && settings.stateTableName && settings.manifestTableKeys
+          ? stateTableManifestRecorder(
+              deps.doc,
+              settings.stateTableName,
+              new DynamoStateStore(deps.doc, settings.stateTableName),
+              settings.manifestTableKeys,
+            )
+          : undefined;
       const result = await takeSnapshot(deps.rds, {
         envName: settings.envName,
         instanceIdentifier: settings.instanceIdentifier,
         reason: 'scheduled',
         quotaLimit: settings.quotaLimit,
         now: deps.now(),
+        manifest,
       });
       snapshotId = result.snapshotId;
-      deps.log.info('snapshot started', { snapshotId, status: result.status });
+      deps.log.info('snapshot started', { snapshotId, status: result.status, manifest: result.manifest });
+      if (result.manifest === 'failed') {
+        failures.push(`manifest of ${snapshotId} not recorded: ${result.manifestError}`);
+        deps.log.error('manifest not recorded', { snapshotId, detail: result.manifestError });
+      }
     } catch (err) {
       const name = err instanceof Error ? err.name : 'Error';
       failures.push(`scheduled snapshot failed: ${name}: ${errorMessage(err)}`);
@@ -134,6 +178,7 @@ export async function runSnapshotJob(
   };
 
   let report: MaintenanceReport;
+  let drill: DrillUpkeepReport | undefined;
   try {
     // Prune first, so expired snapshots of this tool never hold the quota the new snapshot needs.
     const options = {
@@ -145,6 +190,19 @@ export async function runSnapshotJob(
       log: deps.log,
     };
     report = await runMaintenance(options);
+    if (settings.drillLimitMinutes !== undefined && deps.doc && settings.stateTableName) {
+      drill = await runDrillUpkeep({
+        envName: settings.envName,
+        rds: deps.rds,
+        doc: deps.doc,
+        stateTableName: settings.stateTableName,
+        limitMinutes: settings.drillLimitMinutes,
+        dryRun,
+        now: deps.now(),
+        log: deps.log,
+      });
+      failures.push(...drill.failures);
+    }
     if (action === 'snapshot') await snap();
     else if (report.source.managedCount === 0 && !dryRun) {
       deps.log.warn('no snapshot of this environment exists: taking one now');
@@ -164,10 +222,10 @@ export async function runSnapshotJob(
     throw err;
   }
   const allFailures = [...failures, ...report.failures];
-  await publish(
-    deps,
-    maintenanceMetrics(report, settings.envName, settings.quotaLimit, deps.now(), failures.length),
-  );
+  await publish(deps, [
+    ...maintenanceMetrics(report, settings.envName, settings.quotaLimit, deps.now(), failures.length),
+    ...(drill ? drillUpkeepMetrics(drill, settings.envName, deps.now()) : []),
+  ]);
   const summary: SnapshotRunSummary = {
     action,
     snapshotId,
@@ -196,6 +254,11 @@ export async function handler(event: SnapshotEvent = {}): Promise<SnapshotRunSum
     rds: new RDSClient({ region: settings.region, maxAttempts: 5 }),
     copyRds: settings.copy ? new RDSClient({ region: settings.copy.region, maxAttempts: 5 }) : undefined,
     cloudwatch: new CloudWatchClient({ region: settings.region, maxAttempts: 5 }),
+    doc: settings.stateTableName
+      ? DynamoDBDocumentClient.from(new DynamoDBClient({ region: settings.region, maxAttempts: 5 }), {
+          marshallOptions: { removeUndefinedValues: true },
+        })
+      : undefined,
     log: createLogger({ service: 'snapshots', environment: settings.envName }),
     now: () => new Date(),
   };

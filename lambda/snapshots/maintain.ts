@@ -1,5 +1,13 @@
-import { CopyDBSnapshotCommand, DeleteDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
+import {
+  CopyDBSnapshotCommand,
+  DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { listDrillInstances } from '../restore-drill/instances';
+import { DRILL_LAST_SUCCESS_SK, DRILL_METRICS, DRILL_RESULT_PK } from '../restore-drill/names';
 import { errorMessage } from '../shared/env';
 import type { Logger } from '../shared/logger';
 import { isManagedSnapshot, TAG_SOURCE_REGION } from './naming';
@@ -312,5 +320,117 @@ export function maintenanceMetrics(
     Unit: 'Count',
     Timestamp: now,
   });
+  return data;
+}
+
+/** The restore drill's part of the upkeep (environments with `snapshots.drill`). */
+export interface DrillUpkeepOptions {
+  readonly envName: string;
+  readonly rds: RDSClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly stateTableName: string;
+  /** Longest a drill execution runs (drillExecutionLimitMinutes): older drill instances are leaked. */
+  readonly limitMinutes: number;
+  readonly dryRun: boolean;
+  readonly now: Date;
+  readonly log: Logger;
+  readonly retry?: RetryOptions;
+}
+
+export interface DrillUpkeepReport {
+  /** Drill instances older than the limit: no live drill owns them. */
+  readonly leaked: readonly string[];
+  readonly deleted: readonly string[];
+  /** Days since the newest successful drill; undefined when none ever succeeded. */
+  readonly daysSinceSuccess?: number;
+  readonly failures: readonly string[];
+}
+
+/**
+ * Deletes drill instances that outlived every drill (a stopped execution, a cleanup that gave up): only
+ * prefixed instances tagged as this environment's drill instances, older than the drill's execution limit,
+ * without a final snapshot. Also reads the newest successful drill for the days-since-success metric.
+ */
+export async function runDrillUpkeep(opts: DrillUpkeepOptions): Promise<DrillUpkeepReport> {
+  const failures: string[] = [];
+  const leaked: string[] = [];
+  const deleted: string[] = [];
+  const cutoff = opts.now.getTime() - opts.limitMinutes * 60_000;
+  for (const i of await listDrillInstances(opts.rds, opts.envName, opts.retry)) {
+    if (i.status === 'deleting' || !i.startedAt || i.startedAt.getTime() > cutoff) continue;
+    leaked.push(i.id);
+    const fields = {
+      instanceId: i.id,
+      status: i.status,
+      startedAt: i.startedAt.toISOString(),
+      dryRun: opts.dryRun,
+    };
+    if (opts.dryRun) {
+      opts.log.warn('would delete leaked drill instance', fields);
+      continue;
+    }
+    try {
+      await withRetry(
+        () =>
+          opts.rds.send(
+            new DeleteDBInstanceCommand({
+              DBInstanceIdentifier: i.id,
+              SkipFinalSnapshot: true,
+              DeleteAutomatedBackups: true,
+            }),
+          ),
+        opts.retry,
+      );
+      deleted.push(i.id);
+      opts.log.warn('deleted leaked drill instance', fields);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'DBInstanceNotFoundFault') continue;
+      const name = err instanceof Error ? err.name : 'Error';
+      failures.push(`deletion of leaked drill instance ${i.id} failed: ${name}: ${errorMessage(err)}`);
+      opts.log.error('leaked drill instance not deleted', {
+        ...fields,
+        error: name,
+        detail: errorMessage(err),
+      });
+    }
+  }
+  let daysSinceSuccess: number | undefined;
+  try {
+    const out = await opts.doc.send(
+      new GetCommand({
+        TableName: opts.stateTableName,
+        Key: { pk: DRILL_RESULT_PK, sk: DRILL_LAST_SUCCESS_SK },
+        ConsistentRead: true,
+      }),
+    );
+    const at = Date.parse(String(out.Item?.finishedAt ?? ''));
+    if (!Number.isNaN(at)) daysSinceSuccess = Math.max(0, (opts.now.getTime() - at) / 86_400_000);
+  } catch (err) {
+    failures.push(`cannot read the last successful drill: ${errorMessage(err)}`);
+  }
+  return { leaked, deleted, daysSinceSuccess, failures };
+}
+
+/** Metric data of the drill upkeep: leaked instances (always, so its alarm sees zeros) and days since success. */
+export function drillUpkeepMetrics(report: DrillUpkeepReport, envName: string, now: Date): MetricDatum[] {
+  const Dimensions = [{ Name: 'Environment', Value: envName }];
+  const data: MetricDatum[] = [
+    {
+      MetricName: DRILL_METRICS.leakedInstancesDeleted,
+      Dimensions,
+      Value: report.leaked.length,
+      Unit: 'Count',
+      Timestamp: now,
+    },
+  ];
+  if (report.daysSinceSuccess !== undefined) {
+    data.push({
+      MetricName: DRILL_METRICS.daysSinceSuccess,
+      Dimensions,
+      Value: Math.round(report.daysSinceSuccess * 100) / 100,
+      Unit: 'None',
+      Timestamp: now,
+    });
+  }
   return data;
 }

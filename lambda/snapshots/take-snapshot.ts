@@ -1,4 +1,6 @@
 import { CreateDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
+import type { ManifestRecorder } from '../restore-drill/manifest';
+import { errorMessage } from '../shared/env';
 import { describeSnapshot, listManualSnapshots, type SnapshotInfo } from './rds-snapshots';
 import { isManagedSnapshot, snapshotIdentifier, snapshotTags, type SnapshotReason } from './naming';
 import { IN_PROGRESS_STATUSES } from './retention';
@@ -26,6 +28,12 @@ export interface TakeSnapshotOptions {
   readonly clock?: Clock;
   /** Backoff for throttled RDS calls. */
   readonly retry?: RetryOptions;
+  /**
+   * Record the snapshot's manifest (the checker's latest exact counts and schema fingerprints, read just
+   * before the request) for restore drills. A manifest that cannot be recorded never stops the snapshot:
+   * the result says so and the drill of that snapshot fails its manifest rule. @default none
+   */
+  readonly manifest?: ManifestRecorder;
 }
 
 export interface SnapshotResult {
@@ -33,6 +41,9 @@ export interface SnapshotResult {
   readonly snapshotArn?: string;
   readonly status: string;
   readonly elapsedMs: number;
+  /** With a manifest recorder: `recorded`, or `failed` (see manifestError). */
+  readonly manifest?: 'recorded' | 'failed';
+  readonly manifestError?: string;
 }
 
 /** The snapshot did not become available within the timeout; it may still finish (check it by id). */
@@ -89,6 +100,17 @@ export async function takeSnapshot(rds: RDSClient, opts: TakeSnapshotOptions): P
 
   await assertQuota(rds, opts, retry);
 
+  // The manifest is read BEFORE the request: counts taken later could include rows the snapshot lacks.
+  let captured: Awaited<ReturnType<ManifestRecorder['capture']>> | undefined;
+  let manifestError: string | undefined;
+  if (opts.manifest) {
+    try {
+      captured = await opts.manifest.capture(now);
+    } catch (err) {
+      manifestError = `cannot read the checker's state for the manifest: ${errorMessage(err)}`;
+    }
+  }
+
   let created;
   try {
     created = await withRetry(
@@ -118,7 +140,22 @@ export async function takeSnapshot(rds: RDSClient, opts: TakeSnapshotOptions): P
   }
   const snapshotArn = created.DBSnapshot?.DBSnapshotArn;
   const initialStatus = created.DBSnapshot?.Status ?? 'creating';
-  if (!opts.wait) return { snapshotId, snapshotArn, status: initialStatus, elapsedMs: clock.now() - started };
+  if (captured && opts.manifest) {
+    try {
+      await opts.manifest.save({ snapshotId, ...captured });
+    } catch (err) {
+      manifestError = `cannot save the manifest of ${snapshotId}: ${errorMessage(err)}`;
+    }
+  }
+  const manifest = opts.manifest
+    ? ({
+        manifest: manifestError ? 'failed' : 'recorded',
+        ...(manifestError ? { manifestError } : {}),
+      } as const)
+    : {};
+  if (!opts.wait) {
+    return { snapshotId, snapshotArn, status: initialStatus, elapsedMs: clock.now() - started, ...manifest };
+  }
 
   const { timeoutMs, onProgress } = opts.wait;
   const pollIntervalMs = opts.wait.pollIntervalMs ?? 15_000;
@@ -140,6 +177,7 @@ export async function takeSnapshot(rds: RDSClient, opts: TakeSnapshotOptions): P
         snapshotArn: current.arn ?? snapshotArn,
         status,
         elapsedMs: clock.now() - started,
+        ...manifest,
       };
     }
     if (!IN_PROGRESS_STATUSES.has(status)) {

@@ -27,6 +27,7 @@ import {
   ownershipTagConditions,
   snapshotTagOnCreateStatement,
 } from './snapshot-iam';
+import { grantSnapshotDrillSupport, type SnapshotDrillSupport } from './restore-drill';
 
 /** Minutes between the upkeep runs (copies, pruning, metrics); the age alarms evaluate at this period. */
 export const MAINTAIN_EVERY_MINUTES = 15;
@@ -44,6 +45,8 @@ export interface SnapshotsProps {
   readonly topics: AlertTopics;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Manifests at snapshot time and the restore drill's leak sweep. @default neither */
+  readonly drillSupport?: SnapshotDrillSupport;
 }
 
 /**
@@ -98,6 +101,7 @@ export class Snapshots extends Construct {
       },
     });
     this.grantLeastPrivilege(props);
+    if (props.drillSupport) grantSnapshotDrillSupport(this.function.function, envName, props.drillSupport);
     // No Lambda retries of a failed run: a retried `snapshot` run could take a second snapshot, and the
     // upkeep runs again within 15 minutes anyway.
     this.function.function.configureAsyncInvoke({ retryAttempts: 0 });

@@ -103,6 +103,23 @@ export const accept = {
     );
   },
 
+  /** A secret whose value its owner replaces on every use (a drill's throw-away copy), so rotation has no job. */
+  secretRotatedByItsOwner(secret: IConstruct, reason: string): void {
+    acknowledge(
+      secret,
+      [
+        'AwsSolutions-SMG4',
+        ...inPacks('SecretsManagerRotationEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
+      ],
+      reason,
+    );
+  },
+
+  /** A secret encrypted with the AWS managed key of Secrets Manager rather than a customer managed key. */
+  secretWithAwsManagedKey(secret: IConstruct, reason: string): void {
+    acknowledge(secret, inPacks('SecretsManagerUsingKMSKey'), reason);
+  },
+
   /** Data protected by its own service's backups (DynamoDB point-in-time recovery) rather than an AWS Backup plan. */
   backedUpWithoutBackupPlan(resource: IConstruct, reason: string): void {
     acknowledge(resource, inPacks('DynamoDBInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security']), reason);

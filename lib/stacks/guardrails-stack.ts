@@ -15,6 +15,9 @@ import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { PlatformHealthAlarms } from '../constructs/platform-health-alarms';
 import { ProgressiveRollout } from '../constructs/progressive-rollout';
 import { ServiceHealthAlarms } from '../constructs/service-health-alarms';
+import { RestoreDrill } from '../constructs/restore-drill';
+import { drillExecutionLimitMinutes } from '../../lambda/restore-drill/names';
+import { tableKey } from '../../lambda/data-checks/sql';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
 import { allWeightParameterNames } from '../../lambda/shared/traffic';
@@ -59,6 +62,8 @@ export class GuardrailsStack extends Stack {
   readonly platformHealth: PlatformHealthAlarms;
   /** Monthly budget and cost anomaly detection, both to the warning topic. */
   readonly cost: CostGuardrails;
+  /** Restore drills of the snapshots (state machine, schedule, alarms); with snapshots.drill. */
+  readonly restoreDrill?: RestoreDrill;
 
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     super(scope, id, props);
@@ -200,7 +205,29 @@ export class GuardrailsStack extends Stack {
         topics: this.topics,
         logRetention: config.logRetentionDays as logs.RetentionDays,
         logRemovalPolicy: statefulRemovalPolicy(config),
+        drillSupport: {
+          stateTable: stateful.state.table,
+          tableKeys: config.checks.tables.map((t) => tableKey(t.schemaName, t.table)),
+          drillLimitMinutes: config.snapshots.drill
+            ? drillExecutionLimitMinutes(config.snapshots.drill.timeoutMinutes)
+            : undefined,
+        },
       });
+      if (config.snapshots.drill) {
+        this.restoreDrill = new RestoreDrill(this, 'RestoreDrill', {
+          envName: config.envName,
+          config: config.snapshots.drill,
+          checks: config.checks,
+          vpc: stateful.network.vpc,
+          subnets: stateful.network.privateSubnets,
+          database: stateful.database,
+          stateTable: stateful.state.table,
+          alarms: this.alarms,
+          criticalTopic: this.topics.critical,
+          logRetention: config.logRetentionDays as logs.RetentionDays,
+          logRemovalPolicy: statefulRemovalPolicy(config),
+        });
+      }
     }
 
     this.cost = new CostGuardrails(this, 'Cost', {
@@ -277,6 +304,7 @@ export class GuardrailsStack extends Stack {
         this.dataChecks.freshnessDashboardSection,
         this.parity?.dashboardSection,
         ...(this.snapshots ? [this.snapshots.dashboardSection] : []),
+        ...(this.restoreDrill ? [this.restoreDrill.dashboardSection] : []),
         this.databaseHealth.dashboardSection,
         this.platformHealth.dashboardSection,
       ],

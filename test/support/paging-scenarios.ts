@@ -78,6 +78,20 @@ export function baseline(config: EnvironmentConfig, options: BaselineOptions): S
             return every(60, () => 0, h);
           case 'ParityHeartbeat':
             return every(60, () => 1, h);
+          // Restore drills: one a week (here: daily, all good), the upkeep every 15 minutes.
+          case 'RestoreDrillSucceeded':
+            return every(86400, () => 1, h);
+          case 'RestoreMinutes':
+          case 'RestoreDrillMinutes':
+            return every(86400, () => 30, h);
+          case 'RestoreVerifyMinutes':
+          case 'RestoreChecksFailed':
+          case 'RestoreDrillInstancesLeaked':
+            return every(86400, () => 0, h);
+          case 'RestoreRecoveryPointAgeHours':
+            return every(86400, () => 12, h);
+          case 'RestoreDrillDaysSinceSuccess':
+            return every(900, () => 1, h);
           default:
             return undefined;
         }

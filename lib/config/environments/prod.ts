@@ -77,6 +77,21 @@ export const prodConfig: EnvironmentConfigInput = {
       retention: { daily: 7, weekly: 4, monthly: 3, minimum: 2, preShiftDays: 7 },
     },
     waitTimeoutMinutes: 90,
+    // Weekly restore drill, Sunday 05:00 UTC (a quiet hour): restore the newest snapshot, verify, delete.
+    drill: {
+      schedule: 'cron(0 5 ? * SUN *)',
+      instanceClass: 'db.t4g.medium',
+      timeoutMinutes: 240,
+      maxDaysWithoutSuccess: 8,
+      // Rollback must be possible within the hour the migration plan allows for a restore.
+      recoveryTimeObjectiveMinutes: 60,
+      sentinel: {
+        name: 'drill-games-present',
+        sql: 'SELECT count(*) FROM games',
+        min: 44_828,
+        description: 'the restored copy holds at least the games rows production had when this was written',
+      },
+    },
   },
   alerting: {
     criticalSubscriptions: [

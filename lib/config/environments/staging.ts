@@ -50,6 +50,14 @@ export const stagingConfig: EnvironmentConfigInput = {
     // Staging is refreshed from prod: a daily snapshot and a short history are enough.
     schedule: 'cron(0 4 * * ? *)',
     retention: { daily: 7, weekly: 2, monthly: 0, minimum: 3, preShiftDays: 14 },
+    // Monthly restore drill, 1st of the month 05:00 UTC.
+    drill: {
+      schedule: 'cron(0 5 1 * ? *)',
+      instanceClass: 'db.t4g.medium',
+      timeoutMinutes: 240,
+      maxDaysWithoutSuccess: 35,
+      recoveryTimeObjectiveMinutes: 90,
+    },
   },
   alerting: {
     criticalSubscriptions: [{ protocol: 'email', endpoint: 'data-platform@example.com' }],

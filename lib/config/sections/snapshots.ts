@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kmsKeyArn, regionName } from '../rules';
+import { customCheckSchema } from './checks';
 
 /**
  * RDS snapshot automation: a schedule, retention tiers, the manual-snapshot quota, an optional copy to a
@@ -50,6 +51,71 @@ export const snapshotCopySchema = z
     }
   });
 
+/** RDS instance classes (`db.t4g.medium`, `db.r6g.large`, ...). */
+const INSTANCE_CLASS = /^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+/**
+ * The restore drill: on a schedule (and on demand) restore a snapshot of the tool into an isolated, small,
+ * short-lived instance, verify it with the checker and delete it. See README "Restore drill".
+ */
+export const drillSchema = z
+  .strictObject({
+    /**
+     * EventBridge Scheduler expression (UTC) of the scheduled drill, e.g. `cron(0 5 ? * SUN *)`.
+     * @default none: on demand only (`npm run snapshot -- --drill`)
+     */
+    schedule: z
+      .string()
+      .refine(
+        (s) => parseSchedule(s).ok,
+        'rate(<n> minutes|hours|days) or cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>), e.g. cron(0 5 ? * SUN *)',
+      )
+      .optional(),
+    /** Class of the restored copy: small, it only has to answer the checker. @default db.t4g.medium */
+    instanceClass: z
+      .string()
+      .regex(INSTANCE_CLASS, 'an RDS instance class such as db.t4g.medium')
+      .default('db.t4g.medium'),
+    /** Longest wait for the restored copy to become available; past it the drill fails and deletes it. @default 240 */
+    timeoutMinutes: intIn(30, 1440, 'minutes').default(240),
+    /** Warn when no drill succeeded for this many days. */
+    maxDaysWithoutSuccess: intIn(1, 400, 'days'),
+    /** Recovery-time objective: warn when a restore (request to available) takes longer. @default 60 */
+    recoveryTimeObjectiveMinutes: intIn(5, 1440, 'minutes').default(60),
+    /** An extra query the restored copy must answer within bounds (same shape as a custom check). */
+    sentinel: customCheckSchema.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.recoveryTimeObjectiveMinutes >= d.timeoutMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recoveryTimeObjectiveMinutes'],
+        message: `less than timeoutMinutes (${d.timeoutMinutes}): a restore slower than the objective must still finish, so its time is measured`,
+        input: d.recoveryTimeObjectiveMinutes,
+      });
+    }
+    const parsed = d.schedule ? parseSchedule(d.schedule) : undefined;
+    if (parsed?.ok && parsed.intervalMinutes !== undefined) {
+      if (parsed.intervalMinutes < 1440) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedule'],
+          message: `at most one drill a day (this fires every ${parsed.intervalMinutes} minutes; each drill runs an instance for hours)`,
+          input: d.schedule,
+        });
+      } else if (parsed.intervalMinutes > d.maxDaysWithoutSuccess * 1440) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxDaysWithoutSuccess'],
+          message: `at least the schedule's interval (${parsed.intervalMinutes / 1440} days), or the warning fires between two good drills`,
+          input: d.maxDaysWithoutSuccess,
+        });
+      }
+    }
+  });
+
+export type DrillConfig = z.output<typeof drillSchema>;
+
 export const snapshotsSchema = z
   .strictObject({
     /** Take, prune and verify snapshots in this environment. @default true */
@@ -85,6 +151,8 @@ export const snapshotsSchema = z
     copy: snapshotCopySchema.optional(),
     /** How long `npm run snapshot` and the shift wait for a snapshot to become available. @default 60 */
     waitTimeoutMinutes: intIn(1, 1440, 'minutes').default(60),
+    /** Restore drills. @default none (no drill state machine) */
+    drill: drillSchema.optional(),
   })
   .superRefine((v, ctx) => {
     const parsed = parseSchedule(v.schedule);

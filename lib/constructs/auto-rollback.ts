@@ -86,7 +86,7 @@ export class AutoRollback extends Construct {
         LISTENER_ARN: props.traffic.listenerArn,
         BLUE_TARGET_GROUP_ARN: props.traffic.blueTargetGroupArn,
         GREEN_TARGET_GROUP_ARN: props.traffic.greenTargetGroupArn,
-        WEIGHTS_PARAMETER_NAME: props.traffic.weightsParameterNames[0] ?? '',
+        RULE_ARN: props.traffic.ruleArn,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         CRITICAL_TOPIC_ARN: props.criticalTopic.topicArn,
         ...(props.runbookUrl ? { RUNBOOK_URL: props.runbookUrl } : {}),
@@ -116,7 +116,7 @@ export class AutoRollback extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'elasticloadbalancing:DescribeListeners (reading the weights back after the change) supports no resource-level permission; it is read-only.',
+          'elasticloadbalancing:DescribeRules (the listener shape check and the read-back) supports no resource-level permission; it is read-only. cloudwatch:PutMetricData has none either: it is limited to the project namespace by condition.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.stateMachine.stateMachineName}:*]`,

@@ -638,8 +638,10 @@ async function rollback(
   // Same handshake as an abort: mark first, so a step in flight puts blue back by itself.
   await markPlanAborting(clients.doc, config.stateTableName, cause, ctx.now());
   let from: Weights | undefined;
+  let intended: Weights | undefined;
   try {
     from = await readListenerWeights(clients.elbv2, config.target);
+    intended = (await readWeightsIntent(clients.doc, config.stateTableName))?.weights;
   } catch (err) {
     logger.warn('could not read the listener before rolling back', { message: errorMessage(err) });
   }
@@ -650,7 +652,7 @@ async function rollback(
     writer: planLockOwner(plan.planId),
     now: ctx.now(),
   });
-  const movedTraffic = from === undefined || from.green > 0;
+  const movedTraffic = from === undefined || from.green > 0 || (intended?.green ?? 0) > 0;
   const outcome = state.step === undefined && !movedTraffic ? 'refused' : 'rolled-back';
   const now = ctx.now();
   await updatePlanState(clients.doc, config.stateTableName, plan.planId, {

@@ -1,4 +1,5 @@
 import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -183,6 +184,7 @@ export class WeightedRouting extends Construct {
     this.weightedRule = new WeightedForwardRule(this, 'WeightedRule', {
       envName,
       listener: this.listener,
+      loadBalancer: this.loadBalancer,
       blueTargetGroup: this.blue.targetGroup,
       greenTargetGroup: this.green.targetGroup,
       initialWeights: cfg.initialWeights,
@@ -199,32 +201,31 @@ export class WeightedRouting extends Construct {
       this.green.service,
       this.blue.targetGroup,
       this.green.targetGroup,
-      this.listener,
     );
+    // ECS registers green's tasks only once its target group is attached: by the weighted rule.
+    this.green.service.node.addDependency(this.weightedRule.rule);
 
     // --- Service-level alarms and the dashboard. ---
+    // Built from dimensions, not `targetGroup.metrics`: green's group is attached to the load balancer by
+    // the weighted rule (a custom resource), which CDK does not see as an attachment.
+    const tgMetric = (c: ColorService, metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB',
+        metricName,
+        statistic,
+        period: Duration.minutes(1),
+        dimensionsMap: {
+          TargetGroup: c.targetGroup.targetGroupFullName,
+          LoadBalancer: this.loadBalancer.loadBalancerFullName,
+        },
+      });
     const metrics = (c: ColorService): ColorMetrics => ({
-      requests: c.targetGroup.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' }),
-      target5xx: c.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
-        period: Duration.minutes(1),
-        statistic: 'Sum',
-      }),
-      connectionErrors: c.targetGroup.metrics.targetConnectionErrorCount({
-        period: Duration.minutes(1),
-        statistic: 'Sum',
-      }),
-      responseTime: c.targetGroup.metrics.targetResponseTime({
-        period: Duration.minutes(1),
-        statistic: 'p95',
-      }),
-      healthyHosts: c.targetGroup.metrics.healthyHostCount({
-        period: Duration.minutes(1),
-        statistic: 'Minimum',
-      }),
-      unhealthyHosts: c.targetGroup.metrics.unhealthyHostCount({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
+      requests: tgMetric(c, 'RequestCount', 'Sum'),
+      target5xx: tgMetric(c, 'HTTPCode_Target_5XX_Count', 'Sum'),
+      connectionErrors: tgMetric(c, 'TargetConnectionErrorCount', 'Sum'),
+      responseTime: tgMetric(c, 'TargetResponseTime', 'p95'),
+      healthyHosts: tgMetric(c, 'HealthyHostCount', 'Minimum'),
+      unhealthyHosts: tgMetric(c, 'UnHealthyHostCount', 'Maximum'),
     });
     this.serviceLevelAlarms = routingServiceLevelAlarms(this, {
       envName,

@@ -1,4 +1,11 @@
-import { CustomResource, Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import {
+  CustomResource,
+  Duration,
+  Stack,
+  Validations,
+  type CfnElement,
+  type RemovalPolicy,
+} from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +19,8 @@ import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
 export interface WeightedForwardRuleProps {
   readonly envName: string;
   readonly listener: elbv2.IApplicationListener;
+  /** The listener's load balancer (IAM scope without a reference to the listener: no cycle). */
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly blueTargetGroup: elbv2.IApplicationTargetGroup;
   readonly greenTargetGroup: elbv2.IApplicationTargetGroup;
   /** Weights of the rule when it is first created; never applied again. */
@@ -42,6 +51,8 @@ export interface WeightedForwardRuleProps {
 export class WeightedForwardRule extends Construct {
   readonly ruleArn: string;
   readonly guard: CustomResource;
+  /** The custom resource that owns the rule (depend on it for green's attachment). */
+  readonly rule: CustomResource;
   readonly handler: GuardrailsFunction;
 
   constructor(scope: Construct, id: string, props: WeightedForwardRuleProps) {
@@ -59,7 +70,7 @@ export class WeightedForwardRule extends Construct {
     const ruleArns = stack.formatArn({
       service: 'elasticloadbalancing',
       resource: 'listener-rule',
-      resourceName: 'app/*',
+      resourceName: `${props.loadBalancer.loadBalancerFullName}/*`,
     });
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -70,7 +81,14 @@ export class WeightedForwardRule extends Construct {
           'elasticloadbalancing:DeleteRule',
           'elasticloadbalancing:SetRulePriorities',
         ],
-        resources: [props.listener.listenerArn, ruleArns],
+        resources: [
+          stack.formatArn({
+            service: 'elasticloadbalancing',
+            resource: 'listener',
+            resourceName: `${props.loadBalancer.loadBalancerFullName}/*`,
+          }),
+          ruleArns,
+        ],
       }),
     );
     fn.addToRolePolicy(
@@ -87,9 +105,14 @@ export class WeightedForwardRule extends Construct {
         reason: 'elasticloadbalancing:DescribeRules has no resource-level permission.',
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:${stack.region}:${stack.account}:listener-rule/app/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:${stack.region}:${stack.account}:listener-rule/<${stack.getLogicalId(props.loadBalancer.node.defaultChild as CfnElement)}.LoadBalancerFullName>/*]`,
         reason:
-          'The rule ARN is only known after the custom resource created it; rule changes are limited to rules of load balancers in this account and region, and CreateRule to this listener.',
+          'The rule ARN is only known after the custom resource created it: rule changes are limited to rules of this load balancer.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:${stack.region}:${stack.account}:listener/<${stack.getLogicalId(props.loadBalancer.node.defaultChild as CfnElement)}.LoadBalancerFullName>/*]`,
+        reason:
+          "CreateRule on this load balancer's listeners (naming the listener itself would make a dependency cycle with the deploy guard).",
       },
       {
         id: 'AwsSolutions-IAM5[Action::dynamodb:*]',
@@ -117,7 +140,7 @@ export class WeightedForwardRule extends Construct {
             "CDK's custom resource provider framework function writes its own logs with the basic execution role.",
         },
         {
-          id: 'AwsSolutions-IAM5[Resource::<WeightedRuleHandlerFunction.Arn>:*]',
+          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
           reason: 'The provider framework invokes the handler function (and its versions).',
         },
         {
@@ -138,7 +161,7 @@ export class WeightedForwardRule extends Construct {
       },
     });
 
-    const rule = new CustomResource(this, 'Rule', {
+    const rule = (this.rule = new CustomResource(this, 'Rule', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::WeightedForwardRule',
       properties: {
@@ -152,7 +175,7 @@ export class WeightedForwardRule extends Construct {
         InitialGreenWeight: props.initialWeights.green,
         LegacyWeightsParameterName: legacyName,
       },
-    });
+    }));
     rule.node.addDependency(this.guard);
     this.ruleArn = rule.getAttString('RuleArn');
   }

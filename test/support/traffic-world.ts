@@ -5,7 +5,11 @@ import {
   type DescribeAlarmsCommandInput,
   type PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   DescribeRulesCommand,
   DescribeTargetHealthCommand,
@@ -157,6 +161,13 @@ export class TrafficWorld {
     for (const n of [this.composite, ...this.greenAlarms]) this.alarms.set(n, 'OK');
     this.setChecks('ok');
     this.install();
+  }
+
+  /** A document client (its calls are served by this world). */
+  doc(): DynamoDBDocumentClient {
+    return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
   }
 
   get target(): TrafficTarget {

@@ -14,7 +14,9 @@ export const TARGET: TrafficTarget = {
   listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/lb/1/2',
   blueTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/blue/1',
   greenTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/green/1',
-  weightsParameterName: '/pipeline-guardrails/test/routing/weights',
+  ruleArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener-rule/app/lb/1/2/3',
+  envName: 'test',
+  stateTableName: 'state-table',
 };
 export const COMPOSITE = 'pipeline-guardrails-test-critical-any';
 export const GREEN_5XX = 'pipeline-guardrails-test-routing-green-error-rate-critical';

@@ -536,12 +536,16 @@ class LeaseRenewer {
 
   async renewNow(): Promise<void> {
     if (this.lost) throw this.lost;
-    try {
-      await renewLease(this.deps.doc, this.tableName, this.lease, new Date(this.deps.clock.now()));
-      this.lastRenewal = this.deps.clock.now();
-    } catch (err) {
-      if (err instanceof LeaseLostError) this.lost = err;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await renewLease(this.deps.doc, this.tableName, this.lease, new Date(this.deps.clock.now()));
+        this.lastRenewal = this.deps.clock.now();
+        return;
+      } catch (err) {
+        if (err instanceof LeaseLostError) this.lost = err;
+        // A throttled renewal is not a lost lease: try again (the TTL leaves room for it).
+        if (err instanceof LeaseLostError || attempt >= 3) throw err;
+      }
     }
   }
 
@@ -711,6 +715,12 @@ async function rollback(
     reason: opts.reason,
   });
   if (record) await announce(deps, ctx, out, record);
+  if (result.problems.length > 0) {
+    out.error(
+      `traffic is 100% blue, but the plan was not ended cleanly (above); run it again (it converges): npm run shift -- --env ${ctx.envName} --rollback`,
+    );
+    return EXIT.APPLY_FAILED;
+  }
   return EXIT.OK;
 }
 

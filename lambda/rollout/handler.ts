@@ -709,6 +709,20 @@ async function refuse(event: RolloutEvent, ctx: RolloutContext): Promise<{ outco
   } catch (err) {
     logger.warn('could not read the listener', { message: errorMessage(err) });
   }
+  // A start that failed half way (plan item written, then a crash) leaves nothing behind.
+  const planId = event.execution?.name;
+  if (planId) {
+    const current = await readPlanState(clients.doc, config.stateTableName);
+    if (current?.planId === planId && current.status === 'running') {
+      await updatePlanState(clients.doc, config.stateTableName, planId, {
+        status: 'refused',
+        phase: 'done',
+        cause,
+        endedAt: ctx.now().toISOString(),
+      });
+    }
+    await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(planId), planId);
+  }
   await recordShift(clients.doc, config.stateTableName, {
     actor: req.actor,
     kind: 'plan-abort',

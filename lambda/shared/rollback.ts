@@ -55,6 +55,18 @@ export interface RollbackResult {
  * 4. close the plan item and release the plan's lease.
  * A failed traffic write still ends the plan; running the command again converges.
  */
+/** Runs a step up to three times (a throttle is not a reason to leave a plan half ended). */
+async function retrying<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const conditional = err instanceof Error && err.name === 'ConditionalCheckFailedException';
+      if (conditional || attempt >= 3) throw err;
+    }
+  }
+}
+
 export async function rollBackAndEndPlan(
   clients: TrafficClients & { readonly sfn: SFNClient },
   req: RollbackRequest,
@@ -64,10 +76,10 @@ export async function rollBackAndEndPlan(
   const table = req.target.stateTableName;
   let plan: PlanState | undefined;
   try {
-    plan = await markPlanAborting(clients.doc, table, req.cause.slice(0, 1000), req.now());
+    plan = await retrying(() => markPlanAborting(clients.doc, table, req.cause.slice(0, 1000), req.now()));
     // An item already `aborting` (an earlier rollback that failed half way) is ours to finish too.
     if (!plan) {
-      const current = await readPlanState(clients.doc, table);
+      const current = await retrying(() => readPlanState(clients.doc, table));
       if (current && ACTIVE_PLAN_STATUSES.includes(current.status)) plan = current;
     }
   } catch (err) {
@@ -75,7 +87,9 @@ export async function rollBackAndEndPlan(
   }
   if (req.stateMachineArn) {
     try {
-      stoppedExecutions.push(...(await stopRunningPlans(clients.sfn, req.stateMachineArn, req.cause)));
+      stoppedExecutions.push(
+        ...(await retrying(() => stopRunningPlans(clients.sfn, req.stateMachineArn!, req.cause))),
+      );
     } catch (err) {
       problems.push(`could not stop the rollout plan's execution: ${errorMessage(err)}`);
     }
@@ -108,18 +122,23 @@ export async function rollBackAndEndPlan(
   }
   if (plan) {
     try {
-      await updatePlanState(clients.doc, table, plan.planId, {
-        status: req.planStatus,
-        phase: 'done',
-        weights: after ?? plan.weights,
-        cause: req.cause.slice(0, 1000),
-        endedAt: req.now().toISOString(),
-      });
+      const planId = plan.planId;
+      const weights = after ?? plan.weights;
+      await retrying(() =>
+        updatePlanState(clients.doc, table, planId, {
+          status: req.planStatus,
+          phase: 'done',
+          weights,
+          cause: req.cause.slice(0, 1000),
+          endedAt: req.now().toISOString(),
+        }),
+      );
     } catch (err) {
       problems.push(`could not close plan ${plan.planId}: ${errorMessage(err)}`);
     }
     try {
-      await releaseShiftLock(clients.doc, table, planLockOwner(plan.planId));
+      const owner = planLockOwner(plan.planId);
+      await retrying(() => releaseShiftLock(clients.doc, table, owner));
     } catch (err) {
       problems.push(`could not release the plan's lease (it expires by itself): ${errorMessage(err)}`);
     }

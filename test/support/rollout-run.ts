@@ -130,11 +130,19 @@ export async function runPlan(
       if (event.action === 'bake-check') world.now += (event.state.step?.nextWaitSeconds ?? 0) * 1000;
       if (event.action === 'snapshot-status') world.now += 30_000;
       world.revive();
+      let result: unknown;
+      let error: unknown;
       try {
-        return (await runAction(event, ctx)) as never;
-      } finally {
-        world.revive();
+        result = await runAction(event, ctx);
+      } catch (err) {
+        error = err;
       }
+      // A crash fails the invocation whatever the handler caught afterwards (Lambda.Unknown).
+      const crashed = world.hasCrashed;
+      world.revive();
+      if (crashed) throw Object.assign(new Error('the function crashed'), { name: 'Lambda.Unknown' });
+      if (error) throw error;
+      return result as never;
     };
   }
   for (const [stateName] of snsTasks) {

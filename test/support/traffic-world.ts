@@ -51,6 +51,12 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import {
+  GetParametersByPathCommand,
+  SSMClient,
+  type GetParametersByPathCommandInput,
+} from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { STATE_KEYS } from '../../lib/project';
 import type { TrafficTarget, Weights } from '../../lambda/shared/traffic';
@@ -74,6 +80,8 @@ export const worldMocks = {
   sfn: mockClient(SFNClient),
   sns: mockClient(SNSClient),
   rds: mockClient(RDSClient),
+  ssm: mockClient(SSMClient),
+  sts: mockClient(STSClient),
 };
 
 export type FaultKind = 'error' | 'crash-after' | 'duplicate';
@@ -107,18 +115,17 @@ export interface WeightChange {
 const ACCOUNT = '111111111111';
 
 export class TrafficWorld {
-  readonly envName = 'test';
+  readonly envName: string;
   readonly tableName = 'state-table';
   readonly listenerArn = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/lb/1/2`;
   readonly ruleArn = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener-rule/app/lb/1/2/3`;
   readonly blueTg = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/blue/1`;
   readonly greenTg = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/green/1`;
   readonly stateMachineArn = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:pipeline-guardrails-test-rollout`;
-  readonly composite = 'pipeline-guardrails-test-critical-any';
-  readonly greenAlarms = [
-    'pipeline-guardrails-test-routing-green-error-rate-critical',
-    'pipeline-guardrails-test-routing-green-latency-p95-critical',
-  ];
+  readonly composite: string;
+  readonly greenAlarms: string[];
+  readonly criticalTopicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:critical`;
+  readonly warningTopicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:warning`;
 
   now = Date.parse('2026-11-26T02:00:00Z');
   rules: Rule[];
@@ -141,7 +148,14 @@ export class TrafficWorld {
   /** Called before each call is served (flip alarms, move time). */
   onCall: (command: string, index: number) => void = () => undefined;
 
-  constructor(weights: Weights = { blue: 100, green: 0 }) {
+  constructor(weights: Weights = { blue: 100, green: 0 }, envName = 'test') {
+    this.envName = envName;
+    const prefix = `pipeline-guardrails-${envName}`;
+    this.composite = `${prefix}-critical-any`;
+    this.greenAlarms = [
+      `${prefix}-routing-green-error-rate-critical`,
+      `${prefix}-routing-green-latency-p95-critical`,
+    ];
     this.rules = [
       {
         RuleArn: `${this.listenerArn.replace(':listener/', ':listener-rule/')}/default`,
@@ -161,6 +175,25 @@ export class TrafficWorld {
     for (const n of [this.composite, ...this.greenAlarms]) this.alarms.set(n, 'OK');
     this.setChecks('ok');
     this.install();
+  }
+
+  /** What the environment published in SSM (cli/deployed.ts reads it). */
+  deployment(): Record<string, string> {
+    return {
+      'state/table-name': this.tableName,
+      'alerting/critical-topic-arn': this.criticalTopicArn,
+      'alerting/warning-topic-arn': this.warningTopicArn,
+      'alerting/critical-composite-alarm-name': this.composite,
+      'database/instance-identifier': 'nba-test',
+      'routing/listener-arn': this.listenerArn,
+      'routing/weighted-rule-arn': this.ruleArn,
+      'routing/blue-target-group-arn': this.blueTg,
+      'routing/green-target-group-arn': this.greenTg,
+      'routing/green-alarm-names': this.greenAlarms.join(','),
+      'routing/bake-seconds': '60',
+      'routing/snapshot-timeout-minutes': '60',
+      'rollout/state-machine-arn': this.stateMachineArn,
+    };
   }
 
   /** A document client (its calls are served by this world). */
@@ -245,6 +278,11 @@ export class TrafficWorld {
     this.crashed = false;
   }
 
+  /** Whether the process died during the last run (whatever the code under test caught afterwards). */
+  get hasCrashed(): boolean {
+    return this.crashed;
+  }
+
   /** Whether a shift's gates are open now (what an increase of green must have seen). */
   gatesOpen(): boolean {
     const alarmsOk = this.alarmNames.every((n) => this.alarms.get(n) !== 'ALARM');
@@ -278,7 +316,19 @@ export class TrafficWorld {
 
   private install(): void {
     for (const m of Object.values(worldMocks)) m.reset();
-    const { elbv2, doc, cloudwatch, sfn, sns, rds } = worldMocks;
+    const { elbv2, doc, cloudwatch, sfn, sns, rds, ssm, sts } = worldMocks;
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: ACCOUNT,
+      Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/DataPlatformOperator/alice`,
+    });
+    ssm.on(GetParametersByPathCommand).callsFake((input: GetParametersByPathCommandInput) =>
+      this.call('ssm.GetParametersByPath', () => ({
+        Parameters: Object.entries(this.deployment()).map(([k, Value]) => ({
+          Name: `${input.Path}${k}`,
+          Value,
+        })),
+      })),
+    );
     rds.on(CreateDBSnapshotCommand).callsFake((input: CreateDBSnapshotCommandInput) =>
       this.call('rds.CreateDBSnapshot', () => {
         if (this.snapshots.some((x) => x.DBSnapshotIdentifier === input.DBSnapshotIdentifier)) {

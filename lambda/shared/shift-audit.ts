@@ -212,7 +212,10 @@ export async function acquireLease(
   } catch (err) {
     if (!(err instanceof ConditionalCheckFailedException)) throw err;
     const seen = holderFrom(err.Item as Record<string, { S?: string; N?: string }> | undefined);
-    if (!options.takeOver || !seen) throw new LockHeldError(seen);
+    // A lease that looks live by our clock is refused at once; one that looks expired is only taken
+    // over once its staleness is proven (no renewal during one TTL of our own time): skewed clocks can
+    // delay a takeover, never let two holders act.
+    if (!options.takeOver || !seen || seen.expiresAt * 1000 >= now().getTime()) throw new LockHeldError(seen);
     // Not renewed within one TTL of our own elapsed time: the holder is gone.
     const seenTtl = seen.ttlSeconds ?? ttlSeconds;
     await options.takeOver.sleep(seenTtl * 1000);

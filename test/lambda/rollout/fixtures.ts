@@ -4,7 +4,7 @@ import {
   type ServiceInputTypes,
   type ServiceOutputTypes,
 } from '@aws-sdk/client-cloudwatch';
-import type { DescribeListenersCommandOutput } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { DescribeRulesCommandOutput } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { PlanState } from '../../../lambda/shared/rollout-control';
 import type { TrafficTarget } from '../../../lambda/shared/traffic';
@@ -28,13 +28,21 @@ export const STATE_MACHINE_ARN =
 export const EXECUTION_ARN =
   'arn:aws:states:us-east-1:111111111111:execution:pipeline-guardrails-test-rollout:plan-1';
 
-export function listener(blue: number, green: number): DescribeListenersCommandOutput {
+/** DescribeRules answer: the weighted rule at these weights, and the blue-only default. */
+export function listener(blue: number, green: number): DescribeRulesCommandOutput {
   return {
     $metadata: {},
-    Listeners: [
+    Rules: [
       {
-        ListenerArn: TARGET.listenerArn,
-        DefaultActions: [
+        RuleArn: `${TARGET.ruleArn}-default`,
+        IsDefault: true,
+        Actions: [{ Type: 'forward', TargetGroupArn: TARGET.blueTargetGroupArn }],
+      },
+      {
+        RuleArn: TARGET.ruleArn,
+        Priority: '1',
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
+        Actions: [
           {
             Type: 'forward',
             ForwardConfig: {

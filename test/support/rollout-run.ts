@@ -114,14 +114,14 @@ export async function runPlan(
   const path: string[] = [];
   let n = 0;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  let abort: (() => void) | undefined;
+  const control: { abort?: () => void } = {};
   const stopped = () => world.executions.get(executionArn) === 'ABORTED';
   for (const [stateName] of lambdaTasks) {
     handlers[stateName] = async (input) => {
       const event = input as RolloutEvent;
       // A stopped execution runs no further state (StopExecution).
       if (stopped()) {
-        abort?.();
+        control.abort?.();
         return new Promise(() => undefined);
       }
       path.push(stateName);
@@ -164,7 +164,7 @@ export async function runPlan(
       noThrowOnAbort: true,
     },
   );
-  abort = execution.abort;
+  control.abort = execution.abort;
   try {
     const output = await execution.result;
     if (stopped()) return { status: 'FAILED', error: 'aborted (StopExecution)', path };

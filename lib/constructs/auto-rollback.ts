@@ -4,8 +4,10 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { resourcePrefix } from '../project';
 import type { AlarmFactory } from './alarm-factory';
@@ -50,6 +52,8 @@ export interface AutoRollbackProps {
 export class AutoRollback extends Construct {
   readonly function: GuardrailsFunction;
   readonly rule: events.Rule;
+  /** Events the rule could not deliver and runs that failed after Lambda's retries. */
+  readonly deadLetterQueue: sqs.Queue;
   /** The alarm names the rule matches. */
   readonly watchedAlarmNames: readonly string[];
   readonly dashboardSection: DashboardSection;
@@ -137,17 +141,36 @@ export class AutoRollback extends Construct {
         },
       },
     });
+    // No lost events: what EventBridge cannot deliver, and what the function failed on after Lambda's
+    // retries, lands in this queue, and anything in it pages (a rollback that may not have happened).
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the auto-rollback rule target and function.',
+    });
     this.rule.addTarget(
       new targets.LambdaFunction(fn, {
         // Lambda's async retries cover a failed run; these cover a failed delivery.
         retryAttempts: 4,
         maxEventAge: Duration.minutes(10),
+        deadLetterQueue: this.deadLetterQueue,
       }),
     );
+    // Set on purpose: two retries (the run is idempotent), and an event older than 15 minutes is not acted
+    // on blindly but parked in the queue for a person (it pages).
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(15),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
 
     const failures = new cloudwatch.MathExpression({
-      expression: 'FILL(errors, 0) + FILL(failed, 0)',
-      label: 'auto-rollback errors + failed deliveries',
+      expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)',
+      label: 'auto-rollback errors + failed deliveries + dead-lettered events',
       period: Duration.minutes(1),
       usingMetrics: {
         errors: fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
@@ -157,6 +180,10 @@ export class AutoRollback extends Construct {
           dimensionsMap: { RuleName: this.rule.ruleName },
           period: Duration.minutes(1),
           statistic: 'Sum',
+        }),
+        dead: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
         }),
       },
     });
@@ -169,7 +196,7 @@ export class AutoRollback extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       meaning:
-        'The automatic rollback failed or EventBridge could not invoke it: green may still be in traffic while its alarm fires.',
+        'The automatic rollback failed, EventBridge could not invoke it, or an event reached its dead-letter queue: green may still be in traffic while its alarm fires.',
       firstCheck: `npm run shift -- --env ${props.envName} --status; if green > 0, roll back by hand: --rollback --yes`,
       runbookAnchor: 'auto-rollback-failed',
     });

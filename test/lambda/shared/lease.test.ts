@@ -49,11 +49,32 @@ describe('the traffic lease', () => {
     expect(await readLease(doc, world.tableName)).toMatchObject({ owner: 'bob' });
   });
 
-  it('is taken over after its holder stopped renewing for one TTL, whatever the clocks say, and fences the old holder', async () => {
+  it("is taken over only after its holder stopped renewing for one TTL of the taker's own time, and fences the old holder", async () => {
     const bob = await acquireLease(doc, world.tableName, 'bob', 'shift', 120, now);
-    // Alice's clock is an hour behind: by her clock the lease is far from expired. Expiry is not
-    // judged by clocks, only by observing no renewal for one TTL of her own elapsed time.
+    // Alice's clock is an hour AHEAD: by it bob's lease expired long ago. She still takes it over only
+    // after seeing no renewal during one TTL of her own elapsed time.
+    const sleeps: number[] = [];
     const alice = await acquireLease(
+      doc,
+      world.tableName,
+      'alice',
+      'shift',
+      120,
+      () => new Date(world.now + 3_600_000),
+      { takeOver: { sleep: async (ms) => void (sleeps.push(ms), (world.now += ms)) } },
+    );
+    expect(sleeps).toEqual([120_000]);
+    expect(alice.leaseId).not.toBe(bob.leaseId);
+    await expect(renewLease(doc, world.tableName, bob, now())).rejects.toThrow(LeaseLostError);
+    // Bob's late release does not free Alice's lease.
+    await releaseShiftLock(doc, world.tableName, 'bob', bob.leaseId);
+    expect(await readLease(doc, world.tableName)).toMatchObject({ owner: 'alice' });
+  });
+
+  it('a taker whose clock is BEHIND is refused at once: skew delays a takeover, never makes two holders', async () => {
+    await acquireLease(doc, world.tableName, 'bob', 'shift', 120, now);
+    world.now += 10 * 60_000; // bob is gone
+    const attempt = acquireLease(
       doc,
       world.tableName,
       'alice',
@@ -64,11 +85,8 @@ describe('the traffic lease', () => {
         takeOver: { sleep: async (ms) => void (world.now += ms) },
       },
     );
-    expect(alice.leaseId).not.toBe(bob.leaseId);
-    await expect(renewLease(doc, world.tableName, bob, now())).rejects.toThrow(LeaseLostError);
-    // Bob's late release does not free Alice's lease.
-    await releaseShiftLock(doc, world.tableName, 'bob', bob.leaseId);
-    expect(await readLease(doc, world.tableName)).toMatchObject({ owner: 'alice' });
+    await expect(attempt).rejects.toThrow(LockHeldError);
+    expect(await readLease(doc, world.tableName)).toMatchObject({ owner: 'bob' });
   });
 
   it('release is idempotent and only releases its own lease', async () => {

@@ -68,10 +68,13 @@ function shiftDeps(world: TrafficWorld): ShiftDeps {
   };
 }
 
-/** The operator runs the printed command again (a new process) until it exits 0, at most 3 times. */
+/**
+ * The operator runs the printed command again (a new process, a minute later) until it exits 0, at most
+ * 6 times: a lease a crashed run left is refused while it looks live, and taken over once proven stale.
+ */
 async function operator(world: TrafficWorld, argv: string[]): Promise<number> {
   let code = -1;
-  for (let attempt = 0; attempt < 3 && code !== 0; attempt++) {
+  for (let attempt = 0; attempt < 6 && code !== 0; attempt++) {
     world.revive();
     if (attempt > 0) world.fault = undefined;
     try {

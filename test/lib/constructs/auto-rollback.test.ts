@@ -114,6 +114,10 @@ describe('AutoRollback', () => {
         'kms:GenerateDataKey',
         'kms:GenerateDataKey*',
         'sns:Publish',
+        // The failure destination: the dead-letter queue only.
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
         'states:ListExecutions',
         'states:StopExecution',
         'xray:PutTelemetryRecords',
@@ -126,7 +130,12 @@ describe('AutoRollback', () => {
       .flatMap(actions)
       .sort();
     expect(starActions).toEqual(
-      ['elasticloadbalancing:DescribeListeners', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [
+        'cloudwatch:PutMetricData', // limited to the project namespace by condition
+        'elasticloadbalancing:DescribeRules',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
   });
 
@@ -136,7 +145,7 @@ describe('AutoRollback', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^TopicsCritical') }],
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0)' }),
+        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)' }),
         Match.objectLike({
           Id: 'failed',
           MetricStat: Match.objectLike({
@@ -192,13 +201,51 @@ describe('rollout and auto-rollback in the environment stacks', () => {
         Variables: Match.objectLike({
           LISTENER_ARN: { Ref: Match.stringLikeRegexp('^RoutingLoadBalancer') },
           GREEN_TARGET_GROUP_ARN: { Ref: Match.stringLikeRegexp('^RoutingGreenTargetGroup') },
-          RULE_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RoutingWeightedRuleRule'), 'RuleArn'] },
+          RULE_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RoutingWeightedRule'), 'RuleArn'] },
           STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^RolloutStateMachine') },
         }),
       },
     });
     guardrails.hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/pipeline-guardrails/staging/rollout/state-machine-arn',
+    });
+  });
+});
+
+describe('AutoRollback: no lost events (issue 12)', () => {
+  const { stack } = buildRolloutStack({ nag: true });
+  const t = Template.fromStack(stack);
+
+  it('dead-letters undeliverable events and failed runs into one encrypted, TLS-only queue', () => {
+    const [queueId] = Object.keys(t.findResources('AWS::SQS::Queue'));
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 600 },
+        }),
+      ],
+    });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 900,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('pages when anything reaches the queue, the function fails or the rule cannot deliver', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-test-rollout-auto-rollback-failed',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)' }),
+        Match.objectLike({
+          Id: 'dead',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }),
+          }),
+        }),
+      ]),
     });
   });
 });

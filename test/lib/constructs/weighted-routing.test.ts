@@ -314,7 +314,7 @@ describe('shift operator policy', () => {
   it('may modify the weighted rule only (never the listener), and publish the weight in the project namespace', () => {
     expect(statement('MoveTrafficOnTheWeightedRuleOnly')).toMatchObject({
       Action: 'elasticloadbalancing:ModifyRule',
-      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RoutingWeightedRuleRule/), 'RuleArn'] },
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RoutingWeightedRule/), 'RuleArn'] },
     });
     const modify = policy().filter((s) =>
       [s.Action].flat().some((a) => /Modify|elasticloadbalancing:\*|ssm:PutParameter/.test(a)),

@@ -20,6 +20,7 @@ import {
   applyWeights,
   formatWeights,
   readListenerWeights,
+  readWeightsIntent,
   type TrafficTarget,
   type Weights,
 } from '../shared/traffic';
@@ -139,6 +140,39 @@ export async function autoRollback(
   if (event.detail.state.value !== 'ALARM') {
     logger.info('not an ALARM state change: ignored', { alarmName, state: event.detail.state.value });
     return { action: 'ignored', alarmName, stoppedExecutions, problems };
+  }
+  // A late event (EventBridge or Lambda retries deliver up to minutes late) about an alarm transition older
+  // than the last weight change must not roll back the newer shift: ignored, and audited.
+  const changedAt = Date.parse(event.detail.state.timestamp ?? event.time ?? '');
+  try {
+    const intent = await readWeightsIntent(c.doc, config.stateTableName);
+    // Only a newer change that put green in traffic makes the event stale: a newer write to 100% blue
+    // (this event's own earlier attempt, another rollback) is re-written, which converges.
+    if (
+      intent &&
+      intent.weights.green > 0 &&
+      Number.isFinite(changedAt) &&
+      Date.parse(intent.at) > changedAt
+    ) {
+      const detail = `event of ${new Date(changedAt).toISOString()} is older than the last weight change (${intent.at}, ${intent.operationId}): ignored`;
+      logger.info('late event ignored', { alarmName, detail });
+      await recordShift(c.doc, config.stateTableName, {
+        actor: config.actor,
+        kind: 'auto-rollback',
+        from: intent.weights,
+        to: intent.weights,
+        outcome: 'refused',
+        forced: false,
+        reason: `${alarmName} entered ALARM`,
+        operationId: `auto-rollback#${event.id ?? alarmName}#late`,
+        detail,
+        at: ctx.now().toISOString(),
+      }).catch(() => undefined);
+      return { action: 'ignored', alarmName, stoppedExecutions, problems: [detail] };
+    }
+  } catch (err) {
+    // Cannot tell: act (a rollback is the safe side).
+    problems.push(`could not read the last weight change: ${errorMessage(err)}`);
   }
   const cause = `auto-rollback: ${alarmName} entered ALARM${event.detail.state.reason ? ` (${event.detail.state.reason})` : ''}`;
 

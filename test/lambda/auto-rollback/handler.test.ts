@@ -119,6 +119,25 @@ describe('auto-rollback', () => {
     expect(world.audit.filter((a) => a.kind === 'auto-rollback')).toHaveLength(1);
   });
 
+  it('ignores (and audits) a late event about an alarm transition older than the last weight change (issue 12)', async () => {
+    const event = alarmEvent(); // the alarm changed state at world.now
+    world.now += 5 * 60_000;
+    world.weights = { blue: 90, green: 10 };
+    world.items.set('routing#weights|current', {
+      pk: 'routing#weights',
+      sk: 'current',
+      weights: { blue: 90, green: 10 },
+      version: 1,
+      operationId: 'shift#new',
+      writer: 'alice',
+      at: new Date(world.now - 60_000).toISOString(),
+    });
+    await expect(autoRollback(event, ctx())).resolves.toMatchObject({ action: 'ignored' });
+    expect(world.weights).toEqual({ blue: 90, green: 10 });
+    expect(world.audit.at(-1)).toMatchObject({ kind: 'auto-rollback', outcome: 'refused' });
+    expect(String(world.audit.at(-1)?.detail)).toMatch(/older than the last weight change .* ignored/);
+  });
+
   it('ignores a state change that is not into ALARM', async () => {
     world.weights = { blue: 90, green: 10 };
     await expect(autoRollback(alarmEvent('OK'), ctx())).resolves.toMatchObject({ action: 'ignored' });

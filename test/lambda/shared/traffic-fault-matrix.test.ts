@@ -159,10 +159,11 @@ const WRITERS: Writer[] = [
         now: () => new Date(world.now),
         sleep: async () => undefined,
       };
+      const event = alarmEvent(world); // a retry delivers the same event
       for (let attempt = 0; attempt < 3; attempt++) {
         world.revive();
         try {
-          await autoRollback(alarmEvent(world), ctx);
+          await autoRollback(event, ctx);
           if (!world.hasCrashed) break;
         } catch {
           // Lambda's async retry.

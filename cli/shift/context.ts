@@ -1,6 +1,6 @@
 import { loadDeployment, type Deployment } from '../deployed';
-import { weightsParameterName, type TrafficTarget } from '../../lambda/shared/traffic';
-import { resourcePrefix } from '../../lib/project';
+import type { TrafficTarget } from '../../lambda/shared/traffic';
+import { DEPLOYMENT_KEYS, resourcePrefix } from '../../lib/project';
 import type { ShiftDeps } from './deps';
 
 /** What the environment deployed that the shift needs, read from its SSM parameters. */
@@ -39,13 +39,8 @@ export async function loadShiftContext(deps: ShiftDeps, envName: string): Promis
   return {
     envName,
     deployment: d,
-    target: {
-      listenerArn: d.get('routing/listener-arn'),
-      blueTargetGroupArn: d.get('routing/blue-target-group-arn'),
-      greenTargetGroupArn: d.get('routing/green-target-group-arn'),
-      weightsParameterName: weightsParameterName(envName),
-    },
-    tableName: d.get('state/table-name'),
+    target: trafficTargetOf(d, envName),
+    tableName: d.get(DEPLOYMENT_KEYS.stateTable),
     warningTopicArn: d.get('alerting/warning-topic-arn'),
     criticalTopicArn: d.get('alerting/critical-topic-arn'),
     criticalCompositeName: d.has('alerting/critical-composite-alarm-name')
@@ -70,5 +65,17 @@ export async function loadShiftContext(deps: ShiftDeps, envName: string): Promis
           }
         : undefined,
     alarmPrefix: `${resourcePrefix(envName)}-`,
+  };
+}
+
+/** The traffic target from the deployment's parameters (the CLI shift and the plan commands). */
+export function trafficTargetOf(d: Deployment, envName: string): TrafficTarget {
+  return {
+    envName,
+    listenerArn: d.get(DEPLOYMENT_KEYS.listenerArn),
+    ruleArn: d.get(DEPLOYMENT_KEYS.weightedRuleArn),
+    blueTargetGroupArn: d.get(DEPLOYMENT_KEYS.blueTargetGroupArn),
+    greenTargetGroupArn: d.get(DEPLOYMENT_KEYS.greenTargetGroupArn),
+    stateTableName: d.get(DEPLOYMENT_KEYS.stateTable),
   };
 }

@@ -41,7 +41,10 @@ export const EXIT_CODE_HELP: readonly [number, string][] = [
     'refused: data checks report a violation or error, or their summary is missing or stale',
   ],
   [EXIT.LOCKED, 'refused: another shift holds the lock'],
-  [EXIT.INVALID_WEIGHTS, 'refused: the listener or the weights parameter is not in a valid state'],
+  [
+    EXIT.INVALID_WEIGHTS,
+    'refused: the listener is not in the shape this tool changes (what was found is printed)',
+  ],
   [EXIT.SNAPSHOT_FAILED, 'refused: the pre-shift snapshot failed or timed out (traffic unchanged)'],
   [
     EXIT.PARITY_NOT_CLEAN,

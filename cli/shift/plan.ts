@@ -15,24 +15,20 @@ import { errorMessage } from '../../lambda/shared/env';
 import {
   ACTIVE_PLAN_STATUSES,
   describeActivePlan,
-  markPlanAborting,
-  planLockOwner,
   readPlanState,
   requestPromote,
-  stopRunningPlans,
-  updatePlanState,
   type PlanState,
 } from '../../lambda/shared/rollout-control';
-import { LOCK_KEY, recordShift, releaseShiftLock } from '../../lambda/shared/shift-audit';
+import { LOCK_KEY, recordShift } from '../../lambda/shared/shift-audit';
 import {
   ALL_BLUE,
-  applyWeights,
   formatWeights,
   readListenerWeights,
-  weightsParameterName,
   type TrafficTarget,
 } from '../../lambda/shared/traffic';
 import { loadDeployment } from '../deployed';
+import { trafficTargetOf } from './context';
+import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { UsageError, type CliIo } from '../io';
 import { EXIT } from './exit-codes';
 import type { PlanCommandOptions } from './options';
@@ -100,12 +96,7 @@ async function loadPlanContext(deps: PlanDeps, envName: string): Promise<PlanCon
     envName,
     stateMachineArn: d.get('rollout/state-machine-arn'),
     tableName: d.get('state/table-name'),
-    target: {
-      listenerArn: d.get('routing/listener-arn'),
-      blueTargetGroupArn: d.get('routing/blue-target-group-arn'),
-      greenTargetGroupArn: d.get('routing/green-target-group-arn'),
-      weightsParameterName: weightsParameterName(envName),
-    },
+    target: trafficTargetOf(d, envName),
     alarmNames: [...composite, ...list(d.get('routing/green-alarm-names'))],
     checksMaxAgeSeconds: num('rollout/checks-max-age-seconds', 900),
     checkIntervalSeconds: num('rollout/check-interval-seconds', 30),
@@ -462,39 +453,38 @@ async function abort(opts: PlanCommandOptions, ctx: PlanContext, deps: PlanDeps,
   const cause = `aborted by ${actor}${opts.reason ? `: ${opts.reason}` : ''}`;
   const now = () => new Date(deps.clock.now());
 
-  await markPlanAborting(deps.doc, ctx.tableName, cause, now());
-  const stopped = await stopRunningPlans(deps.sfn, ctx.stateMachineArn, cause);
-  const from = await readListenerWeights(deps.elbv2, ctx.target);
-  const after = from.green === 0 ? from : await applyWeights(deps, ctx.target, ALL_BLUE);
-  say(
-    `Plan ${planId} stopped (${stopped.length} execution(s)). Traffic: ${formatWeights(from)} -> ${formatWeights(after)}\n`,
-  );
-
-  const problems: string[] = [];
+  const result = await rollBackAndEndPlan(deps, {
+    target: ctx.target,
+    stateMachineArn: ctx.stateMachineArn,
+    writer: actor,
+    cause,
+    operationId: `abort#${planId}#${now().toISOString()}`,
+    planStatus: 'aborted',
+    now,
+  });
+  const { from, after, stoppedExecutions: stopped } = result;
+  const problems = [...result.problems];
+  const fmt = (w: typeof from) => (w ? formatWeights(w) : 'unknown');
+  say(`Plan ${planId} stopped (${stopped.length} execution(s)). Traffic: ${fmt(from)} -> ${fmt(after)}\n`);
+  if (!result.written) {
+    io.stderr(
+      `error: the plan is ended, but 100% blue could not be written everywhere (${errorMessage(result.trafficError)}); the listener applies ${fmt(after)}. Run again: npm run shift -- --env ${ctx.envName} --rollback\n`,
+    );
+  }
   const steps = active.state?.steps ?? [];
   try {
     await recordShift(deps.doc, ctx.tableName, {
       actor,
       kind: 'plan-abort',
-      from,
-      to: after,
-      outcome: 'rolled-back',
+      from: from ?? after ?? ALL_BLUE,
+      to: after ?? ALL_BLUE,
+      outcome: result.written ? 'rolled-back' : 'failed',
       forced: false,
       reason: opts.reason,
       planId,
       detail: `aborted from the CLI at step ${(active.state?.stepIndex ?? -1) + 1}/${steps.length}`,
       at: now().toISOString(),
     });
-    if (active.state) {
-      await updatePlanState(deps.doc, ctx.tableName, active.state.planId, {
-        status: 'aborted',
-        phase: 'done',
-        weights: after,
-        cause,
-        endedAt: now().toISOString(),
-      });
-      await releaseShiftLock(deps.doc, ctx.tableName, planLockOwner(active.state.planId));
-    }
   } catch (err) {
     problems.push(`could not record the abort: ${errorMessage(err)}`);
   }
@@ -502,11 +492,8 @@ async function abort(opts: PlanCommandOptions, ctx: PlanContext, deps: PlanDeps,
     await deps.sns.send(
       new PublishCommand({
         TopicArn: ctx.warningTopicArn,
-        Subject: `${resourcePrefix(ctx.envName)}: rollout plan aborted, ${formatWeights(after)}`.slice(
-          0,
-          100,
-        ),
-        Message: `Rollout plan ${planId} (${formatPlan(steps)}) was ${cause}. Traffic: ${formatWeights(from)} -> ${formatWeights(after)}.`,
+        Subject: `${resourcePrefix(ctx.envName)}: rollout plan aborted, ${fmt(after)}`.slice(0, 100),
+        Message: `Rollout plan ${planId} (${formatPlan(steps)}) was ${cause}. Traffic: ${fmt(from)} -> ${fmt(after)}.`,
       }),
     );
   } catch (err) {
@@ -518,7 +505,7 @@ async function abort(opts: PlanCommandOptions, ctx: PlanContext, deps: PlanDeps,
       `${JSON.stringify({ aborted: true, planId, stoppedExecutions: stopped, from, to: after, problems })}\n`,
     );
   }
-  return EXIT.OK;
+  return result.written ? EXIT.OK : EXIT.APPLY_FAILED;
 }
 
 function formatDuration(seconds: number): string {

@@ -5,19 +5,26 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { loadConfig } from '../../lib/config';
 import { NotDeployedError } from '../deployed';
 import type { CliIo } from '../io';
+import { randomUUID } from 'node:crypto';
 import {
   ALL_BLUE,
   applyWeights,
   formatWeights,
+  inspectTraffic,
   InvalidWeightsError,
-  parseWeightsParameter,
   readListenerWeights,
+  readWeightsIntent,
   UnexpectedListenerError,
+  WriteFencedError,
   type Weights,
 } from '../../lambda/shared/traffic';
 import {
-  acquireShiftLock,
+  acquireLease,
+  LeaseLostError,
   LockHeldError,
+  readLease,
+  renewLease,
+  type Lease,
   recentShifts,
   recordShift,
   releaseShiftLock,
@@ -26,12 +33,14 @@ import {
   type ShiftRecord,
 } from '../../lambda/shared/shift-audit';
 import { checksMaxAgeMinutes } from '../../lambda/shared/checks-summary';
-import { markPlanAborting, stopRunningPlans } from '../../lambda/shared/rollout-control';
+import { ACTIVE_PLAN_STATUSES, describeActivePlan } from '../../lambda/shared/rollout-control';
+import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
+import { DEPLOYMENT_KEYS } from '../../lib/project';
 import {
   checksVerdict,
   environmentAlarms,
@@ -106,6 +115,7 @@ export async function runShift(opts: ShiftOptions, io: CliIo, deps: ShiftDeps): 
     }
     if (err instanceof InvalidWeightsError || err instanceof UnexpectedListenerError) {
       out.error(`refused: ${err.message}`);
+      out.result.problems = err instanceof UnexpectedListenerError ? err.problems : err.problems;
       out.result.outcome = 'refused';
       return out.finish(EXIT.INVALID_WEIGHTS);
     }
@@ -140,8 +150,11 @@ async function shift(
 ): Promise<ExitCode> {
   const started = deps.clock.now();
   const to = opts.target;
-  const stored = parseWeightsParameter(ctx.deployment.get('routing/weights'));
-  const from = await readListenerWeights(deps.elbv2, ctx.target);
+  const [intent, from] = await Promise.all([
+    readWeightsIntent(deps.doc, ctx.tableName),
+    readListenerWeights(deps.elbv2, ctx.target),
+  ]);
+  const stored = intent?.weights ?? from;
   const bakeMs = to.green === 0 ? 0 : (opts.bakeMs ?? ctx.defaultBakeMs);
   Object.assign(out.result, {
     from,
@@ -158,7 +171,7 @@ async function shift(
   out.line(`  as ${actor}`);
   if (stored.blue !== from.blue) {
     out.line(
-      `  note: the weights parameter says ${formatWeights(stored)} but the listener applies ${formatWeights(from)} (changed outside this tool?); this shift rewrites both`,
+      `  note: the record of intent says ${formatWeights(stored)} (${intent?.operationId ?? '?'} by ${intent?.writer ?? '?'}) but the listener rule applies ${formatWeights(from)} (a write that failed half way, or a change outside this tool); this shift rewrites both`,
     );
   }
   if (from.blue === to.blue && stored.blue === to.blue) {
@@ -169,10 +182,11 @@ async function shift(
 
   const snapshotFirst = ctx.preShiftSnapshot === 'always' || (from.green === 0 && to.green > 0);
   const owner = `${actor} (${deps.host} pid ${deps.pid})`;
-  const lockTtlSeconds = Math.ceil(((snapshotFirst ? ctx.snapshotTimeoutMs : 0) + bakeMs) / 1000) + 600;
-  let locked = false;
+  const operationId = `shift#${randomUUID()}`;
+  let lease: Lease | undefined;
   try {
-    // 1. The lock first, so two operators cannot pass preflight together.
+    // 1. The lease first, so two operators cannot pass preflight together. A lease its holder stopped
+    //    renewing is taken over after one TTL of our own waiting (never by comparing clocks).
     out.line('preflight');
     if (opts.dryRun) {
       const holder = await peekLock(deps, ctx.tableName);
@@ -181,16 +195,18 @@ async function shift(
       out.line('  ok    lock: free');
     } else {
       try {
-        await acquireShiftLock(
+        lease = await acquireLease(
           deps.doc,
           ctx.tableName,
           owner,
           `shift to ${formatWeights(to)}`,
-          lockTtlSeconds,
-          new Date(deps.clock.now()),
+          CLI_LEASE_SECONDS,
+          () => new Date(deps.clock.now()),
+          { takeOver: { sleep: (ms) => deps.clock.sleep(ms) } },
         );
-        locked = true;
-        out.line(`  ok    lock: acquired for ${formatDuration(lockTtlSeconds * 1000)}`);
+        out.line(
+          `  ok    lease: acquired (${formatDuration(CLI_LEASE_SECONDS * 1000)}, renewed while this command waits)`,
+        );
       } catch (err) {
         if (err instanceof LockHeldError) {
           return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: err.message }]);
@@ -198,6 +214,8 @@ async function shift(
         throw err;
       }
     }
+    const held = lease;
+    const renewer = held ? new LeaseRenewer(deps, ctx.tableName, held) : undefined;
 
     // 2. Alarms, green's targets, data checks.
     const report = await preflight(deps, ctx, {
@@ -236,7 +254,9 @@ async function shift(
         ? `  snapshot ${ctx.instanceIdentifier} first (pre-shift: ${ctx.preShiftSnapshot}), wait up to ${formatDuration(ctx.snapshotTimeoutMs)}`
         : `  no snapshot (green is already above 0%; policy ${ctx.preShiftSnapshot})`,
     );
-    out.line(`  set ${formatWeights(to)} on the listener and in ${ctx.target.weightsParameterName}`);
+    out.line(
+      `  set ${formatWeights(to)} in the record of intent (under the lease), then on the weighted listener rule`,
+    );
     out.line(
       bakeMs > 0
         ? `  bake ${formatDuration(bakeMs)} watching ${ctx.greenAlarmNames.length} green alarm(s) and green's targets; back to 100% blue if one fails`
@@ -251,8 +271,10 @@ async function shift(
 
     // 4. Confirmation (prod).
     if (needsConfirmation(opts)) {
-      const answer = await io.prompt(
-        `Move ${ctx.envName} traffic to ${formatWeights(to)}${opts.force ? ' (FORCED past alarms)' : ''}? Type "${ctx.envName}" to confirm: `,
+      const answer = await renewer!.during(() =>
+        io.prompt(
+          `Move ${ctx.envName} traffic to ${formatWeights(to)}${opts.force ? ' (FORCED past alarms)' : ''}? Type "${ctx.envName}" to confirm: `,
+        ),
       );
       if (answer.trim() !== ctx.envName) {
         out.line('not confirmed: nothing changed');
@@ -271,7 +293,7 @@ async function shift(
           envName: ctx.envName,
           instanceIdentifier: ctx.instanceIdentifier,
           reason: 'pre-shift',
-          clock: deps.clock,
+          clock: renewer!.clock,
           now: new Date(deps.clock.now()),
           wait: {
             timeoutMs: ctx.snapshotTimeoutMs,
@@ -291,6 +313,11 @@ async function shift(
         out.result.snapshot = snap;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof LeaseLostError) {
+          out.error(`refused: ${err.message}`);
+          out.result.outcome = 'refused';
+          return EXIT.LOCKED;
+        }
         if (err instanceof InterruptedError) {
           out.error(
             `interrupted while waiting for the snapshot: traffic unchanged (the snapshot may still be creating: npm run shift -- --env ${ctx.envName} --status)`,
@@ -306,12 +333,49 @@ async function shift(
       }
     }
 
-    // 6. Apply and read back.
+    // 6. The gates again, right before the change (the prompt and the snapshot took time), and the lease.
+    if (to.green > from.green) {
+      try {
+        await renewer!.renewNow();
+      } catch (err) {
+        if (err instanceof LeaseLostError) {
+          out.error(`refused: ${err.message}`);
+          out.result.outcome = 'refused';
+          return EXIT.LOCKED;
+        }
+        throw err;
+      }
+      const again = await preflight(deps, ctx, {
+        targetGreen: to.green,
+        force: opts.force,
+        checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
+      });
+      if (again.refusals.length > 0) {
+        out.line('gates re-checked right before the change: closed');
+        await recordRefusal(
+          `gates closed right before the change: ${again.refusals.map((r) => r.message).join(' | ')}`,
+        );
+        return refuse(out, again.refusals);
+      }
+      out.line('  ok    gates re-checked right before the change');
+    }
+
+    // 7. Apply and read back.
     const applyStarted = deps.clock.now();
     let after: Weights;
     try {
-      after = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, to);
+      after = await applyWeights(deps, ctx.target, to, {
+        operationId,
+        writer: owner,
+        leaseId: held?.leaseId,
+        now: new Date(deps.clock.now()),
+      });
     } catch (err) {
+      if (err instanceof WriteFencedError || err instanceof UnexpectedListenerError) {
+        out.error(`refused: ${err.message}`);
+        out.result.outcome = 'refused';
+        return err instanceof WriteFencedError ? EXIT.LOCKED : EXIT.INVALID_WEIGHTS;
+      }
       out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
       out.result.outcome = 'failed';
       await tryRecord(deps, ctx, out, {
@@ -347,13 +411,13 @@ async function shift(
     });
     if (record) await announce(deps, ctx, out, record);
 
-    // 7. Bake.
+    // 8. Bake.
     if (bakeMs > 0) {
       let fired: string[];
       let changedTo: Weights | undefined;
       try {
         ({ fired, changedTo } = await bake(
-          deps,
+          { ...deps, clock: renewer!.clock },
           ctx,
           out,
           after,
@@ -362,6 +426,13 @@ async function shift(
           io.isTTY && !opts.json,
         ));
       } catch (err) {
+        if (err instanceof LeaseLostError) {
+          out.error(
+            `${err.message}. ${ctx.envName} stays at ${formatWeights(after)}; another writer now holds the lease (see --status). Roll back with: npm run shift -- --env ${ctx.envName} --rollback`,
+          );
+          out.result.outcome = 'lease-lost';
+          return EXIT.LOCKED;
+        }
         if (!(err instanceof InterruptedError)) throw err;
         out.error(
           `interrupted during the bake: ${ctx.envName} stays at ${formatWeights(after)} and nobody is watching green's alarms from here. Roll back with: npm run shift -- --env ${ctx.envName} --rollback`,
@@ -381,7 +452,11 @@ async function shift(
         out.line(`green failed during the bake: ${fired.join(', ')}; rolling back to 100% blue`);
         let rolledTo: Weights;
         try {
-          rolledTo = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
+          rolledTo = await applyWeights(deps, ctx.target, ALL_BLUE, {
+            operationId: `${operationId}#bake-rollback`,
+            writer: owner,
+            now: new Date(deps.clock.now()),
+          });
         } catch (err) {
           out.error(
             `AUTOMATIC ROLLBACK FAILED: ${err instanceof Error ? err.message : String(err)}. Roll back now: npm run shift -- --env ${ctx.envName} --rollback`,
@@ -421,7 +496,70 @@ async function shift(
     out.result.outcome = 'applied';
     return EXIT.OK;
   } finally {
-    if (locked) await releaseShiftLock(deps.doc, ctx.tableName, owner);
+    if (lease) {
+      await releaseShiftLock(deps.doc, ctx.tableName, owner, lease.leaseId).catch((err: unknown) =>
+        out.error(
+          `warning: could not release the lease (it expires by itself in ${CLI_LEASE_SECONDS}s): ${errorText(err)}`,
+        ),
+      );
+    }
+  }
+}
+
+/** TTL of the CLI's lease: short; renewed at every wait (bake and snapshot polls) and during the prompt. */
+export const CLI_LEASE_SECONDS = 120;
+
+/**
+ * Keeps the lease alive while the command waits: `clock` renews after each sleep that crosses a third
+ * of the TTL (bake and snapshot polls); `during` renews on a timer around a wait without sleeps (the
+ * prompt). A renewal that finds the lease gone throws LeaseLostError at the next sleep.
+ */
+class LeaseRenewer {
+  private lastRenewal: number;
+  private lost: LeaseLostError | undefined;
+  readonly clock: ShiftDeps['clock'];
+
+  constructor(
+    private readonly deps: ShiftDeps,
+    private readonly tableName: string,
+    private readonly lease: Lease,
+  ) {
+    this.lastRenewal = deps.clock.now();
+    this.clock = {
+      now: () => deps.clock.now(),
+      sleep: async (ms: number) => {
+        await deps.clock.sleep(ms);
+        if (deps.clock.now() - this.lastRenewal >= (lease.ttlSeconds * 1000) / 3) await this.renewNow();
+      },
+    };
+  }
+
+  async renewNow(): Promise<void> {
+    if (this.lost) throw this.lost;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await renewLease(this.deps.doc, this.tableName, this.lease, new Date(this.deps.clock.now()));
+        this.lastRenewal = this.deps.clock.now();
+        return;
+      } catch (err) {
+        if (err instanceof LeaseLostError) this.lost = err;
+        // A throttled renewal is not a lost lease: try again (the TTL leaves room for it).
+        if (err instanceof LeaseLostError || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async during<T>(wait: () => Promise<T>): Promise<T> {
+    const timer = setInterval(
+      () => void this.renewNow().catch(() => undefined),
+      (this.lease.ttlSeconds * 1000) / 3,
+    );
+    timer.unref?.();
+    try {
+      return await wait();
+    } finally {
+      clearInterval(timer);
+    }
   }
 }
 
@@ -472,7 +610,11 @@ async function bake(
   ignored: readonly string[],
   tty: boolean,
 ): Promise<{ fired: string[]; changedTo?: Weights }> {
-  const watched = ctx.greenAlarmNames.filter((n) => !ignored.includes(n));
+  // The same signals as the plan's bake and the auto-rollback: green's alarms, the critical composite,
+  // green's target health.
+  // (A shift forced past an alarm cannot watch the composite: that alarm keeps it in ALARM.)
+  const composite = ctx.criticalCompositeName && ignored.length === 0 ? [ctx.criticalCompositeName] : [];
+  const watched = [...composite, ...ctx.greenAlarmNames].filter((n) => !ignored.includes(n));
   out.line(
     `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')} and green's target health${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
   );
@@ -527,40 +669,41 @@ async function rollback(
     Object.assign(out.result, { from, to: ALL_BLUE, outcome: 'dry-run' });
     return EXIT.OK;
   }
-  // A running rollout plan is marked aborting before traffic moves (a step in flight then re-reads it and
-  // ends blue) and stopped after; neither may delay or block the rollback itself.
-  const stateMachineArn = ctx.deployment.has('rollout/state-machine-arn')
-    ? ctx.deployment.get('rollout/state-machine-arn')
+  // One rollback path (lambda/shared/rollback.ts): it ends a running plan cleanly (mark, stop, close the
+  // item, release its lease) and writes 100% blue to everything, whatever it reads; each step is
+  // attempted whatever the others did, so the printed command converges when run again.
+  const stateMachineArn = ctx.deployment.has(DEPLOYMENT_KEYS.stateMachineArn)
+    ? ctx.deployment.get(DEPLOYMENT_KEYS.stateMachineArn)
     : undefined;
   const cause = `manual rollback by ${actor}${opts.reason ? `: ${opts.reason}` : ''}`;
-  if (stateMachineArn) {
-    await markPlanAborting(deps.doc, ctx.tableName, cause).catch((err: unknown) =>
-      out.error(`warning: could not mark the rollout plan aborting: ${errorText(err)}`),
+  const result = await rollBackAndEndPlan(deps, {
+    target: ctx.target,
+    stateMachineArn,
+    writer: actor,
+    cause,
+    operationId: `rollback#${randomUUID()}`,
+    planStatus: 'aborted',
+    now: () => new Date(deps.clock.now()),
+  });
+  for (const arn of result.stoppedExecutions) out.line(`stopped rollout plan ${arn.split(':').pop()}`);
+  if (result.stoppedExecutions.length > 0) out.result.stoppedPlans = result.stoppedExecutions;
+  if (result.plan) out.line(`ended plan ${result.plan.planId} (item closed, its lease released)`);
+  for (const p of result.problems) out.error(`warning: ${p}`);
+  if (!result.written) {
+    const where = result.after
+      ? `the listener applies ${formatWeights(result.after)}`
+      : 'the listener could not be read';
+    out.error(
+      `error: rollback failed: ${errorText(result.trafficError)}; ${where}. Run it again (it converges): npm run shift -- --env ${ctx.envName} --rollback`,
     );
-  }
-  let after: Weights;
-  try {
-    after = await applyWeights({ elbv2: deps.elbv2, ssm: deps.ssm }, ctx.target, ALL_BLUE);
-  } catch (err) {
-    out.error(`error: rollback failed: ${errorText(err)}`);
-    out.result.outcome = 'failed';
+    Object.assign(out.result, { outcome: 'failed', after: result.after, problems: result.problems });
     return EXIT.APPLY_FAILED;
   }
+  const after = ALL_BLUE;
   const took = deps.clock.now() - started;
   out.line(
     `rollback ${ctx.envName}: ${from ? formatWeights(from) : '?'} -> ${formatWeights(after)} (listener read back, ${formatDuration(took)})`,
   );
-  if (stateMachineArn) {
-    try {
-      const stopped = await stopRunningPlans(deps.sfn, stateMachineArn, cause);
-      for (const arn of stopped) out.line(`stopped rollout plan ${arn.split(':').pop()}`);
-      if (stopped.length > 0) out.result.stoppedPlans = stopped;
-    } catch (err) {
-      out.error(
-        `warning: traffic is 100% blue, but the rollout plan could not be stopped (${errorText(err)}); stop it with: npm run shift -- --env ${ctx.envName} --abort`,
-      );
-    }
-  }
   Object.assign(out.result, { from, to: after, outcome: 'applied', tookMs: took });
   const record = await tryRecord(deps, ctx, out, {
     actor,
@@ -572,7 +715,17 @@ async function rollback(
     reason: opts.reason,
   });
   if (record) await announce(deps, ctx, out, record);
+  if (result.problems.length > 0) {
+    out.error(
+      `traffic is 100% blue, but the plan was not ended cleanly (above); run it again (it converges): npm run shift -- --env ${ctx.envName} --rollback`,
+    );
+    return EXIT.APPLY_FAILED;
+  }
   return EXIT.OK;
+}
+
+async function readLeaseItem(deps: ShiftDeps, tableName: string) {
+  return readLease(deps.doc, tableName);
 }
 
 /** Records without letting an audit failure hide that traffic already moved. */
@@ -639,9 +792,47 @@ async function status(
   out: Output,
   scheduleMinutes: number,
 ): Promise<ExitCode> {
-  const stored = parseWeightsParameter(ctx.deployment.get('routing/weights'));
-  const [listener, alarms, blue, green, checks, lock, shifts, snapshots, services] = await Promise.all([
-    readListenerWeights(deps.elbv2, ctx.target),
+  const stateMachineArn = ctx.deployment.has(DEPLOYMENT_KEYS.stateMachineArn)
+    ? ctx.deployment.get(DEPLOYMENT_KEYS.stateMachineArn)
+    : undefined;
+  const [reading, intent, lease, activePlan] = await Promise.all([
+    inspectTraffic(deps.elbv2, ctx.target),
+    readWeightsIntent(deps.doc, ctx.tableName),
+    readLeaseItem(deps, ctx.tableName),
+    stateMachineArn
+      ? describeActivePlan(deps.sfn, deps.doc, ctx.tableName, stateMachineArn)
+      : Promise.resolve(undefined),
+  ]);
+  const listener = reading.weights;
+  const stored = intent?.weights;
+  // Every broken state this command can see, each with the command that repairs it.
+  const broken: string[] = [];
+  const repair = (what: string, command: string) => broken.push(`${what}\n              repair: ${command}`);
+  const cmd = (flags: string) => `npm run shift -- --env ${ctx.envName} ${flags}`;
+  for (const p of reading.problems)
+    repair(`listener: ${p}`, 'fix the listener as described, then run the command again');
+  for (const n of reading.notes) repair(`listener: ${n}`, `npx cdk deploy -c env=${ctx.envName}`);
+  if (listener && stored && (listener.blue !== stored.blue || listener.green !== stored.green)) {
+    repair(
+      `weights disagree: the listener rule applies ${formatWeights(listener)}, the record of intent says ${formatWeights(stored)} (${intent?.operationId} by ${intent?.writer} at ${intent?.at}): a write failed half way`,
+      `${cmd('--rollback')}   (or repeat the shift to ${formatWeights(stored)})`,
+    );
+  }
+  const nowSec = deps.clock.now() / 1000;
+  if (lease && lease.expiresAt < nowSec) {
+    repair(
+      `lease held by ${lease.owner} (${lease.purpose}) but not renewed since ${lease.renewedAt ?? lease.acquiredAt}: its writer is gone`,
+      `${cmd('--rollback')} if traffic must go back; the next shift takes the lease over after waiting one TTL`,
+    );
+  }
+  const planState = activePlan?.state;
+  if (planState && ACTIVE_PLAN_STATUSES.includes(planState.status) && !activePlan?.execution) {
+    repair(
+      `plan ${planState.planId} is marked ${planState.status} but no execution runs (stale plan item)`,
+      cmd('--abort'),
+    );
+  }
+  const [alarms, blue, green, checks, lock, shifts, snapshots, services] = await Promise.all([
     environmentAlarms(deps, ctx),
     targetHealth(deps, ctx.target.blueTargetGroupArn),
     targetHealth(deps, ctx.target.greenTargetGroupArn),
@@ -665,7 +856,7 @@ async function status(
     const taskDef = (svc.taskDefinition ?? '').split('/').pop();
     return `${color} ${svc.runningCount ?? 0}/${svc.desiredCount ?? 0} running ${taskDef}${primary?.rolloutState ? ` (${primary.rolloutState})` : ''}`;
   };
-  const inSync = listener.blue === stored.blue;
+  const inSync = listener !== undefined && (stored === undefined || listener.blue === stored.blue);
   const lastSnapshot = (snapshots.DBSnapshots ?? [])
     .filter((s) => s.SnapshotCreateTime)
     .sort((a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0))[0];
@@ -678,8 +869,13 @@ async function status(
 
   out.line(`${ctx.envName} routing status`);
   out.line(
-    `  weights   listener ${formatWeights(listener)}; parameter ${formatWeights(stored)}${inSync ? ' (in sync)' : ' (DRIFT: run a shift or --rollback to rewrite both)'}`,
+    `  weights   listener rule ${listener ? formatWeights(listener) : 'UNREADABLE (see below)'}; record of intent ${stored ? `${formatWeights(stored)} (v${intent?.version})` : 'none yet'}${inSync ? ' (in sync)' : ' (DISAGREE: see below)'}`,
   );
+  if (planState) {
+    out.line(
+      `  plan      ${planState.planId} ${planState.status}${activePlan?.execution ? ' (running)' : ''}, step ${planState.stepIndex + 1}/${planState.steps.length}`,
+    );
+  }
   out.line(
     `  targets   blue ${blue.healthy}/${blue.total} healthy, green ${green.healthy}/${green.total} healthy`,
   );
@@ -700,11 +896,18 @@ async function status(
   );
   out.line('  routing alarms');
   for (const a of routingAlarms) out.line(`    ${a.state.padEnd(17)} ${a.name}`);
+  if (broken.length > 0) {
+    out.line('  PROBLEMS');
+    for (const b of broken) out.line(`    ${b}`);
+  }
   out.line('  recent shifts (newest first)');
   if (shifts.length === 0) out.line('    none');
   for (const s of shifts) out.line(`    ${formatRecord(s)}`);
   Object.assign(out.result, {
-    weights: { listener, parameter: stored, inSync },
+    weights: { listener: listener ?? null, intent: intent ?? null, inSync },
+    problems: broken,
+    lease: lease ?? null,
+    plan: planState ?? null,
     targets: { blue, green },
     services: ctx.services
       ? {
@@ -725,8 +928,14 @@ async function status(
     alarms: routingAlarms.map((a) => ({ name: a.name, state: a.state })),
     criticalInAlarm: criticalInAlarm.map((a) => a.name),
     recentShifts: shifts,
-    outcome: 'status',
+    outcome: broken.length > 0 ? 'problems' : 'status',
   });
+  if (reading.problems.length > 0) {
+    out.error(
+      `refused to call this healthy: the listener is not in the shape this tool changes (see PROBLEMS)`,
+    );
+    return EXIT.INVALID_WEIGHTS;
+  }
   return EXIT.OK;
 }
 

@@ -21,14 +21,9 @@ import {
 } from '../../lambda/shared/checks-summary';
 import { ACTIVE_PLAN_STATUSES, describeActivePlan } from '../../lambda/shared/rollout-control';
 import { LOCK_KEY, type LockHolder } from '../../lambda/shared/shift-audit';
-import {
-  formatWeights,
-  parseWeightsParameter,
-  readListenerWeights,
-  weightsParameterName,
-} from '../../lambda/shared/traffic';
+import { formatWeights, inspectTraffic, readWeightsIntent } from '../../lambda/shared/traffic';
 import { isManagedSnapshot } from '../../lambda/snapshots/naming';
-import { resourcePrefix } from '../../lib/project';
+import { DEPLOYMENT_KEYS, resourcePrefix } from '../../lib/project';
 import type { Deployment } from '../deployed';
 import { describeFailure } from '../errors';
 import { formatDurationMs } from '../io';
@@ -228,27 +223,41 @@ async function adapterSection<T>(
 
 async function weightsSection(c: Ctx): Promise<Section> {
   const title = 'weights';
-  if (!c.deployment.has('routing/listener-arn'))
+  if (!c.deployment.has(DEPLOYMENT_KEYS.listenerArn) || !c.deployment.has(DEPLOYMENT_KEYS.weightedRuleArn))
     return notConfigured('weights', title, 'no weighted routing deployed');
   const target = {
-    listenerArn: c.deployment.get('routing/listener-arn'),
-    blueTargetGroupArn: c.deployment.get('routing/blue-target-group-arn'),
-    greenTargetGroupArn: c.deployment.get('routing/green-target-group-arn'),
-    weightsParameterName: weightsParameterName(c.envName),
+    envName: c.envName,
+    listenerArn: c.deployment.get(DEPLOYMENT_KEYS.listenerArn),
+    ruleArn: c.deployment.get(DEPLOYMENT_KEYS.weightedRuleArn),
+    blueTargetGroupArn: c.deployment.get(DEPLOYMENT_KEYS.blueTargetGroupArn),
+    greenTargetGroupArn: c.deployment.get(DEPLOYMENT_KEYS.greenTargetGroupArn),
+    stateTableName: c.deployment.get(DEPLOYMENT_KEYS.stateTable),
   };
-  const listener = await readListenerWeights(c.deps.elbv2, target);
-  const stored = c.deployment.has('routing/weights')
-    ? parseWeightsParameter(c.deployment.get('routing/weights'))
-    : undefined;
-  const inSync = stored !== undefined && stored.blue === listener.blue && stored.green === listener.green;
+  const [reading, intent] = await Promise.all([
+    inspectTraffic(c.deps.elbv2, target),
+    readWeightsIntent(c.deps.doc, target.stateTableName),
+  ]);
+  if (reading.problems.length > 0 || !reading.weights) {
+    return {
+      id: 'weights',
+      title,
+      level: 'attention',
+      summary: `the listener is not in a shape a shift may write: ${reading.problems.join('; ')} (npm run shift -- --env ${c.envName} --status)`,
+      data: { problems: reading.problems, intent: intent ?? null },
+    };
+  }
+  const live = reading.weights;
+  const recorded = intent?.weights;
+  // No record yet: no shift has run since the rule was created with initialWeights (as `shift --status` says).
+  const inSync = recorded === undefined || (recorded.blue === live.blue && recorded.green === live.green);
   return {
     id: 'weights',
     title,
     level: inSync ? 'ok' : 'attention',
     summary: inSync
-      ? `${formatWeights(listener)} (listener and parameter agree)`
-      : `listener ${formatWeights(listener)}, parameter ${stored ? formatWeights(stored) : 'missing'}: DRIFT (a shift or --rollback rewrites both)`,
-    data: { listener, parameter: stored ?? null },
+      ? `${formatWeights(live)} (${recorded ? 'weighted rule and record of intent agree' : 'weighted rule; no shift recorded yet'})`
+      : `weighted rule ${formatWeights(live)}, record of intent ${formatWeights(recorded)}: DRIFT (npm run shift -- --env ${c.envName} --status says how to repair)`,
+    data: { listener: live, intent: intent ?? null },
   };
 }
 
@@ -259,15 +268,17 @@ async function leaseSection(c: Ctx): Promise<Section> {
     new GetCommand({ TableName: c.deployment.get('state/table-name'), Key: LOCK_KEY, ConsistentRead: true }),
   );
   const lock = out.Item as LockHolder | undefined;
-  const held = lock !== undefined && lock.expiresAt * 1000 > c.nowMs;
+  // Expiry is the holder's clock, not ours (lambda/shared/shift-audit.ts): a lease past it is shown as such,
+  // and a writer takes it over only after watching it unrenewed for a full TTL.
+  const stale = lock !== undefined && lock.expiresAt * 1000 <= c.nowMs;
   return {
     id: 'lease',
     title,
     level: 'ok',
-    summary: held
-      ? `held by ${lock.owner} for "${lock.purpose}" since ${lock.acquiredAt} (expires ${new Date(lock.expiresAt * 1000).toISOString()})`
+    summary: lock
+      ? `held by ${lock.owner} for "${lock.purpose}" since ${lock.acquiredAt}, last renewed ${lock.renewedAt ?? lock.acquiredAt} (${stale ? 'not renewed in time: looks abandoned, the next writer takes it over after one TTL' : `expires ${new Date(lock.expiresAt * 1000).toISOString()} unless renewed`})`
       : 'free (no shift or plan holds the lock)',
-    data: held ? lock : null,
+    data: lock ?? null,
   };
 }
 

@@ -1,8 +1,8 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resourcePrefix } from '../../lib/project';
 import { errorMessage, optionalEnv, requireEnv } from '../shared/env';
@@ -20,6 +20,7 @@ import {
   applyWeights,
   formatWeights,
   readListenerWeights,
+  readWeightsIntent,
   type TrafficTarget,
   type Weights,
 } from '../shared/traffic';
@@ -63,7 +64,7 @@ export interface AutoRollbackContext {
   readonly clients: {
     readonly doc: DynamoDBDocumentClient;
     readonly elbv2: ElasticLoadBalancingV2Client;
-    readonly ssm: SSMClient;
+    readonly cloudwatch?: CloudWatchClient;
     readonly sfn: SFNClient;
     readonly sns: SNSClient;
   };
@@ -95,10 +96,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AutoRollbac
     envName: requireEnv('ENV_NAME', env),
     stateTableName: requireEnv('STATE_TABLE_NAME', env),
     target: {
+      envName: requireEnv('ENV_NAME', env),
       listenerArn: requireEnv('LISTENER_ARN', env),
+      ruleArn: requireEnv('RULE_ARN', env),
       blueTargetGroupArn: requireEnv('BLUE_TARGET_GROUP_ARN', env),
       greenTargetGroupArn: requireEnv('GREEN_TARGET_GROUP_ARN', env),
-      weightsParameterName: requireEnv('WEIGHTS_PARAMETER_NAME', env),
+      stateTableName: requireEnv('STATE_TABLE_NAME', env),
     },
     stateMachineArn: requireEnv('STATE_MACHINE_ARN', env),
     criticalTopicArn: requireEnv('CRITICAL_TOPIC_ARN', env),
@@ -112,7 +115,7 @@ const clients = {
     marshallOptions: { removeUndefinedValues: true },
   }),
   elbv2: new ElasticLoadBalancingV2Client({}),
-  ssm: new SSMClient({}),
+  cloudwatch: new CloudWatchClient({}),
   sfn: new SFNClient({}),
   sns: new SNSClient({}),
 };
@@ -138,6 +141,39 @@ export async function autoRollback(
     logger.info('not an ALARM state change: ignored', { alarmName, state: event.detail.state.value });
     return { action: 'ignored', alarmName, stoppedExecutions, problems };
   }
+  // A late event (EventBridge or Lambda retries deliver up to minutes late) about an alarm transition older
+  // than the last weight change must not roll back the newer shift: ignored, and audited.
+  const changedAt = Date.parse(event.detail.state.timestamp ?? event.time ?? '');
+  try {
+    const intent = await readWeightsIntent(c.doc, config.stateTableName);
+    // Only a newer change that put green in traffic makes the event stale: a newer write to 100% blue
+    // (this event's own earlier attempt, another rollback) is re-written, which converges.
+    if (
+      intent &&
+      intent.weights.green > 0 &&
+      Number.isFinite(changedAt) &&
+      Date.parse(intent.at) > changedAt
+    ) {
+      const detail = `event of ${new Date(changedAt).toISOString()} is older than the last weight change (${intent.at}, ${intent.operationId}): ignored`;
+      logger.info('late event ignored', { alarmName, detail });
+      await recordShift(c.doc, config.stateTableName, {
+        actor: config.actor,
+        kind: 'auto-rollback',
+        from: intent.weights,
+        to: intent.weights,
+        outcome: 'refused',
+        forced: false,
+        reason: `${alarmName} entered ALARM`,
+        operationId: `auto-rollback#${event.id ?? alarmName}#late`,
+        detail,
+        at: ctx.now().toISOString(),
+      }).catch(() => undefined);
+      return { action: 'ignored', alarmName, stoppedExecutions, problems: [detail] };
+    }
+  } catch (err) {
+    // Cannot tell: act (a rollback is the safe side).
+    problems.push(`could not read the last weight change: ${errorMessage(err)}`);
+  }
   const cause = `auto-rollback: ${alarmName} entered ALARM${event.detail.state.reason ? ` (${event.detail.state.reason})` : ''}`;
 
   // 1. Mark the running plan (if any) so a step in flight puts blue back itself and no further step starts.
@@ -148,34 +184,47 @@ export async function autoRollback(
     problems.push(`could not mark the running plan aborted: ${errorMessage(err)}`);
   }
 
-  // 2. The traffic. Reading first only decides whether there is anything to do; a failed read still sets blue.
+  // 2. The traffic. It writes 100% blue to everything it owns (rule and record of intent) WHATEVER it reads:
+  //    a retry after "rule changed, intent write failed" (or the reverse) converges. Reading first only
+  //    tells the audit and the page what it was.
   let from: Weights | undefined;
   try {
     from = await readListenerWeights(c.elbv2, config.target);
   } catch (err) {
     problems.push(`could not read the listener: ${errorMessage(err)}`);
   }
-  if (from && from.green === 0 && !plan) {
-    logger.info('already 100% blue and no plan running: nothing to roll back', { alarmName });
-    return { action: 'none', alarmName, from, stoppedExecutions, problems };
-  }
-
-  let blue = from !== undefined && from.green === 0;
+  const operationId = `auto-rollback#${event.id ?? `${alarmName}@${event.detail.state.timestamp ?? event.time ?? ''}`}`;
+  let written = false;
   let trafficError: unknown;
-  for (let attempt = 1; !blue && attempt <= TRAFFIC_ATTEMPTS; attempt++) {
+  for (let attempt = 1; !written && attempt <= TRAFFIC_ATTEMPTS; attempt++) {
     try {
-      await applyWeights(c, config.target, ALL_BLUE);
-      blue = true;
+      await applyWeights(c, config.target, ALL_BLUE, {
+        operationId,
+        writer: config.actor,
+        now: ctx.now(),
+      });
+      written = true;
     } catch (err) {
       trafficError = err;
       logger.error('setting 100% blue failed', { attempt, message: errorMessage(err) });
       if (attempt < TRAFFIC_ATTEMPTS) await sleep(200 * 2 ** attempt);
     }
   }
+  // What the listener applies now decides the page: FAILED only while green really is in traffic.
+  let now: Weights | undefined;
+  if (written) now = ALL_BLUE;
+  else {
+    try {
+      now = await readListenerWeights(c.elbv2, config.target);
+    } catch (err) {
+      problems.push(`could not read the listener after the rollback: ${errorMessage(err)}`);
+    }
+  }
+  const blue = now !== undefined && now.green === 0;
   const stateChangedAt = Date.parse(event.detail.state.timestamp ?? event.time ?? '');
   const alarmToBlueMs =
     blue && Number.isFinite(stateChangedAt) ? ctx.now().getTime() - stateChangedAt : undefined;
-  if (!blue) problems.push(`could not set 100% blue: ${errorMessage(trafficError)}`);
+  if (!written) problems.push(`could not write 100% blue everywhere: ${errorMessage(trafficError)}`);
 
   // 3. Stop the plan's execution: it must not move traffic again. Its own rollback path does not run.
   try {
@@ -184,21 +233,22 @@ export async function autoRollback(
     problems.push(`could not stop the rollout plan: ${errorMessage(err)}`);
   }
 
-  // 4. Audit, plan item and lock.
-  const now = ctx.now();
+  // 4. Audit, plan item and lease.
+  const at = ctx.now();
   try {
     await recordShift(c.doc, config.stateTableName, {
       actor: config.actor,
       kind: 'auto-rollback',
       from: from ?? plan?.weights ?? ALL_BLUE,
-      to: blue ? ALL_BLUE : (from ?? ALL_BLUE),
-      outcome: blue ? 'rolled-back' : 'failed',
+      to: now ?? from ?? ALL_BLUE,
+      outcome: written ? 'rolled-back' : 'failed',
       forced: false,
       reason: `${alarmName} entered ALARM`,
       alarmStates: { [alarmName]: 'ALARM' },
       planId: plan?.planId,
       detail: [event.detail.state.reason, ...problems].filter(Boolean).join('; ').slice(0, 2000) || undefined,
-      at: now.toISOString(),
+      operationId,
+      at: at.toISOString(),
     });
   } catch (err) {
     problems.push(`could not record the audit entry: ${errorMessage(err)}`);
@@ -209,7 +259,7 @@ export async function autoRollback(
         status: 'rolled-back',
         phase: 'done',
         weights: ALL_BLUE,
-        endedAt: now.toISOString(),
+        endedAt: at.toISOString(),
       });
       await releaseShiftLock(c.doc, config.stateTableName, planLockOwner(plan.planId));
     } catch (err) {
@@ -219,13 +269,17 @@ export async function autoRollback(
 
   // 5. Page.
   const env = config.envName;
-  const subject = blue
+  const subject = written
     ? `${resourcePrefix(env)}: AUTO-ROLLBACK to 100% blue (${alarmName})`
-    : `${resourcePrefix(env)}: AUTO-ROLLBACK FAILED, green still in traffic`;
+    : blue
+      ? `${resourcePrefix(env)}: AUTO-ROLLBACK incomplete, listener is 100% blue (${alarmName})`
+      : `${resourcePrefix(env)}: AUTO-ROLLBACK FAILED, green ${now ? `${now.green}%` : 'maybe'} still in traffic`;
   const message = [
-    blue
+    written
       ? `${alarmName} entered ALARM; traffic was ${from ? formatWeights(from) : 'unknown'} and is now ${formatWeights(ALL_BLUE)}${alarmToBlueMs !== undefined ? ` (${(alarmToBlueMs / 1000).toFixed(1)}s after the alarm)` : ''}.`
-      : `${alarmName} entered ALARM, but setting 100% blue FAILED. Roll back by hand now: npm run shift -- --env ${env} --rollback --yes`,
+      : blue
+        ? `${alarmName} entered ALARM; the listener applies ${formatWeights(ALL_BLUE)}, but the record of intent could not be written (Lambda retries this event). Make both agree: npm run shift -- --env ${env} --rollback --yes`
+        : `${alarmName} entered ALARM, but setting 100% blue FAILED${now ? ` (listener: ${formatWeights(now)})` : ''}. Roll back by hand now: npm run shift -- --env ${env} --rollback --yes`,
     plan
       ? `Rollout plan ${plan.planId} stopped (${stoppedExecutions.length} execution(s)).`
       : 'No rollout plan was running.',
@@ -249,15 +303,15 @@ export async function autoRollback(
   }
 
   const result: AutoRollbackResult = {
-    action: blue ? 'rolled-back' : 'failed',
+    action: written ? 'rolled-back' : 'failed',
     alarmName,
     from,
     stoppedExecutions,
     alarmToBlueMs,
     problems,
   };
-  logger.log(blue ? 'info' : 'error', 'auto-rollback', { ...result });
-  if (!blue) {
+  logger.log(written ? 'info' : 'error', 'auto-rollback', { ...result });
+  if (!written) {
     throw new AutoRollbackFailedError(`could not set 100% blue after ${alarmName}: ${problems.join('; ')}`, {
       cause: trafficError,
     });

@@ -30,6 +30,10 @@ export interface GateConfig {
   readonly ignoreAlarms?: readonly string[];
   /** Parity pairs that must be clean and fresh. @default env PARITY_GATE_PAIRS (JSON), else none */
   readonly parityPairs?: readonly ParityGatePair[];
+  /** The critical composite alarm (its problems are reported under the `critical-any` gate). */
+  readonly criticalCompositeName?: string;
+  /** Gates beyond the built-in ones (see ExtraGate). */
+  readonly extraGates?: readonly ExtraGate[];
 }
 
 export interface GateClients {
@@ -38,10 +42,30 @@ export interface GateClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
 }
 
+/**
+ * The gates, by id. One evaluation (`evaluateGates`) serves the CLI shift, the plan's StepGate and apply
+ * tasks, and the plan command's local check; further gates (output parity) plug in as `extraGates`
+ * with their own id added here.
+ */
+export type GateId = 'alarms' | 'critical-any' | 'green-health' | 'data-checks' | 'lease' | 'parity';
+
+export interface GateProblem {
+  readonly gate: GateId;
+  readonly message: string;
+}
+
+/** A gate beyond the built-in ones: evaluated with them, its problems close the gate the same way. */
+export interface ExtraGate {
+  readonly id: GateId;
+  evaluate(now: Date): Promise<readonly string[]>;
+}
+
 export interface GateResult {
   readonly open: boolean;
   /** One line per closed gate, naming what and why. */
   readonly problems: string[];
+  /** The same problems with the gate each belongs to (decisions branch on these, never on text). */
+  readonly closed: readonly GateProblem[];
   /** Alarm name -> state (`OK`, `ALARM`, `INSUFFICIENT_DATA`, or `MISSING`). */
   readonly alarmStates: Record<string, string>;
 }
@@ -51,6 +75,23 @@ export class GateClosedError extends Error {
     super(`gate closed: ${problems.join('; ')}`);
     this.name = 'GateClosed';
   }
+}
+
+export class GreenUnhealthyError extends Error {
+  constructor(readonly total: number) {
+    super(`green has no healthy target (of ${total}) in its target group`);
+    this.name = 'GreenUnhealthy';
+  }
+}
+
+/** Healthy and total targets of a target group. */
+export async function targetGroupHealth(
+  elbv2: ElasticLoadBalancingV2Client,
+  targetGroupArn: string,
+): Promise<{ healthy: number; total: number }> {
+  const out = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  const all = out.TargetHealthDescriptions ?? [];
+  return { healthy: all.filter((t) => t.TargetHealth?.State === 'healthy').length, total: all.length };
 }
 
 export class AlarmFiringError extends Error {
@@ -101,31 +142,35 @@ export async function evaluateGates(
   config: GateConfig,
   now: Date = new Date(),
 ): Promise<GateResult> {
-  const problems: string[] = [];
+  const closed: GateProblem[] = [];
+  const close = (gate: GateId, message: string) => closed.push({ gate, message });
 
-  const [alarmStates, summary, health] = await Promise.all([
+  const [alarmStates, summary, health, extra] = await Promise.all([
     readAlarmStates(clients.cloudwatch, config.alarmNames),
     readChecksSummary(clients.doc, config.stateTableName),
     clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: config.greenTargetGroupArn })),
+    Promise.all((config.extraGates ?? []).map(async (g) => ({ id: g.id, problems: await g.evaluate(now) }))),
   ]);
 
   for (const [name, state] of Object.entries(alarmStates)) {
-    if (state === 'ALARM' && !config.ignoreAlarms?.includes(name)) problems.push(`alarm ${name} is in ALARM`);
-    if (state === 'MISSING') problems.push(`alarm ${name} does not exist (is the environment deployed?)`);
+    const gate: GateId = name === config.criticalCompositeName ? 'critical-any' : 'alarms';
+    if (state === 'ALARM' && !config.ignoreAlarms?.includes(name)) close(gate, `alarm ${name} is in ALARM`);
+    if (state === 'MISSING') close(gate, `alarm ${name} does not exist (is the environment deployed?)`);
   }
 
   const checks = judgeChecksSummary(summary, now.getTime(), config.checksMaxAgeSeconds * 1000);
   if (!checks.present) {
-    problems.push('data checks: no result recorded yet (has the checker run?)');
+    close('data-checks', 'data checks: no result recorded yet (has the checker run?)');
   } else {
     const { summary: s } = checks;
     if (!checks.clean) {
       const detail = s.problems.length > 0 ? `: ${s.problems.join('; ')}` : '';
-      problems.push(`data checks: last run (${s.checkedAt}) reported ${s.status}${detail}`);
+      close('data-checks', `data checks: last run (${s.checkedAt}) reported ${s.status}${detail}`);
     }
     if (!checks.fresh) {
       const ageSeconds = Math.round(checks.ageMs / 1000);
-      problems.push(
+      close(
+        'data-checks',
         `data checks: last result is from ${s.checkedAt} (${Number.isFinite(ageSeconds) ? `${ageSeconds}s` : 'unknown'} ago), expected one within ${config.checksMaxAgeSeconds}s`,
       );
     }
@@ -134,7 +179,8 @@ export async function evaluateGates(
   const healthy = (health.TargetHealthDescriptions ?? []).filter(
     (t) => t.TargetHealth?.State === 'healthy',
   ).length;
-  if (healthy === 0) problems.push('green: no healthy target in its target group');
+  if (healthy === 0) close('green-health', 'green: no healthy target in its target group');
+  for (const e of extra) for (const m of e.problems) close(e.id, m);
 
   const parityPairs = config.parityPairs ?? parseParityGatePairs(process.env[PARITY_GATE_ENV]);
   if (parityPairs.length > 0) {
@@ -143,8 +189,8 @@ export async function evaluateGates(
       await readParitySummaries(clients.doc, config.stateTableName),
       now.getTime(),
     );
-    problems.push(...parity.problems.map((p) => p.message));
+    for (const p of parity.problems) close('parity', p.message);
   }
 
-  return { open: problems.length === 0, problems, alarmStates };
+  return { open: closed.length === 0, problems: closed.map((c) => c.message), closed, alarmStates };
 }

@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resourcePrefix } from '../../lib/project';
 import { errorMessage, requireEnv, optionalEnv } from '../shared/env';
@@ -16,12 +15,20 @@ import {
   updatePlanState,
   type PlanState,
 } from '../shared/rollout-control';
-import { acquireShiftLock, recordShift, releaseShiftLock } from '../shared/shift-audit';
+import {
+  acquireLease,
+  LeaseLostError,
+  recordShift,
+  releaseShiftLock,
+  renewLease,
+  type Lease,
+} from '../shared/shift-audit';
 import {
   ALL_BLUE,
   applyWeights,
   formatWeights,
   readListenerWeights,
+  readWeightsIntent,
   type TrafficTarget,
   type Weights,
 } from '../shared/traffic';
@@ -32,7 +39,9 @@ import {
   alarmsInAlarm,
   evaluateGates,
   GateClosedError,
+  GreenUnhealthyError,
   readAlarmStates,
+  targetGroupHealth,
   type GateClients,
 } from './gates';
 import { assertPlan, formatPlan, type PlanRequest } from './plan';
@@ -66,6 +75,9 @@ export interface PlanContext {
   /** Alarms forced past at start (`--force --reason`): ignored by the gates and bake checks. */
   readonly forcedAlarms: string[];
   readonly from: Weights;
+  /** The plan's traffic lease: every task renews it, every increase is fenced on it. */
+  readonly leaseId: string;
+  readonly leaseTtlSeconds: number;
 }
 
 /** What the apply and bake-check tasks return (kept at `$.step`). */
@@ -128,7 +140,6 @@ export interface RolloutConfig {
 export interface RolloutContext {
   readonly config: RolloutConfig;
   readonly clients: GateClients & {
-    readonly ssm: SSMClient;
     readonly rds: RDSClient;
     readonly sns: SNSClient;
   };
@@ -155,10 +166,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RolloutConf
     envName: requireEnv('ENV_NAME', env),
     stateTableName: requireEnv('STATE_TABLE_NAME', env),
     target: {
+      envName: requireEnv('ENV_NAME', env),
       listenerArn: requireEnv('LISTENER_ARN', env),
+      ruleArn: requireEnv('RULE_ARN', env),
       blueTargetGroupArn: requireEnv('BLUE_TARGET_GROUP_ARN', env),
       greenTargetGroupArn: requireEnv('GREEN_TARGET_GROUP_ARN', env),
-      weightsParameterName: requireEnv('WEIGHTS_PARAMETER_NAME', env),
+      stateTableName: requireEnv('STATE_TABLE_NAME', env),
     },
     alarmNames: JSON.parse(requireEnv('ALARM_NAMES', env)) as string[],
     checksMaxAgeSeconds: Number(requireEnv('CHECKS_MAX_AGE_SECONDS', env)),
@@ -179,7 +192,6 @@ const defaultClients = {
   cloudwatch: new CloudWatchClient({}),
   doc,
   elbv2: new ElasticLoadBalancingV2Client({}),
-  ssm: new SSMClient({}),
   rds: new RDSClient({}),
   sns: new SNSClient({}),
 };
@@ -229,9 +241,31 @@ function requirePlan(state: RolloutState): PlanContext {
   return state.plan;
 }
 
-/** Seconds the lock is held at most: a crashed plan cannot block shifts for longer. */
-function lockSeconds(req: PlanRequest, config: RolloutConfig): number {
-  return req.steps.length * req.bakeSeconds + config.snapshotTimeoutSeconds + 3600;
+/**
+ * TTL of a plan's lease: short, because every task renews it and tasks run at least every check interval
+ * (bake) or snapshot poll (30 s); three missed intervals and a retry budget, at least 5 minutes.
+ */
+export function planLeaseSeconds(config: RolloutConfig): number {
+  return Math.max(300, 3 * config.checkIntervalSeconds + 60);
+}
+
+function leaseOf(plan: PlanContext): Lease {
+  return {
+    owner: planLockOwner(plan.planId),
+    leaseId: plan.leaseId,
+    ttlSeconds: plan.leaseTtlSeconds,
+    purpose: `rollout plan ${formatPlan(plan.steps)}`,
+  };
+}
+
+/** Renews the plan's lease; a lost lease ends the plan (someone took over or a rollback released it). */
+async function holdLease(plan: PlanContext, ctx: RolloutContext): Promise<void> {
+  try {
+    await renewLease(ctx.clients.doc, ctx.config.stateTableName, leaseOf(plan), ctx.now());
+  } catch (err) {
+    if (err instanceof LeaseLostError) throw new PlanAbortedError(err.message);
+    throw err;
+  }
 }
 
 async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanContext> {
@@ -242,13 +276,18 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
   const planId = event.execution.name;
   const owner = planLockOwner(planId);
   const now = ctx.now();
-  await acquireShiftLock(
+  const ttl = planLeaseSeconds(config);
+  // The plan id is the lease id: a retried start (Step Functions Retry) gets its own lease back.
+  await acquireLease(
     clients.doc,
     config.stateTableName,
     owner,
     `rollout plan ${formatPlan(req.steps)}`,
-    lockSeconds(req, config),
-    now,
+    ttl,
+    ctx.now,
+    {
+      leaseId: planId,
+    },
   );
   try {
     const from = await readListenerWeights(clients.elbv2, config.target);
@@ -262,6 +301,8 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
       reason: req.reason,
       forcedAlarms: [...(req.forcedAlarms ?? [])],
       from,
+      leaseId: planId,
+      leaseTtlSeconds: ttl,
     };
     await putNewPlanState(clients.doc, config.stateTableName, {
       planId,
@@ -279,19 +320,14 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
     });
     return plan;
   } catch (err) {
-    await releaseShiftLock(clients.doc, config.stateTableName, owner);
+    await releaseShiftLock(clients.doc, config.stateTableName, owner, planId);
     throw err;
   }
 }
 
-async function gate(
-  state: RolloutState,
-  ctx: RolloutContext,
-): Promise<{ alarmStates: Record<string, string> }> {
+/** The gates, evaluated now (also inside `apply`, right before the increase). */
+async function checkGates(plan: PlanContext, ctx: RolloutContext): Promise<Record<string, string>> {
   const { config, clients } = ctx;
-  const plan = requirePlan(state);
-  const stepIndex = state.cursor?.stepIndex ?? 0;
-  await ensureRunning(plan, ctx, { phase: 'gates', stepIndex });
   const result = await evaluateGates(
     clients,
     {
@@ -300,11 +336,23 @@ async function gate(
       stateTableName: config.stateTableName,
       greenTargetGroupArn: config.target.greenTargetGroupArn,
       ignoreAlarms: plan.forcedAlarms,
+      criticalCompositeName: config.alarmNames[0],
     },
     ctx.now(),
   );
   if (!result.open) throw new GateClosedError(result.problems);
-  return { alarmStates: result.alarmStates };
+  return result.alarmStates;
+}
+
+async function gate(
+  state: RolloutState,
+  ctx: RolloutContext,
+): Promise<{ alarmStates: Record<string, string> }> {
+  const plan = requirePlan(state);
+  const stepIndex = state.cursor?.stepIndex ?? 0;
+  await holdLease(plan, ctx);
+  await ensureRunning(plan, ctx, { phase: 'gates', stepIndex });
+  return { alarmStates: await checkGates(plan, ctx) };
 }
 
 /** Updates the plan item while it is running; an abort in between surfaces as PlanAborted. */
@@ -329,6 +377,7 @@ async function ensureRunning(
 async function snapshotStart(state: RolloutState, ctx: RolloutContext): Promise<SnapshotStatus> {
   const { config, clients } = ctx;
   const plan = requirePlan(state);
+  await holdLease(plan, ctx);
   await ensureRunning(plan, ctx, { phase: 'snapshot' });
   const startedAt = ctx.now();
   const result = await takeSnapshot(clients.rds, {
@@ -351,6 +400,7 @@ async function snapshotStatus(state: RolloutState, ctx: RolloutContext): Promise
   const plan = requirePlan(state);
   const snap = state.snapshot;
   if (!snap) throw new Error('state has no snapshot: the snapshot-start task did not run');
+  await holdLease(plan, ctx);
   const current = await readPlanState(ctx.clients.doc, ctx.config.stateTableName);
   if (current?.planId !== plan.planId || current.status !== 'running') {
     throw new PlanAbortedError(`plan ${plan.planId} was aborted while the pre-shift snapshot was taken`);
@@ -374,16 +424,12 @@ function weightsFor(green: number): Weights {
   return { blue: 100 - green, green };
 }
 
-/**
- * Someone moved traffic under the plan (a manual `--rollback`, the console): the plan stops rather than
- * overriding them at its next step.
- */
-function assertUnchanged(plan: PlanContext, expected: Weights, actual: Weights): void {
-  if (actual.blue !== expected.blue || actual.green !== expected.green) {
-    throw new PlanAbortedError(
-      `traffic changed outside plan ${plan.planId}: expected ${formatWeights(expected)}, found ${formatWeights(actual)}`,
-    );
-  }
+const same = (a: Weights | undefined, b: Weights | undefined) =>
+  a !== undefined && b !== undefined && a.blue === b.blue && a.green === b.green;
+
+/** The operation id of step `stepIndex` of a plan: a retried apply recognises its own write by it. */
+export function stepOperationId(planId: string, stepIndex: number): string {
+  return `${planId}#step-${stepIndex + 1}`;
 }
 
 function bakeStatus(
@@ -415,35 +461,67 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
   const green = plan.steps[stepIndex];
   if (green === undefined) throw new Error(`plan has no step ${stepIndex + 1}`);
   const target = weightsFor(green);
+  const operationId = stepOperationId(plan.planId, stepIndex);
+  await holdLease(plan, ctx);
   await ensureRunning(plan, ctx, { phase: 'applying', stepIndex });
 
-  const from = await readListenerWeights(clients.elbv2, config.target);
+  const [from, intent] = await Promise.all([
+    readListenerWeights(clients.elbv2, config.target),
+    readWeightsIntent(clients.doc, config.stateTableName),
+  ]);
   const expected = stepIndex === 0 ? plan.from : weightsFor(plan.steps[stepIndex - 1] ?? 0);
-  assertUnchanged(plan, expected, from);
-  const applied = await applyWeights(clients, config.target, target);
-  // An abort marks the plan before it sets 100% blue; if it did so while the listener was being changed,
+  const mine = intent?.operationId === operationId;
+  // The listener must show the previous step, or (a retry) this very step's own write.
+  if (!(same(from, expected) || (mine && same(from, target)))) {
+    throw new PlanAbortedError(
+      `traffic changed outside plan ${plan.planId}: expected ${formatWeights(expected)}, found ${formatWeights(from)}`,
+    );
+  }
+  if (!mine && intent && !same(intent.weights, expected)) {
+    throw new PlanAbortedError(
+      `the record of intent says ${formatWeights(intent.weights)} (written by ${intent.writer}, ${intent.operationId}), expected ${formatWeights(expected)}: another writer is at work`,
+    );
+  }
+  // The gates once more, right before green's weight rises (the StepGate state ran them moments ago;
+  // this is the last look, and the lease is renewed with it).
+  const alarmStates =
+    target.green > from.green ? await checkGates(plan, ctx) : (state.gate?.alarmStates ?? {});
+  const applied = await applyWeights(clients, config.target, target, {
+    operationId,
+    writer: planLockOwner(plan.planId),
+    leaseId: plan.leaseId,
+    now: ctx.now(),
+  });
+  // An abort marks the plan before it sets 100% blue; if it did so while the rule was being changed,
   // this step's weights may have landed after its rollback: put blue back and stop.
   const after = await readPlanState(clients.doc, config.stateTableName);
   if (after?.planId !== plan.planId || after.status !== 'running') {
-    await applyWeights(clients, config.target, ALL_BLUE);
+    await applyWeights(clients, config.target, ALL_BLUE, {
+      operationId: `${plan.planId}#aborted-during-step-${stepIndex + 1}`,
+      writer: planLockOwner(plan.planId),
+      now: ctx.now(),
+    });
     throw new PlanAbortedError(
       `plan ${plan.planId} was aborted while step ${stepIndex + 1} was applied; traffic set back to 100% blue`,
     );
   }
 
+  // The bake starts when this operation first wrote (a retry does not restart it).
+  const written = await readWeightsIntent(clients.doc, config.stateTableName);
+  const firstWrite = written?.operationId === operationId ? written.at : undefined;
   const now = ctx.now();
-  const bakeUntil = new Date(now.getTime() + plan.bakeSeconds * 1000);
+  const bakeStart = firstWrite ? new Date(firstWrite) : now;
+  const bakeUntil = new Date(bakeStart.getTime() + plan.bakeSeconds * 1000);
   await ensureRunning(plan, ctx, {
     phase: 'baking',
     weights: applied,
-    bakeStartedAt: now.toISOString(),
+    bakeStartedAt: bakeStart.toISOString(),
     bakeUntil: bakeUntil.toISOString(),
   });
-  const alarmStates = state.gate?.alarmStates;
   await recordShift(clients.doc, config.stateTableName, {
     actor: plan.actor,
     kind: 'plan-step',
-    from,
+    from: mine ? expected : from,
     to: applied,
     outcome: 'applied',
     forced: plan.forcedAlarms.length > 0,
@@ -451,20 +529,21 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
     snapshotId: state.snapshot?.snapshotId,
     alarmStates,
     planId: plan.planId,
+    operationId,
     detail: `step ${stepIndex + 1}/${plan.steps.length} of ${formatPlan(plan.steps)}, bake ${plan.bakeSeconds}s`,
-    at: now.toISOString(),
+    at: firstWrite ?? now.toISOString(),
   });
   await notify(
     ctx,
     config.warningTopicArn,
     `${resourcePrefix(config.envName)}: traffic ${formatWeights(applied)} (plan step ${stepIndex + 1}/${plan.steps.length})`,
     [
-      `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} moved traffic from ${formatWeights(from)} to ${formatWeights(applied)}.`,
-      `Baking until ${bakeUntil.toISOString()}; any watched alarm in ALARM rolls back to 100% blue.`,
+      `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} moved traffic from ${formatWeights(expected)} to ${formatWeights(applied)}.`,
+      `Baking until ${bakeUntil.toISOString()}; any watched alarm in ALARM or green without a healthy target rolls back to 100% blue.`,
       `Follow: npm run shift -- --env ${config.envName} --follow    Abort: npm run shift -- --env ${config.envName} --abort`,
     ].join('\n'),
   );
-  return bakeStatus(plan, stepIndex, bakeUntil, now, false, alarmStates ?? {});
+  return bakeStatus(plan, stepIndex, bakeUntil, now, false, alarmStates);
 }
 
 async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<StepStatus> {
@@ -472,41 +551,67 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
   const plan = requirePlan(state);
   const step = state.step;
   if (!step) throw new Error('state has no step: the apply task did not run');
-  const [alarmStates, current, weights] = await Promise.all([
+  await holdLease(plan, ctx);
+  // The same signals as the CLI bake and the auto-rollback: the alarms and green's target health.
+  const [alarmStates, current, weights, health] = await Promise.all([
     readAlarmStates(clients.cloudwatch, config.alarmNames),
     readPlanState(clients.doc, config.stateTableName),
     readListenerWeights(clients.elbv2, config.target),
+    targetGroupHealth(clients.elbv2, config.target.greenTargetGroupArn),
   ]);
   const firing = alarmsInAlarm(alarmStates).filter((n) => !plan.forcedAlarms.includes(n));
   if (firing.length > 0) throw new AlarmFiringError(firing);
+  if (health.healthy === 0) throw new GreenUnhealthyError(health.total);
   if (current?.planId !== plan.planId || current.status !== 'running') {
     throw new PlanAbortedError(
       `plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`,
     );
   }
-  assertUnchanged(plan, weightsFor(step.green), weights);
+  if (!same(weights, weightsFor(step.green))) {
+    throw new PlanAbortedError(
+      `traffic changed outside plan ${plan.planId}: expected ${formatWeights(weightsFor(step.green))}, found ${formatWeights(weights)}`,
+    );
+  }
   const promoted = current.promoteStep === step.stepIndex;
   return bakeStatus(plan, step.stepIndex, new Date(step.bakeUntil), ctx.now(), promoted, alarmStates);
 }
 
+/**
+ * The plan reached its last step: mark it succeeded and release the lease. Idempotent (a retry after a
+ * success finds it succeeded), and it never moves traffic: a failure here leaves the final weights and a
+ * lease that expires by itself, never a rollback of a finished cutover.
+ */
 async function complete(
   state: RolloutState,
   ctx: RolloutContext,
 ): Promise<{ planId: string; weights: Weights }> {
   const { config, clients } = ctx;
   const plan = requirePlan(state);
-  const done = await ensureRunning(plan, ctx, {
-    status: 'succeeded',
-    phase: 'done',
-    endedAt: ctx.now().toISOString(),
-  });
-  await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(plan.planId));
-  await notify(
-    ctx,
-    config.warningTopicArn,
-    `${resourcePrefix(config.envName)}: rollout plan complete, ${formatWeights(done.weights)}`,
-    `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} finished: traffic is ${formatWeights(done.weights)}.`,
-  );
+  const current = await readPlanState(clients.doc, config.stateTableName);
+  let done: PlanState;
+  if (current?.planId === plan.planId && current.status === 'succeeded') {
+    done = current;
+  } else {
+    done = await ensureRunning(plan, ctx, {
+      status: 'succeeded',
+      phase: 'done',
+      endedAt: ctx.now().toISOString(),
+    });
+    await notify(
+      ctx,
+      config.warningTopicArn,
+      `${resourcePrefix(config.envName)}: rollout plan complete, ${formatWeights(done.weights)}`,
+      `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} finished: traffic is ${formatWeights(done.weights)}.`,
+    );
+  }
+  try {
+    await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(plan.planId), plan.leaseId);
+  } catch (err) {
+    logger.warn('could not release the lease; it expires by itself', {
+      ttlSeconds: plan.leaseTtlSeconds,
+      message: errorMessage(err),
+    });
+  }
   return { planId: plan.planId, weights: done.weights };
 }
 
@@ -533,13 +638,21 @@ async function rollback(
   // Same handshake as an abort: mark first, so a step in flight puts blue back by itself.
   await markPlanAborting(clients.doc, config.stateTableName, cause, ctx.now());
   let from: Weights | undefined;
+  let intended: Weights | undefined;
   try {
     from = await readListenerWeights(clients.elbv2, config.target);
+    intended = (await readWeightsIntent(clients.doc, config.stateTableName))?.weights;
   } catch (err) {
     logger.warn('could not read the listener before rolling back', { message: errorMessage(err) });
   }
-  const movedTraffic = from === undefined || from.green > 0;
-  if (movedTraffic) await applyWeights(clients, config.target, ALL_BLUE);
+  // Whatever it read, the rollback writes everything it owns (rule and intent): a retry after a
+  // half-applied earlier attempt converges. Never fenced: getting out is always allowed.
+  await applyWeights(clients, config.target, ALL_BLUE, {
+    operationId: `${plan.planId}#rollback`,
+    writer: planLockOwner(plan.planId),
+    now: ctx.now(),
+  });
+  const movedTraffic = from === undefined || from.green > 0 || (intended?.green ?? 0) > 0;
   const outcome = state.step === undefined && !movedTraffic ? 'refused' : 'rolled-back';
   const now = ctx.now();
   await updatePlanState(clients.doc, config.stateTableName, plan.planId, {
@@ -560,10 +673,11 @@ async function rollback(
     snapshotId: state.snapshot?.snapshotId,
     alarmStates: state.step?.alarmStates,
     planId: plan.planId,
+    operationId: `${plan.planId}#rollback`,
     detail: cause,
-    at: now.toISOString(),
+    at: (await readWeightsIntent(clients.doc, config.stateTableName))?.at ?? now.toISOString(),
   });
-  await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(plan.planId));
+  await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(plan.planId), plan.leaseId);
   const stepText = state.step
     ? `during step ${state.step.stepIndex + 1}/${plan.steps.length} (green ${state.step.green}%)`
     : 'before its first step';
@@ -594,6 +708,20 @@ async function refuse(event: RolloutEvent, ctx: RolloutContext): Promise<{ outco
     weights = await readListenerWeights(clients.elbv2, config.target);
   } catch (err) {
     logger.warn('could not read the listener', { message: errorMessage(err) });
+  }
+  // A start that failed half way (plan item written, then a crash) leaves nothing behind.
+  const planId = event.execution?.name;
+  if (planId) {
+    const current = await readPlanState(clients.doc, config.stateTableName);
+    if (current?.planId === planId && current.status === 'running') {
+      await updatePlanState(clients.doc, config.stateTableName, planId, {
+        status: 'refused',
+        phase: 'done',
+        cause,
+        endedAt: ctx.now().toISOString(),
+      });
+    }
+    await releaseShiftLock(clients.doc, config.stateTableName, planLockOwner(planId), planId);
   }
   await recordShift(clients.doc, config.stateTableName, {
     actor: req.actor,

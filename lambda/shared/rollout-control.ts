@@ -1,3 +1,4 @@
+import { STATE_KEYS } from '../../lib/project';
 import {
   ListExecutionsCommand,
   StopExecutionCommand,
@@ -19,7 +20,7 @@ import type { Weights } from './traffic';
  * 100% blue, and the step function re-reads it after changing the listener, so an abort that races a step
  * always ends at 100% blue.
  */
-export const PLAN_KEY = { pk: 'rollout#plan', sk: 'current' } as const;
+export const PLAN_KEY = STATE_KEYS.plan;
 
 export type PlanStatus = 'running' | 'aborting' | 'succeeded' | 'rolled-back' | 'aborted' | 'refused';
 export type PlanPhase = 'starting' | 'gates' | 'snapshot' | 'applying' | 'baking' | 'done';

@@ -4,8 +4,10 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { accept } from '../nag/acknowledge';
 import { resourcePrefix } from '../project';
@@ -51,6 +53,8 @@ export interface AutoRollbackProps {
 export class AutoRollback extends Construct {
   readonly function: GuardrailsFunction;
   readonly rule: events.Rule;
+  /** Events the rule could not deliver and runs that failed after Lambda's retries. */
+  readonly deadLetterQueue: sqs.Queue;
   /** The alarm names the rule matches. */
   readonly watchedAlarmNames: readonly string[];
   readonly dashboardSection: DashboardSection;
@@ -87,7 +91,7 @@ export class AutoRollback extends Construct {
         LISTENER_ARN: props.traffic.listenerArn,
         BLUE_TARGET_GROUP_ARN: props.traffic.blueTargetGroupArn,
         GREEN_TARGET_GROUP_ARN: props.traffic.greenTargetGroupArn,
-        WEIGHTS_PARAMETER_NAME: props.traffic.weightsParameterNames[0] ?? '',
+        RULE_ARN: props.traffic.ruleArn,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         CRITICAL_TOPIC_ARN: props.criticalTopic.topicArn,
         ...(props.runbookUrl ? { RUNBOOK_URL: props.runbookUrl } : {}),
@@ -117,7 +121,7 @@ export class AutoRollback extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'elasticloadbalancing:DescribeListeners (reading the weights back after the change) supports no resource-level permission; it is read-only.',
+          'elasticloadbalancing:DescribeRules (the listener shape check and the read-back) supports no resource-level permission; it is read-only. cloudwatch:PutMetricData has none either: it is limited to the project namespace by condition.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.stateMachine.stateMachineName}:*]`,
@@ -138,21 +142,36 @@ export class AutoRollback extends Construct {
         },
       },
     });
-    accept.ruleDeliveriesAlarmed(
-      this.rule,
-      'Failed deliveries to the rollback function are retried (4 times, 10 minutes) and then counted by the FailedInvocations metric, which the auto-rollback failure alarm watches; a queued rollback event would be acted on too late.',
+    // No lost events: what EventBridge cannot deliver, and what the function failed on after Lambda's
+    // retries, lands in this queue, and anything in it pages (a rollback that may not have happened).
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    accept.deadLetterQueue(
+      this.deadLetterQueue,
+      'This queue is itself the dead-letter queue of the auto-rollback rule target and function; anything in it pages.',
     );
     this.rule.addTarget(
       new targets.LambdaFunction(fn, {
         // Lambda's async retries cover a failed run; these cover a failed delivery.
         retryAttempts: 4,
         maxEventAge: Duration.minutes(10),
+        deadLetterQueue: this.deadLetterQueue,
       }),
     );
+    // Set on purpose: two retries (the run is idempotent), and an event older than 15 minutes is not acted
+    // on blindly but parked in the queue for a person (it pages).
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(15),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
 
     const failures = new cloudwatch.MathExpression({
-      expression: 'FILL(errors, 0) + FILL(failed, 0)',
-      label: 'auto-rollback errors + failed deliveries',
+      expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)',
+      label: 'auto-rollback errors + failed deliveries + dead-lettered events',
       period: Duration.minutes(1),
       usingMetrics: {
         errors: fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
@@ -162,6 +181,10 @@ export class AutoRollback extends Construct {
           dimensionsMap: { RuleName: this.rule.ruleName },
           period: Duration.minutes(1),
           statistic: 'Sum',
+        }),
+        dead: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
         }),
       },
     });
@@ -174,7 +197,7 @@ export class AutoRollback extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       meaning:
-        'The automatic rollback failed or EventBridge could not invoke it: green may still be in traffic while its alarm fires.',
+        'The automatic rollback failed, EventBridge could not invoke it, or an event reached its dead-letter queue: green may still be in traffic while its alarm fires.',
       firstCheck: `npm run shift -- --env ${props.envName} --status; if green > 0, roll back by hand: --rollback --yes`,
       runbookAnchor: 'auto-rollback-failed',
     });

@@ -12,8 +12,6 @@ export interface EnvironmentDashboardProps {
   readonly dashboardName: string;
   /** URL of docs/RUNBOOK.md as the on-call person opens it. */
   readonly runbookUrl: string;
-  /** SSM parameter holding the blue/green weights (the routing capability's source of truth). */
-  readonly weightsParameterName: string;
   /**
    * Capability sections in display order; `undefined` (a capability not built or not configured) and
    * sections without widgets are left out, so the dashboard never shows an empty widget.
@@ -55,8 +53,8 @@ export class EnvironmentDashboard extends Construct {
         `# ${props.dashboardName}`,
         `Review dashboard of the **${props.envName}** environment: traffic and service levels (blue and green), data integrity, freshness, snapshots, database health, and every alarm.`,
         '',
-        `**Blue/green weights** come from the SSM parameter \`${props.weightsParameterName}\` (the shift command writes it, then the load balancer listener). ` +
-          `Read them with \`npm run shift -- --env ${props.envName} --status\` or \`aws ssm get-parameter --name ${props.weightsParameterName} --query Parameter.Value\`.`,
+        `**Blue/green weights** live in the load balancer's weighted listener rule (changed only by the shift command, the rollout and the auto-rollback; never by a deploy). ` +
+          `Read them with \`npm run shift -- --env ${props.envName} --status\`.`,
         '',
         `[Runbook](${runbook}) · [Roll traffic back, take a snapshot, run the checks](${runbook}#commands-you-will-need) · [Anything critical](${runbook}#critical-any)`,
       ].join('\n'),

@@ -34,6 +34,7 @@ import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
 import { TOPIC_KEY_REASON } from './progressive-rollout';
 import { accept } from '../nag/acknowledge';
+import { restrictTrustToStateMachine } from './state-machine-trust';
 
 export interface RestoreDrillProps {
   readonly envName: string;
@@ -200,8 +201,14 @@ export class RestoreDrill extends Construct {
       ),
       timeout: Duration.minutes(limitMinutes),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Errors only, without execution data (as the rollout's): the history stays in Step Functions.
+      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
+    accept.stateMachineLogsErrorsOnly(
+      this.stateMachine,
+      'Logs ERROR events only: every drill execution and its state history stays in Step Functions for 90 days; the drill records its result and timings in the state table and as metrics.',
+    );
+    restrictTrustToStateMachine(this.stateMachine, this.stateMachineName);
     props.criticalTopic.grantPublish(this.stateMachine);
     const logicalId = (f: GuardrailsFunction) =>
       stack.getLogicalId(f.function.node.defaultChild as CfnElement);
@@ -393,7 +400,20 @@ export class RestoreDrill extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'RestoreOnlyIntoPrefixedTaggedDrillInstances',
-        actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'],
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: [drillInstances],
+        conditions: {
+          StringEquals: drillTags,
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by', 'environment', 'reason'] },
+        },
+      }),
+    );
+    // Tag-on-create: RDS checks AddTagsToResource on the new instance for the restore's tags. Its own
+    // statement (tagging grants stand alone, test/lib/constructs/snapshot-iam.test.ts), with the same tags.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TagOnlyNewDrillInstancesWithTheDrillTags',
+        actions: ['rds:AddTagsToResource'],
         resources: [drillInstances],
         conditions: {
           StringEquals: drillTags,

@@ -79,7 +79,18 @@ export class ServiceHealthAlarms extends Construct {
     const memoryGraphs: cloudwatch.IMetric[] = [];
     for (const c of props.colors) {
       const C = c.color === 'blue' ? 'Blue' : 'Green';
-      const healthy = c.targetGroup.metrics.healthyHostCount({ period, statistic: 'Minimum' });
+      // From dimensions, not `targetGroup.metrics`: green's group is attached by the weighted rule (a custom
+      // resource), which CDK does not see as an attachment.
+      const healthy = new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'HealthyHostCount',
+        statistic: 'Minimum',
+        period,
+        dimensionsMap: {
+          TargetGroup: c.targetGroup.targetGroupFullName,
+          LoadBalancer: props.loadBalancer.loadBalancerFullName,
+        },
+      });
       healthyGraphs.push(healthy.with({ label: `${c.color} healthy tasks (desired ${c.desiredCount})` }));
       keep(
         props.alarms.createSeverityAlarms(this, `${C}HealthyTasks`, {

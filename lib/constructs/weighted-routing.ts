@@ -1,13 +1,5 @@
-import {
-  Annotations,
-  ArnFormat,
-  CfnParameter,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Token,
-  Validations,
-} from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -19,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError, type RoutingConfig } from '../config';
-import { PROJECT, resourcePrefix } from '../project';
+import { DEPLOYMENT_KEYS, METRIC_NAMESPACE, PROJECT, resourcePrefix } from '../project';
 import type { Color } from '../../lambda/shared/traffic';
 import { accept } from '../nag/acknowledge';
 import { logAlbAccessLogs } from './access-logs';
@@ -36,15 +28,13 @@ import {
 import { routingDashboardSection } from './weighted-routing-dashboard';
 import { containerImage, containerSecrets } from './weighted-routing-image';
 import { LoadBalancerWebAcl, webAclChoice } from './web-acl';
-import type { WeightsParameter } from './weights-parameter';
+import { WeightedForwardRule } from './weighted-rule';
 
 export interface WeightedRoutingProps {
   readonly envName: string;
   /** The environment's `routing` config (must be enabled). */
   readonly config: RoutingConfig;
   readonly network: Network;
-  /** The source-of-truth weights parameters created by the stateful stack. */
-  readonly weights: WeightsParameter;
   readonly alarms: AlarmFactory;
   /** Where the shift command announces every change of traffic. */
   readonly warningTopic: sns.ITopic;
@@ -77,10 +67,10 @@ export interface ColorService {
  * pipeline, green: the unified pipeline), with service-level alarms per color and the shift operator's
  * managed policy.
  *
- * No drift: the listener's weights are not literals. They are `AWS::SSM::Parameter::Value<String>` stack
- * parameters naming the per-color weights parameters, which CloudFormation resolves to their CURRENT
- * values at every deploy; the shift command writes those parameters together with the listener, so a
- * later `cdk deploy` deploys the weights the last shift set.
+ * CloudFormation never owns the weights: the listener's default action (CloudFormation's) forwards to
+ * blue only, as the fallback; the weighted forward is a listener rule created once by a custom resource
+ * (`WeightedForwardRule`) and changed only by the traffic writers. A deploy guard that the routing
+ * resources depend on fails the deploy while a shift or plan holds the traffic lease.
  */
 export class WeightedRouting extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -92,8 +82,8 @@ export class WeightedRouting extends Construct {
   readonly accessLogBucket: s3.Bucket;
   /** AWS WAF in front of the load balancer (managed or existing ACL); absent when the config says none. */
   readonly webAcl?: LoadBalancerWebAcl;
-  /** The weights the listener is deployed with: stack parameters resolved from SSM at deploy time. */
-  readonly deployedWeights: Readonly<Record<Color, CfnParameter>>;
+  /** The weighted forward rule (the live weights) and the deploy guard. */
+  readonly weightedRule: WeightedForwardRule;
   readonly serviceLevelAlarms: ServiceLevelAlarms;
   /** Names of green's alarms: the shift's bake and the rollout watch these. */
   readonly greenAlarmNames: readonly string[];
@@ -108,12 +98,6 @@ export class WeightedRouting extends Construct {
     const prefix = resourcePrefix(envName);
     const stack = Stack.of(this);
     checkProps(props);
-
-    // --- The weights, read from the source of truth at deploy time (never literals). ---
-    this.deployedWeights = {
-      blue: this.weightParameter('BlueWeight', 'blue', props.weights.colorParameterNames.blue),
-      green: this.weightParameter('GreenWeight', 'green', props.weights.colorParameterNames.green),
-    };
 
     // --- Load balancer, its security group and access logs. ---
     const lb = cfg.loadBalancer;
@@ -194,14 +178,8 @@ export class WeightedRouting extends Construct {
     this.blue = this.colorService('blue', props, albSecurityGroup);
     this.green = this.colorService('green', props, albSecurityGroup);
 
-    // --- The one weighted listener. ---
-    const weightedForward = elbv2.ListenerAction.weightedForward([
-      { targetGroup: this.blue.targetGroup, weight: Token.asNumber(this.deployedWeights.blue.valueAsString) },
-      {
-        targetGroup: this.green.targetGroup,
-        weight: Token.asNumber(this.deployedWeights.green.valueAsString),
-      },
-    ]);
+    // --- The listener: CloudFormation's default action is the blue-only fallback. ---
+    const weightedForward = elbv2.ListenerAction.forward([this.blue.targetGroup]);
     if (https) {
       this.listener = this.loadBalancer.addListener('Https', {
         port: 443,
@@ -238,29 +216,52 @@ export class WeightedRouting extends Construct {
       );
     }
 
+    // --- The weighted forward (the live weights) and the deploy guard, outside CloudFormation's reach. ---
+    this.weightedRule = new WeightedForwardRule(this, 'WeightedRule', {
+      envName,
+      listener: this.listener,
+      loadBalancer: this.loadBalancer,
+      blueTargetGroup: this.blue.targetGroup,
+      greenTargetGroup: this.green.targetGroup,
+      initialWeights: cfg.initialWeights,
+      stateTable: props.stateTable,
+      guardFingerprint: [
+        JSON.stringify(cfg),
+        ...[this.blue, this.green].map((c) => c.service.taskDefinition.taskDefinitionArn),
+      ],
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    });
+    this.weightedRule.guardResources(
+      this.blue.service,
+      this.green.service,
+      this.blue.targetGroup,
+      this.green.targetGroup,
+    );
+    // ECS registers green's tasks only once its target group is attached: by the weighted rule.
+    this.green.service.node.addDependency(this.weightedRule.rule);
+
     // --- Service-level alarms and the dashboard. ---
+    // Built from dimensions, not `targetGroup.metrics`: green's group is attached to the load balancer by
+    // the weighted rule (a custom resource), which CDK does not see as an attachment.
+    const tgMetric = (c: ColorService, metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB',
+        metricName,
+        statistic,
+        period: Duration.minutes(1),
+        dimensionsMap: {
+          TargetGroup: c.targetGroup.targetGroupFullName,
+          LoadBalancer: this.loadBalancer.loadBalancerFullName,
+        },
+      });
     const metrics = (c: ColorService): ColorMetrics => ({
-      requests: c.targetGroup.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' }),
-      target5xx: c.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
-        period: Duration.minutes(1),
-        statistic: 'Sum',
-      }),
-      connectionErrors: c.targetGroup.metrics.targetConnectionErrorCount({
-        period: Duration.minutes(1),
-        statistic: 'Sum',
-      }),
-      responseTime: c.targetGroup.metrics.targetResponseTime({
-        period: Duration.minutes(1),
-        statistic: 'p95',
-      }),
-      healthyHosts: c.targetGroup.metrics.healthyHostCount({
-        period: Duration.minutes(1),
-        statistic: 'Minimum',
-      }),
-      unhealthyHosts: c.targetGroup.metrics.unhealthyHostCount({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
+      requests: tgMetric(c, 'RequestCount', 'Sum'),
+      target5xx: tgMetric(c, 'HTTPCode_Target_5XX_Count', 'Sum'),
+      connectionErrors: tgMetric(c, 'TargetConnectionErrorCount', 'Sum'),
+      responseTime: tgMetric(c, 'TargetResponseTime', 'p95'),
+      healthyHosts: tgMetric(c, 'HealthyHostCount', 'Minimum'),
+      unhealthyHosts: tgMetric(c, 'UnHealthyHostCount', 'Maximum'),
     });
     this.serviceLevelAlarms = routingServiceLevelAlarms(this, {
       envName,
@@ -282,7 +283,14 @@ export class WeightedRouting extends Construct {
     // --- What the CLIs read (cli/deployed.ts). ---
     const publish = (pid: string, key: string, value: string, description: string) =>
       publishDeploymentParameter(this, pid, envName, `routing/${key}`, value, description);
-    publish('ListenerArnParameter', 'listener-arn', this.listener.listenerArn, 'Weighted listener');
+    const key = (k: string) => k.replace(/^routing\//, '');
+    publish('ListenerArnParameter', key(DEPLOYMENT_KEYS.listenerArn), this.listener.listenerArn, 'Listener');
+    publish(
+      'WeightedRuleArnParameter',
+      key(DEPLOYMENT_KEYS.weightedRuleArn),
+      this.weightedRule.ruleArn,
+      'Weighted forward rule (the live weights)',
+    );
     publish(
       'LoadBalancerDnsParameter',
       'load-balancer-dns-name',
@@ -370,14 +378,6 @@ export class WeightedRouting extends Construct {
         : `${envName}: internal load balancer, reached only from ${(lb.ingressCidrs ?? []).join(', ')}; WAF is for internet-facing ones (set waf: "managed" to add one anyway).`,
     );
     return undefined;
-  }
-
-  private weightParameter(id: string, color: Color, parameterName: string): CfnParameter {
-    return new CfnParameter(this, id, {
-      type: 'AWS::SSM::Parameter::Value<String>',
-      default: parameterName,
-      description: `Current ${color} weight (percent), resolved from SSM at every deploy; written by the shift command. Do not override.`,
-    });
   }
 
   private colorService(
@@ -478,14 +478,15 @@ export class WeightedRouting extends Construct {
     });
     const statements = [
       new iam.PolicyStatement({
-        sid: 'MoveTrafficOnThisListenerOnly',
-        actions: ['elasticloadbalancing:ModifyListener'],
-        resources: [this.listener.listenerArn],
+        sid: 'MoveTrafficOnTheWeightedRuleOnly',
+        actions: ['elasticloadbalancing:ModifyRule'],
+        resources: [this.weightedRule.ruleArn],
       }),
       new iam.PolicyStatement({
-        sid: 'WriteTheWeightsParameters',
-        actions: ['ssm:PutParameter'],
-        resources: [...props.weights.parameterArns],
+        sid: 'PublishTheGreenWeight',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
       }),
       new iam.PolicyStatement({
         sid: 'ReadTheDeployment',
@@ -496,6 +497,7 @@ export class WeightedRouting extends Construct {
         sid: 'DescribeLoadBalancing',
         actions: [
           'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
           'elasticloadbalancing:DescribeTargetHealth',
           'elasticloadbalancing:DescribeTargetGroups',
           'elasticloadbalancing:DescribeLoadBalancers',
@@ -504,7 +506,14 @@ export class WeightedRouting extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'AuditAndLock',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+          'dynamodb:ConditionCheckItem',
+        ],
         resources: [props.stateTable.tableArn],
       }),
       new iam.PolicyStatement({
@@ -552,7 +561,7 @@ export class WeightedRouting extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'elasticloadbalancing:Describe*, rds:DescribeDBSnapshots/DescribeDBInstances have no resource-level permissions; they are read-only.',
+          'elasticloadbalancing:Describe*, rds:DescribeDBSnapshots/DescribeDBInstances have no resource-level permissions; they are read-only. cloudwatch:PutMetricData has none either: it is limited to the project namespace by condition.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${stack.region}:${stack.account}:alarm:${prefix}-*]`,

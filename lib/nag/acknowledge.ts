@@ -42,6 +42,11 @@ export const accept = {
     acknowledge(queue, ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy'], reason);
   },
 
+  /** A queue that is itself a dead-letter queue (of a rule target or a function): it needs none of its own. */
+  deadLetterQueue(queue: IConstruct, reason: string): void {
+    acknowledge(queue, ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy'], reason);
+  },
+
   /**
    * The inline policy CDK writes for one role's grants (`<role>/DefaultPolicy`, a custom resource's
    * policy). It belongs to that role alone and is deleted with it; a customer-managed policy instead

@@ -2,7 +2,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
-import { parameterPath, resourcePrefix } from '../project';
+import { resourcePrefix } from '../project';
 import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
 import { AutoRollback } from '../constructs/auto-rollback';
 import { AlertTopics } from '../constructs/alert-topics';
@@ -20,7 +20,6 @@ import { drillExecutionLimitMinutes } from '../../lambda/restore-drill/names';
 import { tableKey } from '../../lambda/data-checks/sql';
 import { Snapshots } from '../constructs/snapshots';
 import { WeightedRouting } from '../constructs/weighted-routing';
-import { allWeightParameterNames } from '../../lambda/shared/traffic';
 import { checksMaxAgeMinutes } from '../../lambda/shared/checks-summary';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { statefulRemovalPolicy, type StatefulStack } from './stateful-stack';
@@ -137,13 +136,10 @@ export class GuardrailsStack extends Stack {
       namePrefix: prefix,
     });
     if (config.routing.enabled) {
-      if (!stateful.routingWeights)
-        throw new Error('routing is enabled but the stateful stack has no weights parameter');
       this.routing = new WeightedRouting(this, 'Routing', {
         envName: config.envName,
         config: config.routing,
         network: stateful.network,
-        weights: stateful.routingWeights,
         alarms: this.alarms,
         warningTopic: this.topics.warning,
         alertingKey: stateful.keys.alerting,
@@ -158,7 +154,7 @@ export class GuardrailsStack extends Stack {
         listenerArn: this.routing.listener.listenerArn,
         blueTargetGroupArn: this.routing.blue.targetGroup.targetGroupArn,
         greenTargetGroupArn: this.routing.green.targetGroup.targetGroupArn,
-        weightsParameterNames: allWeightParameterNames(stateful.routingWeights.parameterName),
+        ruleArn: this.routing.weightedRule.ruleArn,
       };
       const criticalCompositeAlarmName = criticalCompositeName(prefix);
       this.rollout = new ProgressiveRollout(this, 'Rollout', {
@@ -292,7 +288,6 @@ export class GuardrailsStack extends Stack {
       envName: config.envName,
       dashboardName: prefix,
       runbookUrl: config.alerting.runbookUrl,
-      weightsParameterName: parameterPath(config.envName, 'routing', 'weights'),
       sections: [
         // Traffic and service levels: routing, then the rollout that moves it.
         this.routing?.dashboardSection,

@@ -8,7 +8,6 @@ import { publishDeploymentParameter } from '../constructs/deployment-parameter';
 import { Keys } from '../constructs/keys';
 import { Network } from '../constructs/network';
 import { StateTable } from '../constructs/state-table';
-import { WeightsParameter } from '../constructs/weights-parameter';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -28,8 +27,6 @@ export class StatefulStack extends Stack {
   readonly keys: Keys;
   readonly database: Database;
   readonly state: StateTable;
-  /** The traffic weights' source of truth (routing enabled only); the routing stack reads it at deploy. */
-  readonly routingWeights?: WeightsParameter;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -61,13 +58,6 @@ export class StatefulStack extends Stack {
       this.state.table.tableName,
       'State table (check baselines, shift audit and lock)',
     );
-    if (config.routing.enabled) {
-      this.routingWeights = new WeightsParameter(this, 'RoutingWeights', {
-        envName: config.envName,
-        initialWeights: config.routing.initialWeights,
-        deleteWithStack: config.envName === 'dev',
-      });
-    }
     publishDeploymentParameter(
       this,
       'DatabaseInstanceParameter',

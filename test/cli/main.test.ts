@@ -92,7 +92,9 @@ describe('one error path: a clear message, the documented exit code, no stack tr
   it('an unknown command exits 2 with the list of commands', async () => {
     const io = fakeIo();
     expect(await main(['nope'], io.io)).toBe(2);
-    expect(io.err()).toMatch(/unknown command "nope": expected one of check, shift, status, snapshot/);
+    expect(io.err()).toMatch(
+      /unknown command "nope": expected one of check, parity, shift, status, snapshot/,
+    );
   });
 
   it('check --env qa answers in the syntax of the check command (not -c env=)', async () => {

@@ -8,11 +8,11 @@ import {
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
-  DescribeListenersCommand,
+  DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
-  type ModifyListenerCommandInput,
+  ModifyRuleCommand,
+  type ModifyRuleCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateDBSnapshotCommand,
@@ -39,10 +39,17 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
   type DeleteCommandInput,
   type GetCommandInput,
   type PutCommandInput,
+  type TransactWriteCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { applyUpdate, evaluateCondition } from '../support/dynamo-expressions';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ChecksSummary } from '../../lambda/shared/checks-summary';
 import type { ShiftDeps } from '../../cli/shift/deps';
@@ -88,7 +95,8 @@ export class FakeEnvironment {
   };
   listener = { blue: 100, green: 0 };
   checks: ChecksSummary | undefined;
-  lock: Record<string, unknown> | undefined;
+  /** State-table items other than the checks summary and the audit (lease, intent, plan). */
+  readonly items = new Map<string, Record<string, unknown>>();
   readonly audit: Record<string, unknown>[] = [];
   readonly snapshots: DBSnapshot[] = [];
   readonly published: PublishCommandInput[] = [];
@@ -116,6 +124,10 @@ export class FakeEnvironment {
         'elasticloadbalancing',
         `listener/app/${p}/0a1b2c3d4e5f6071/8091a2b3c4d5e6f7`,
       ),
+      'routing/weighted-rule-arn': arn(
+        'elasticloadbalancing',
+        `listener-rule/app/${p}/0a1b2c3d4e5f6071/8091a2b3c4d5e6f7/9a8b7c6d5e4f3021`,
+      ),
       'routing/blue-target-group-arn': arn('elasticloadbalancing', `targetgroup/${p}-blue/1a2b3c4d5e6f7081`),
       'routing/green-target-group-arn': arn(
         'elasticloadbalancing',
@@ -133,9 +145,6 @@ export class FakeEnvironment {
       'routing/bake-seconds': '900',
       'routing/pre-shift-snapshot': 'when-green-rises-from-zero',
       'routing/snapshot-timeout-minutes': '60',
-      'routing/weights': '{"blue":100,"green":0}',
-      'routing/weights-blue': '100',
-      'routing/weights-green': '0',
     };
     for (const [k, v] of Object.entries(deployed)) this.params.set(`${this.root}/${k}`, v);
     for (const color of ['blue', 'green']) {
@@ -154,6 +163,38 @@ export class FakeEnvironment {
       durationMs: 4200,
     };
     this.install();
+  }
+
+  get lock(): Record<string, unknown> | undefined {
+    return this.items.get('shift#lock|lock');
+  }
+  set lock(v: Record<string, unknown> | undefined) {
+    if (v)
+      this.items.set('shift#lock|lock', {
+        pk: 'shift#lock',
+        sk: 'lock',
+        leaseId: 'lease-of-someone',
+        version: 1,
+        ...v,
+      });
+    else this.items.delete('shift#lock|lock');
+  }
+  /** The record of intent of the weights (routing#weights/current). */
+  get intent(): { weights?: { blue: number; green: number } } | undefined {
+    return this.items.get('routing#weights|current') as never;
+  }
+  set intent(weights: { blue: number; green: number } | undefined) {
+    if (weights)
+      this.items.set('routing#weights|current', {
+        pk: 'routing#weights',
+        sk: 'current',
+        weights,
+        version: 1,
+        operationId: 'earlier',
+        writer: 'someone',
+        at: new Date(this.now).toISOString(),
+      });
+    else this.items.delete('routing#weights|current');
   }
 
   get prefix(): string {
@@ -237,11 +278,20 @@ export class FakeEnvironment {
     });
 
     const tg = (color: 'blue' | 'green') => this.param(`routing/${color}-target-group-arn`)!;
-    mocks.elbv2.on(DescribeListenersCommand).callsFake(() => ({
-      Listeners: [
+    const rule = () => this.param('routing/weighted-rule-arn')!;
+    mocks.elbv2.on(DescribeRulesCommand).callsFake(() => ({
+      Rules: [
         {
-          ListenerArn: this.param('routing/listener-arn'),
-          DefaultActions: [
+          RuleArn: `${rule()}-default`,
+          IsDefault: true,
+          Priority: 'default',
+          Actions: [{ Type: 'forward', TargetGroupArn: tg('blue') }],
+        },
+        {
+          RuleArn: rule(),
+          Priority: '1',
+          Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
+          Actions: [
             {
               Type: 'forward',
               ForwardConfig: {
@@ -255,8 +305,8 @@ export class FakeEnvironment {
         },
       ],
     }));
-    mocks.elbv2.on(ModifyListenerCommand).callsFake((input: ModifyListenerCommandInput) => {
-      const groups = input.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
+    mocks.elbv2.on(ModifyRuleCommand).callsFake((input: ModifyRuleCommandInput) => {
+      const groups = input.Actions?.[0]?.ForwardConfig?.TargetGroups ?? [];
       const w = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
       this.listener = { blue: w(tg('blue')), green: w(tg('green')) };
       return {};
@@ -301,49 +351,80 @@ export class FakeEnvironment {
     });
 
     const table = this.param('state/table-name');
+    const failed = (old?: Record<string, unknown>) => {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: old ? (marshall(old, { removeUndefinedValues: true }) as never) : undefined,
+      });
+    };
+    const keyOf = (k: { pk: string; sk: string }) => `${k.pk}|${k.sk}`;
     mocks.doc.on(GetCommand).callsFake((input: GetCommandInput) => {
       if (input.TableName !== table) throw new Error(`unexpected table ${input.TableName}`);
       const key = input.Key as { pk: string; sk: string };
       if (key.pk === 'checks')
         return { Item: this.checks ? { pk: 'checks', sk: 'last-run', ...this.checks } : undefined };
-      if (key.pk === 'shift#lock') return { Item: this.lock };
-      return {};
+      return { Item: this.items.get(keyOf(key)) };
     });
     mocks.doc.on(PutCommand).callsFake((input: PutCommandInput) => {
-      const item = input.Item as Record<string, unknown> & { pk: string };
-      if (item.pk === 'shift#lock') {
-        const nowSec = Math.floor(this.now / 1000);
-        const held = this.lock && (this.lock.expiresAt as number) >= nowSec && this.lock.owner !== item.owner;
-        if (held) {
-          const old = this.lock!;
-          throw new ConditionalCheckFailedException({
-            message: 'The conditional request failed',
-            $metadata: {},
-            Item: {
-              owner: { S: String(old.owner) },
-              acquiredAt: { S: String(old.acquiredAt) },
-              expiresAt: { N: String(old.expiresAt) },
-              purpose: { S: String(old.purpose) },
-            },
-          });
-        }
-        this.lock = item;
-      } else if (item.pk === 'shift#audit') {
+      const item = input.Item as Record<string, unknown> & { pk: string; sk: string };
+      if (item.pk === 'shift#audit') {
         this.audit.push(item);
-      } else {
-        throw new Error(`unexpected item ${item.pk}`);
-      }
-      return {};
-    });
-    mocks.doc.on(DeleteCommand).callsFake((input: DeleteCommandInput) => {
-      if (
-        this.lock &&
-        this.lock.owner === (input.ExpressionAttributeValues as { ':owner': string })[':owner']
-      ) {
-        this.lock = undefined;
         return {};
       }
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      const old = this.items.get(keyOf(item));
+      const values = input.ExpressionAttributeValues as Record<string, unknown>;
+      if (!evaluateCondition(input.ConditionExpression, old, input.ExpressionAttributeNames, values))
+        failed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? old : undefined);
+      this.items.set(keyOf(item), item);
+      return {};
+    });
+    mocks.doc.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      const key = input.Key as { pk: string; sk: string };
+      const old = this.items.get(keyOf(key));
+      const values = input.ExpressionAttributeValues as Record<string, unknown>;
+      if (!evaluateCondition(input.ConditionExpression, old, input.ExpressionAttributeNames, values))
+        failed();
+      const next = applyUpdate(
+        input.UpdateExpression!,
+        { ...(old ?? {}), ...key },
+        input.ExpressionAttributeNames,
+        values,
+      );
+      this.items.set(keyOf(key), next);
+      return { Attributes: next };
+    });
+    mocks.doc.on(DeleteCommand).callsFake((input: DeleteCommandInput) => {
+      const key = input.Key as { pk: string; sk: string };
+      const old = this.items.get(keyOf(key));
+      const values = input.ExpressionAttributeValues as Record<string, unknown>;
+      if (!evaluateCondition(input.ConditionExpression, old, input.ExpressionAttributeNames, values))
+        failed();
+      this.items.delete(keyOf(key));
+      return {};
+    });
+    mocks.doc.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+      const reasons = (input.TransactItems ?? []).map((t) => {
+        const c = (t.ConditionCheck ?? t.Put)!;
+        const key = (t.ConditionCheck ? t.ConditionCheck.Key : t.Put!.Item) as { pk: string; sk: string };
+        const ok = evaluateCondition(
+          c.ConditionExpression,
+          this.items.get(keyOf(key)),
+          c.ExpressionAttributeNames,
+          c.ExpressionAttributeValues as Record<string, unknown>,
+        );
+        return { Code: ok ? 'None' : 'ConditionalCheckFailed' };
+      });
+      if (reasons.some((r) => r.Code !== 'None'))
+        throw new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: reasons,
+        });
+      for (const t of input.TransactItems ?? []) {
+        if (t.Put) this.items.set(keyOf(t.Put.Item as { pk: string; sk: string }), t.Put.Item as never);
+      }
+      return {};
     });
     mocks.doc.on(QueryCommand).callsFake((input: { Limit?: number }) => ({
       Items: [...this.audit]

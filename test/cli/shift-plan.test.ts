@@ -1,10 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeListenersCommand,
+  DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
+  ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   DescribeExecutionCommand,
@@ -113,6 +113,7 @@ function deployed(envName = 'staging') {
       p('rollout/state-machine-arn', STATE_MACHINE_ARN),
       p('state/table-name', TABLE),
       p('routing/listener-arn', TARGET.listenerArn),
+      p('routing/weighted-rule-arn', TARGET.ruleArn),
       p('routing/blue-target-group-arn', TARGET.blueTargetGroupArn),
       p('routing/green-target-group-arn', TARGET.greenTargetGroupArn),
       p('routing/green-alarm-names', `${GREEN_5XX},${GREEN_P95}`),
@@ -131,7 +132,7 @@ function gatesOpen() {
   elbv2
     .on(DescribeTargetHealthCommand)
     .resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
-  elbv2.on(DescribeListenersCommand).resolves(listener(100, 0));
+  elbv2.on(DescribeRulesCommand).resolves(listener(100, 0));
 }
 
 const running = {
@@ -152,13 +153,14 @@ beforeEach(() => {
   deployed();
   sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111111111111:assumed-role/ops/alice' });
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  ddb.on(GetCommand).resolves({});
   ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({});
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({ Attributes: planState() });
   ddb.on(DeleteCommand).resolves({});
   sns.on(PublishCommand).resolves({});
   ssm.on(PutParameterCommand).resolves({});
-  elbv2.on(ModifyListenerCommand).resolves({});
+  elbv2.on(ModifyRuleCommand).resolves({});
 });
 
 const noAwsCall = () => {
@@ -248,7 +250,7 @@ describe('--plan', () => {
     expect(text).toContain('step 1/4: blue 90% / green 10%, baking, 14m55s left | alarms: all 3 OK');
     expect(text).toContain('finished: blue 0% / green 100%');
     // Nothing moved traffic from the laptop: the state machine does.
-    expect(elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
   });
 
   it('refuses while another plan runs (one plan per environment)', async () => {
@@ -466,14 +468,16 @@ describe('--abort', () => {
       order.push('stop');
       return {};
     });
-    elbv2.on(ModifyListenerCommand).callsFake(() => {
+    elbv2.on(ModifyRuleCommand).callsFake(() => {
       order.push('blue');
       return {};
     });
-    elbv2.on(DescribeListenersCommand).resolvesOnce(listener(75, 25)).resolves(listener(100, 0));
-    const { cli, out } = io();
+    elbv2.on(DescribeRulesCommand).resolvesOnce(listener(75, 25)).resolves(listener(100, 0));
+    const { cli, out, err } = io();
 
-    expect(await runPlanCommand(opts({ abort: true, reason: 'green looks slow' }), cli, deps)).toBe(EXIT.OK);
+    const code = await runPlanCommand(opts({ abort: true, reason: 'green looks slow' }), cli, deps);
+    expect(err()).toBe('');
+    expect(code).toBe(EXIT.OK);
 
     expect(order).toEqual(['mark', 'stop', 'blue', 'close']);
     expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: EXECUTION_ARN });
@@ -498,19 +502,19 @@ describe('--abort', () => {
     deployed('prod');
     sfn.on(ListExecutionsCommand).resolves(running);
     ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({ Item: planState() });
-    elbv2.on(DescribeListenersCommand).resolvesOnce(listener(75, 25)).resolves(listener(100, 0));
+    elbv2.on(DescribeRulesCommand).resolvesOnce(listener(75, 25)).resolves(listener(100, 0));
     sfn.on(StopExecutionCommand).resolves({});
     const { cli, prompts } = io();
     expect(await runPlanCommand(opts({ envName: 'prod', abort: true }), cli, deps)).toBe(EXIT.OK);
     expect(prompts).toEqual([]);
-    expect(elbv2).toHaveReceivedCommand(ModifyListenerCommand);
+    expect(elbv2).toHaveReceivedCommand(ModifyRuleCommand);
   });
 
   it('leaves traffic alone when no plan runs', async () => {
     const { cli, out } = io();
     expect(await runPlanCommand(opts({ abort: true }), cli, deps)).toBe(EXIT.OK);
     expect(out()).toContain('No rollout plan is running in staging; traffic untouched');
-    expect(elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
   });
 
   it('--dry-run changes nothing', async () => {
@@ -520,6 +524,6 @@ describe('--abort', () => {
     expect(await runPlanCommand(opts({ abort: true, dryRun: true }), cli, deps)).toBe(EXIT.OK);
     expect(out()).toContain('dry run: would stop plan plan-1 and set blue 100% / green 0%');
     expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
-    expect(elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
   });
 });

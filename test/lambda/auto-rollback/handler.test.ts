@@ -1,257 +1,179 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeListenersCommand,
-  ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import {
   autoRollback,
   configFromEnv,
   type AlarmStateChangeEvent,
   type AutoRollbackContext,
 } from '../../../lambda/auto-rollback/handler';
-import { PLAN_KEY } from '../../../lambda/shared/rollout-control';
-import { LOCK_KEY } from '../../../lambda/shared/shift-audit';
-import {
-  EXECUTION_ARN,
-  GREEN_5XX,
-  listener,
-  planState,
-  STATE_MACHINE_ARN,
-  TABLE,
-  TARGET,
-} from '../rollout/fixtures';
+import { runAction, type PlanContext } from '../../../lambda/rollout/handler';
+import { rolloutContext } from '../../support/rollout-run';
+import { TrafficWorld } from '../../support/traffic-world';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const elbv2 = mockClient(ElasticLoadBalancingV2Client);
-const ssm = mockClient(SSMClient);
-const sfn = mockClient(SFNClient);
-const sns = mockClient(SNSClient);
-
+let world: TrafficWorld;
 const CRITICAL = 'arn:aws:sns:us-east-1:111111111111:critical';
-const ctx: AutoRollbackContext = {
-  config: {
-    envName: 'test',
-    stateTableName: TABLE,
-    target: TARGET,
-    stateMachineArn: STATE_MACHINE_ARN,
-    criticalTopicArn: CRITICAL,
-    actor: 'pipeline-guardrails-test-auto-rollback',
-  },
-  clients: {
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    ssm: new SSMClient({}),
-    sfn: new SFNClient({}),
-    sns: new SNSClient({}),
-  },
-  // The alarm changed state at 01:20:00; the function finishes 1.5 s later.
-  now: () => new Date('2026-11-26T01:20:01.500Z'),
-  sleep: async () => undefined,
+const execution = {
+  id: 'arn:aws:states:us-east-1:111111111111:execution:pipeline-guardrails-test-rollout:plan-1',
+  name: 'plan-1',
 };
 
-function alarmEvent(state = 'ALARM', alarmName = GREEN_5XX): AlarmStateChangeEvent {
+function ctx(): AutoRollbackContext {
   return {
+    config: {
+      envName: 'test',
+      stateTableName: world.tableName,
+      target: world.target,
+      stateMachineArn: world.stateMachineArn,
+      criticalTopicArn: CRITICAL,
+      actor: 'pipeline-guardrails-test-auto-rollback',
+    },
+    clients: {
+      doc: world.doc(),
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      sns: new SNSClient({ region: 'us-east-1' }),
+    },
+    // The alarm changed state 1.5 s before the function finished.
+    now: () => new Date(world.now + 1500),
+    sleep: async () => undefined,
+  };
+}
+
+function alarmEvent(value = 'ALARM', id = 'event-1'): AlarmStateChangeEvent {
+  return {
+    id,
     'detail-type': 'CloudWatch Alarm State Change',
-    time: '2026-11-26T01:20:00Z',
+    time: new Date(world.now).toISOString(),
     detail: {
-      alarmName,
+      alarmName: world.greenAlarms[0]!,
       state: {
-        value: state,
+        value,
         reason: 'Threshold Crossed: 1 datapoint [4.2] > 1',
-        timestamp: '2026-11-26T01:20:00.000+0000',
+        timestamp: new Date(world.now).toISOString(),
       },
       previousState: { value: 'OK' },
     },
   };
 }
 
-const conditionalFailure = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-
-const ALL_BLUE_ACTION = [
-  expect.objectContaining({
-    ForwardConfig: expect.objectContaining({
-      TargetGroups: [
-        { TargetGroupArn: TARGET.blueTargetGroupArn, Weight: 100 },
-        { TargetGroupArn: TARGET.greenTargetGroupArn, Weight: 0 },
-      ],
-    }),
-  }),
-];
+/** A plan at step 2 (25% green), baking. */
+async function planAtStep2(): Promise<PlanContext> {
+  const rctx = rolloutContext(world);
+  world.executions.set(execution.id, 'RUNNING');
+  const request = { steps: [10, 25, 100], bakeSeconds: 600, actor: 'alice' };
+  const plan = (await runAction({ action: 'start', state: { request }, execution }, rctx)) as PlanContext;
+  await runAction({ action: 'apply', state: { request, plan, cursor: { stepIndex: 0 } } }, rctx);
+  await runAction({ action: 'apply', state: { request, plan, cursor: { stepIndex: 1 } } }, rctx);
+  return plan;
+}
 
 beforeEach(() => {
-  ddb.reset();
-  elbv2.reset();
-  ssm.reset();
-  sfn.reset();
-  sns.reset();
-  ddb.on(PutCommand).resolves({});
-  ddb.on(DeleteCommand).resolves({});
-  elbv2.on(ModifyListenerCommand).resolves({});
-  ssm.on(PutParameterCommand).resolves({});
-  sns.on(PublishCommand).resolves({});
-  sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+  world = new TrafficWorld();
 });
 
 describe('auto-rollback', () => {
-  it('alarm firing mid-bake: marks the plan, sets 100% blue, stops the plan, audits and pages', async () => {
-    // A plan is baking step 2 (25% green).
-    const order: string[] = [];
-    ddb.on(UpdateCommand).callsFake(() => {
-      order.push('mark plan');
-      return { Attributes: { ...PLAN_KEY, ...planState({ status: 'aborting' }) } };
-    });
-    elbv2.on(ModifyListenerCommand).callsFake(() => {
-      order.push('set listener');
-      return {};
-    });
-    elbv2.on(DescribeListenersCommand).resolvesOnce(listener(75, 25)).resolves(listener(100, 0));
-    sfn.on(ListExecutionsCommand).resolves({
-      executions: [
-        {
-          executionArn: EXECUTION_ARN,
-          name: 'plan-1',
-          stateMachineArn: STATE_MACHINE_ARN,
-          status: 'RUNNING',
-          startDate: new Date(),
-        },
-      ],
-    });
-
-    const result = await autoRollback(alarmEvent(), ctx);
-
+  it('during a plan: marks the plan, sets 100% blue everywhere, stops the execution, closes the plan, releases its lease, audits and pages', async () => {
+    await planAtStep2();
+    const result = await autoRollback(alarmEvent(), ctx());
     expect(result).toMatchObject({
       action: 'rolled-back',
       from: { blue: 75, green: 25 },
-      stoppedExecutions: [EXECUTION_ARN],
       alarmToBlueMs: 1500,
-      problems: [],
     });
-    // Order matters: the plan is marked before the listener changes (a step in flight then puts blue back).
-    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-      Key: PLAN_KEY,
-      ConditionExpression: '#status = :running',
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
+    expect(world.intent).toMatchObject({
+      weights: { blue: 100, green: 0 },
+      operationId: 'auto-rollback#event-1',
     });
-    expect(order.slice(0, 2)).toEqual(['mark plan', 'set listener']);
-    expect(elbv2).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: TARGET.listenerArn,
-      DefaultActions: ALL_BLUE_ACTION,
-    });
-    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, {
-      Name: TARGET.weightsParameterName,
-      Value: '{"blue":100,"green":0}',
-    });
-    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
-      executionArn: EXECUTION_ARN,
-      error: 'PlanAborted',
-    });
-    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({
-        kind: 'auto-rollback',
-        outcome: 'rolled-back',
-        from: { blue: 75, green: 25 },
-        to: { blue: 100, green: 0 },
-        planId: 'plan-1',
-        alarmStates: { [GREEN_5XX]: 'ALARM' },
-        actor: 'pipeline-guardrails-test-auto-rollback',
-      }),
-    });
-    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
-      Key: LOCK_KEY,
-      ExpressionAttributeValues: { ':owner': 'plan:plan-1' },
-    });
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
-      TopicArn: CRITICAL,
-      Subject: expect.stringContaining('AUTO-ROLLBACK to 100% blue'),
-      Message: expect.stringContaining('(1.5s after the alarm)'),
-    });
+    expect(world.executions.get(execution.id)).toBe('ABORTED');
+    expect(world.plan).toMatchObject({ status: 'rolled-back' });
+    expect(world.lease).toBeUndefined();
+    expect(world.audit.at(-1)).toMatchObject({ kind: 'auto-rollback', outcome: 'rolled-back' });
+    expect(world.published.at(-1)?.Subject).toMatch(/AUTO-ROLLBACK to 100% blue/);
+    expect(world.violations()).toEqual([]);
   });
 
-  it('rolls back a manual shift too (no plan running), without stopping anything', async () => {
-    ddb.on(UpdateCommand).rejects(conditionalFailure());
-    elbv2.on(DescribeListenersCommand).resolvesOnce(listener(90, 10)).resolves(listener(100, 0));
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-
-    const result = await autoRollback(alarmEvent('ALARM', 'pipeline-guardrails-test-critical-any'), ctx);
-
-    expect(result).toMatchObject({ action: 'rolled-back', stoppedExecutions: [] });
-    expect(elbv2).toHaveReceivedCommandWith(ModifyListenerCommand, { DefaultActions: ALL_BLUE_ACTION });
-    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
-    expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
-      Message: expect.stringContaining('No rollout plan was running'),
+  it('repairs the record of intent even when the listener already reads 100% blue (issue 11, item 2)', async () => {
+    world.items.set('routing#weights|current', {
+      pk: 'routing#weights',
+      sk: 'current',
+      weights: { blue: 80, green: 20 },
+      version: 3,
+      operationId: 'shift#1',
+      writer: 'alice',
+      at: new Date(world.now).toISOString(),
     });
+    const result = await autoRollback(alarmEvent(), ctx());
+    expect(result.action).toBe('rolled-back');
+    expect(world.intent).toMatchObject({ weights: { blue: 100, green: 0 }, version: 4 });
+    expect(world.violations()).toEqual([]);
   });
 
-  it('does nothing when traffic is already 100% blue and no plan runs', async () => {
-    ddb.on(UpdateCommand).rejects(conditionalFailure());
-    elbv2.on(DescribeListenersCommand).resolves(listener(100, 0));
-    const result = await autoRollback(alarmEvent(), ctx);
-    expect(result.action).toBe('none');
-    expect(elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
-    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  it('a duplicate delivery of the same event is a no-op for the audit (one entry per event id)', async () => {
+    world.weights = { blue: 90, green: 10 };
+    await autoRollback(alarmEvent(), ctx());
+    await autoRollback(alarmEvent(), ctx());
+    expect(world.audit.filter((a) => a.kind === 'auto-rollback')).toHaveLength(1);
+  });
+
+  it('ignores (and audits) a late event about an alarm transition older than the last weight change (issue 12)', async () => {
+    const event = alarmEvent(); // the alarm changed state at world.now
+    world.now += 5 * 60_000;
+    world.weights = { blue: 90, green: 10 };
+    world.items.set('routing#weights|current', {
+      pk: 'routing#weights',
+      sk: 'current',
+      weights: { blue: 90, green: 10 },
+      version: 1,
+      operationId: 'shift#new',
+      writer: 'alice',
+      at: new Date(world.now - 60_000).toISOString(),
+    });
+    await expect(autoRollback(event, ctx())).resolves.toMatchObject({ action: 'ignored' });
+    expect(world.weights).toEqual({ blue: 90, green: 10 });
+    expect(world.audit.at(-1)).toMatchObject({ kind: 'auto-rollback', outcome: 'refused' });
+    expect(String(world.audit.at(-1)?.detail)).toMatch(/older than the last weight change .* ignored/);
   });
 
   it('ignores a state change that is not into ALARM', async () => {
-    const result = await autoRollback(alarmEvent('OK'), ctx);
-    expect(result.action).toBe('ignored');
-    expect(elbv2).not.toHaveReceivedAnyCommand();
+    world.weights = { blue: 90, green: 10 };
+    await expect(autoRollback(alarmEvent('OK'), ctx())).resolves.toMatchObject({ action: 'ignored' });
+    expect(world.calls).toEqual([]);
   });
 
-  it('still sets blue when the listener cannot be read first', async () => {
-    ddb.on(UpdateCommand).rejects(conditionalFailure());
-    elbv2.on(DescribeListenersCommand).rejectsOnce(new Error('Throttling')).resolves(listener(100, 0));
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-    const result = await autoRollback(alarmEvent(), ctx);
+  it('keeps traffic blue when the audit and the page fail (each is best effort)', async () => {
+    world.weights = { blue: 50, green: 50 };
+    world.onCall = (command, index) => {
+      if (command === 'sns.Publish' || (command === 'ddb.Put' && world.intent))
+        world.fault = { index, kind: 'error' };
+    };
+    const result = await autoRollback(alarmEvent(), ctx());
     expect(result.action).toBe('rolled-back');
-    expect(elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
-    expect(result.problems).toEqual([expect.stringContaining('could not read the listener: Throttling')]);
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
+    expect(result.problems.join(' ')).toMatch(/could not page/);
   });
 
-  it('keeps traffic blue when the audit, the plan stop or the page fail (each is best effort)', async () => {
-    ddb.on(UpdateCommand).rejects(new Error('dynamo down'));
-    ddb.on(PutCommand).rejects(new Error('dynamo down'));
-    elbv2.on(DescribeListenersCommand).resolvesOnce(listener(50, 50)).resolves(listener(100, 0));
-    sfn.on(ListExecutionsCommand).rejects(new Error('states down'));
-    sns.on(PublishCommand).rejects(new Error('sns down'));
-
-    const result = await autoRollback(alarmEvent(), ctx);
-
-    expect(result.action).toBe('rolled-back');
-    expect(elbv2).toHaveReceivedCommandWith(ModifyListenerCommand, { DefaultActions: ALL_BLUE_ACTION });
-    expect(result.problems).toEqual([
-      'could not mark the running plan aborted: dynamo down',
-      'could not stop the rollout plan: states down',
-      'could not record the audit entry: dynamo down',
-      'could not page: sns down',
-    ]);
+  it('after three failed rule writes with the listener still green it pages FAILED and fails (Lambda retries)', async () => {
+    world.weights = { blue: 75, green: 25 };
+    world.onCall = (command, index) => {
+      if (command === 'elbv2.ModifyRule') world.fault = { index, kind: 'error' };
+    };
+    await expect(autoRollback(alarmEvent(), ctx())).rejects.toMatchObject({ name: 'AutoRollbackFailed' });
+    expect(world.published.at(-1)?.Subject).toMatch(/AUTO-ROLLBACK FAILED, green 25% still in traffic/);
   });
 
-  it('retries the traffic change, then fails loudly (error alarm) after paging that it failed', async () => {
-    ddb.on(UpdateCommand).rejects(conditionalFailure());
-    elbv2.on(DescribeListenersCommand).resolves(listener(75, 25));
-    elbv2.on(ModifyListenerCommand).rejects(new Error('AccessDenied'));
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-
-    await expect(autoRollback(alarmEvent(), ctx)).rejects.toMatchObject({
-      name: 'AutoRollbackFailed',
-      message: expect.stringContaining('AccessDenied'),
-    });
-    expect(elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 3);
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
-      Subject: expect.stringContaining('AUTO-ROLLBACK FAILED'),
-      Message: expect.stringContaining('npm run shift -- --env test --rollback --yes'),
-    });
-    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({ outcome: 'failed' }),
-    });
+  it('after three failed intent writes with the listener already blue it does NOT page "green still in traffic" (issue 11, item 2)', async () => {
+    world.weights = { blue: 100, green: 0 };
+    world.onCall = (command, index) => {
+      if (command === 'ddb.Put' && !world.intent) world.fault = { index, kind: 'error' };
+    };
+    await expect(autoRollback(alarmEvent(), ctx())).rejects.toMatchObject({ name: 'AutoRollbackFailed' });
+    const subject = world.published.at(-1)?.Subject ?? '';
+    expect(subject).toMatch(/incomplete, listener is 100% blue/);
+    expect(subject).not.toMatch(/green .* still in traffic/);
   });
 });
 
@@ -259,16 +181,19 @@ describe('auto-rollback configuration', () => {
   it('reads its settings from the environment and names the missing one', () => {
     const env = {
       ENV_NAME: 'test',
-      STATE_TABLE_NAME: TABLE,
-      LISTENER_ARN: TARGET.listenerArn,
-      BLUE_TARGET_GROUP_ARN: TARGET.blueTargetGroupArn,
-      GREEN_TARGET_GROUP_ARN: TARGET.greenTargetGroupArn,
-      WEIGHTS_PARAMETER_NAME: TARGET.weightsParameterName,
-      STATE_MACHINE_ARN,
+      STATE_TABLE_NAME: 'state-table',
+      LISTENER_ARN: 'arn:listener',
+      RULE_ARN: 'arn:rule',
+      BLUE_TARGET_GROUP_ARN: 'arn:blue',
+      GREEN_TARGET_GROUP_ARN: 'arn:green',
+      STATE_MACHINE_ARN: 'arn:sm',
       CRITICAL_TOPIC_ARN: CRITICAL,
     };
-    expect(configFromEnv(env)).toMatchObject({ target: TARGET, stateMachineArn: STATE_MACHINE_ARN });
-    const { STATE_MACHINE_ARN: _omit, ...missing } = env;
-    expect(() => configFromEnv(missing)).toThrow(/STATE_MACHINE_ARN is required/);
+    expect(configFromEnv(env)).toMatchObject({
+      target: { ruleArn: 'arn:rule', stateTableName: 'state-table', envName: 'test' },
+      stateMachineArn: 'arn:sm',
+    });
+    const { RULE_ARN: _omit, ...missing } = env;
+    expect(() => configFromEnv(missing)).toThrow(/RULE_ARN is required/);
   });
 });

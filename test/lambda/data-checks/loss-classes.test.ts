@@ -312,7 +312,9 @@ describe('5. schema fingerprint', () => {
     tick();
     await write('ALTER TABLE games RENAME COLUMN note TO remark');
     const r = await run();
-    expect(res(r, 'public.games', 'schema')?.detail).toMatch(/^column note renamed to remark \(accept with/);
+    expect(res(r, 'public.games', 'schema')?.detail).toMatch(
+      /^column note renamed to remark \(to accept it: /,
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import {
   type ServiceInputTypes,
   type ServiceOutputTypes,
 } from '@aws-sdk/client-cloudwatch';
-import type { DescribeListenersCommandOutput } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { DescribeRulesCommandOutput } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { PlanState } from '../../../lambda/shared/rollout-control';
 import type { TrafficTarget } from '../../../lambda/shared/traffic';
@@ -14,7 +14,9 @@ export const TARGET: TrafficTarget = {
   listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/lb/1/2',
   blueTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/blue/1',
   greenTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/green/1',
-  weightsParameterName: '/pipeline-guardrails/test/routing/weights',
+  ruleArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener-rule/app/lb/1/2/3',
+  envName: 'test',
+  stateTableName: 'state-table',
 };
 export const COMPOSITE = 'pipeline-guardrails-test-critical-any';
 export const GREEN_5XX = 'pipeline-guardrails-test-routing-green-error-rate-critical';
@@ -26,13 +28,21 @@ export const STATE_MACHINE_ARN =
 export const EXECUTION_ARN =
   'arn:aws:states:us-east-1:111111111111:execution:pipeline-guardrails-test-rollout:plan-1';
 
-export function listener(blue: number, green: number): DescribeListenersCommandOutput {
+/** DescribeRules answer: the weighted rule at these weights, and the blue-only default. */
+export function listener(blue: number, green: number): DescribeRulesCommandOutput {
   return {
     $metadata: {},
-    Listeners: [
+    Rules: [
       {
-        ListenerArn: TARGET.listenerArn,
-        DefaultActions: [
+        RuleArn: `${TARGET.ruleArn}-default`,
+        IsDefault: true,
+        Actions: [{ Type: 'forward', TargetGroupArn: TARGET.blueTargetGroupArn }],
+      },
+      {
+        RuleArn: TARGET.ruleArn,
+        Priority: '1',
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
+        Actions: [
           {
             Type: 'forward',
             ForwardConfig: {

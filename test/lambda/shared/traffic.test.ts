@@ -1,54 +1,24 @@
-import {
-  DescribeListenersCommand,
-  ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   applyWeights,
+  inspectTraffic,
   InvalidWeightsError,
-  parseWeightsParameter,
   readListenerWeights,
+  UnexpectedListenerError,
   weightProblems,
-  type TrafficTarget,
+  WriteFencedError,
 } from '../../../lambda/shared/traffic';
+import { acquireLease } from '../../../lambda/shared/shift-audit';
+import { TrafficWorld } from '../../support/traffic-world';
 
-const elbv2 = mockClient(ElasticLoadBalancingV2Client);
-const ssm = mockClient(SSMClient);
-const target: TrafficTarget = {
-  listenerArn: 'arn:listener',
-  blueTargetGroupArn: 'arn:tg/blue',
-  greenTargetGroupArn: 'arn:tg/green',
-  weightsParameterName: '/pipeline-guardrails/dev/routing/weights',
+const clients = {
+  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
 };
-
-function listenerWith(blue: number, green: number) {
-  return {
-    Listeners: [
-      {
-        ListenerArn: 'arn:listener',
-        DefaultActions: [
-          {
-            Type: 'forward' as const,
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: 'arn:tg/blue', Weight: blue },
-                { TargetGroupArn: 'arn:tg/green', Weight: green },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
-
-beforeEach(() => {
-  elbv2.reset();
-  ssm.reset();
-});
 
 describe('weights validation', () => {
   it.each([
@@ -63,80 +33,114 @@ describe('weights validation', () => {
     expect(problems).toHaveLength(expected.length);
     expected.forEach((re, i) => expect(problems[i]).toMatch(re));
   });
-
-  it('parses the parameter JSON and refuses anything else', () => {
-    expect(parseWeightsParameter('{"blue":75,"green":25}')).toEqual({ blue: 75, green: 25 });
-    expect(() => parseWeightsParameter('75')).toThrow(InvalidWeightsError);
-    expect(() => parseWeightsParameter('not json')).toThrow(/expected JSON/);
-  });
 });
 
-describe('listener weights', () => {
-  it('reads the weights the listener applies as percentages', async () => {
-    elbv2.on(DescribeListenersCommand).resolves(listenerWith(3, 1));
-    await expect(readListenerWeights(elbv2 as never, target)).resolves.toEqual({ blue: 75, green: 25 });
+describe('the weighted rule: the one live representation', () => {
+  let world: TrafficWorld;
+  beforeEach(() => {
+    world = new TrafficWorld();
+  });
+  const write = (over: object = {}) => ({
+    operationId: 'op-1',
+    writer: 'alice',
+    now: new Date(world.now),
+    ...over,
+  });
+  const leased = async () =>
+    (await acquireLease(clients.doc, world.tableName, 'alice', 'shift', 120, () => new Date(world.now)))
+      .leaseId;
+
+  it('reads relative ALB weights as percentages', async () => {
+    world.weights = { blue: 3, green: 1 };
+    await expect(readListenerWeights(clients.elbv2, world.target)).resolves.toEqual({ blue: 75, green: 25 });
   });
 
-  it('refuses a listener that does not forward to the green target group', async () => {
-    elbv2.on(DescribeListenersCommand).resolves({
-      Listeners: [
-        {
-          DefaultActions: [
-            {
-              Type: 'forward',
-              ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'arn:tg/blue', Weight: 1 }] },
-            },
-          ],
-        },
-      ],
-    });
-    await expect(readListenerWeights(elbv2 as never, target)).rejects.toThrow(
-      /does not forward to arn:tg\/green/,
-    );
+  it('reads a forward to one target group as 100% that color (no exit without a reason)', async () => {
+    world.rules[1]!.Actions = [{ Type: 'forward', TargetGroupArn: world.blueTg }];
+    await expect(readListenerWeights(clients.elbv2, world.target)).resolves.toEqual({ blue: 100, green: 0 });
   });
 
-  it('applies the listener first, then the source-of-truth parameter, and reads back', async () => {
-    elbv2.on(ModifyListenerCommand).resolves({});
-    elbv2.on(DescribeListenersCommand).resolves(listenerWith(75, 25));
-    ssm.on(PutParameterCommand).resolves({});
-    const after = await applyWeights({ elbv2: elbv2 as never, ssm: ssm as never }, target, {
-      blue: 75,
-      green: 25,
+  it('refuses a third target group, naming it, and writes nothing', async () => {
+    world.rules[1]!.Actions![0]!.ForwardConfig!.TargetGroups!.push({
+      TargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/canary/9',
+      Weight: 5,
     });
-    expect(after).toEqual({ blue: 75, green: 25 });
-    expect(elbv2).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: 'arn:listener',
-      DefaultActions: [
-        expect.objectContaining({
-          Type: 'forward',
-          ForwardConfig: expect.objectContaining({
-            TargetGroups: [
-              { TargetGroupArn: 'arn:tg/blue', Weight: 75 },
-              { TargetGroupArn: 'arn:tg/green', Weight: 25 },
-            ],
-          }),
-        }),
-      ],
-    });
-    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, {
-      Name: target.weightsParameterName,
-      Value: '{"blue":75,"green":25}',
-      Overwrite: true,
-    });
-  });
-
-  it('says the listener moved but the parameter did not when the parameter write fails', async () => {
-    elbv2.on(ModifyListenerCommand).resolves({});
-    ssm.on(PutParameterCommand).rejects(new Error('AccessDenied'));
+    const lease = await leased();
     await expect(
-      applyWeights({ elbv2: elbv2 as never, ssm: ssm as never }, target, { blue: 100, green: 0 }),
-    ).rejects.toThrow(/listener now applies blue 100% \/ green 0%.*not updated \(AccessDenied\)/);
+      applyWeights(clients, world.target, { blue: 90, green: 10 }, write({ leaseId: lease })),
+    ).rejects.toThrow(
+      /also forwards to targetgroup\/canary\/9 \(weight 5\), which is neither blue nor green/,
+    );
+    expect(world.changes).toEqual([]);
+    expect(world.intent).toBeUndefined();
+  });
+
+  it('refuses a rule with a non-forward step (it would be dropped) and rules that route elsewhere', async () => {
+    world.rules[1]!.Actions = [
+      { Type: 'authenticate-oidc', Order: 1 },
+      { ...world.forward({ blue: 100, green: 0 }), Order: 2 },
+    ];
+    world.rules.push({
+      RuleArn: 'arn:rule/api',
+      Priority: '0',
+      Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+      Actions: [{ Type: 'forward', TargetGroupArn: world.blueTg }],
+    });
+    const reading = await inspectTraffic(clients.elbv2, world.target);
+    expect(reading.problems).toEqual([
+      expect.stringMatching(/rule rule\/api \(priority 0\) routes forward .*outside the weighted rule/),
+      expect.stringMatching(/actions authenticate-oidc, forward, expected one forward action/),
+    ]);
+    await expect(readListenerWeights(clients.elbv2, world.target)).rejects.toThrow(UnexpectedListenerError);
+  });
+
+  it('writes the record of intent under the lease, then the rule, reads back and publishes the weight', async () => {
+    const lease = await leased();
+    await expect(
+      applyWeights(clients, world.target, { blue: 90, green: 10 }, write({ leaseId: lease })),
+    ).resolves.toEqual({ blue: 90, green: 10 });
+    expect(world.calls.filter((c) => /TransactWrite|ModifyRule/.test(c))).toEqual([
+      'ddb.TransactWrite',
+      'elbv2.ModifyRule',
+    ]);
+    expect(world.intent).toMatchObject({ weights: { blue: 90, green: 10 }, version: 1, operationId: 'op-1' });
+    expect(world.metrics[0]).toMatchObject({
+      Namespace: 'PipelineGuardrails',
+      MetricData: [
+        { MetricName: 'GreenWeightPercent', Value: 10, Dimensions: [{ Name: 'Environment', Value: 'test' }] },
+      ],
+    });
+  });
+
+  it('is fenced: a writer whose lease was taken over changes nothing', async () => {
+    await leased();
+    await expect(
+      applyWeights(clients, world.target, { blue: 50, green: 50 }, write({ leaseId: 'an-old-lease' })),
+    ).rejects.toThrow(WriteFencedError);
+    await expect(applyWeights(clients, world.target, { blue: 50, green: 50 }, write())).rejects.toThrow(
+      /without holding the traffic lease/,
+    );
+    expect(world.changes).toEqual([]);
+    expect(world.intent).toBeUndefined();
+  });
+
+  it('converges: after a failed rule write the next run writes both (issue 11, item 1)', async () => {
+    const lease = await leased();
+    world.onCall = (command, index) => {
+      if (command === 'elbv2.ModifyRule' && !world.fault) world.fault = { index, kind: 'error' };
+    };
+    await expect(
+      applyWeights(clients, world.target, { blue: 80, green: 20 }, write({ leaseId: lease })),
+    ).rejects.toThrow(/record of intent says blue 80% \/ green 20% but the listener rule was not changed/);
+    expect(world.violations()).toEqual([expect.stringMatching(/rule .* != intent/)]);
+    await applyWeights(clients, world.target, { blue: 80, green: 20 }, write({ leaseId: lease }));
+    expect(world.violations()).toEqual([]);
   });
 
   it('refuses invalid weights before any AWS call', async () => {
-    await expect(
-      applyWeights({ elbv2: elbv2 as never, ssm: ssm as never }, target, { blue: 60, green: 60 }),
-    ).rejects.toThrow(InvalidWeightsError);
-    expect(elbv2.calls()).toHaveLength(0);
+    await expect(applyWeights(clients, world.target, { blue: 90, green: 20 }, write())).rejects.toThrow(
+      InvalidWeightsError,
+    );
+    expect(world.calls).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { synthEnvironment } from '../../support/app';
-import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN } from './rollout-fixture';
+import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN, RULE_ARN } from './rollout-fixture';
 
 interface Statement {
   Sid?: string;
@@ -62,6 +62,7 @@ describe('AutoRollback', () => {
       Environment: {
         Variables: Match.objectLike({
           LISTENER_ARN,
+          RULE_ARN,
           STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^RolloutStateMachine') },
         }),
       },
@@ -78,12 +79,14 @@ describe('AutoRollback', () => {
     const byAction = new Map<string, Statement>();
     for (const s of statements) for (const a of actions(s)) byAction.set(a, s);
 
-    expect(byAction.get('elasticloadbalancing:ModifyListener')?.Resource).toBe(LISTENER_ARN);
-    expect(JSON.stringify(byAction.get('ssm:PutParameter')?.Resource)).toContain(
-      ':parameter/pipeline-guardrails/test/routing/weights',
-    );
+    expect(byAction.get('elasticloadbalancing:ModifyRule')?.Resource).toBe(RULE_ARN);
+    expect(byAction.get('cloudwatch:PutMetricData')?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'PipelineGuardrails' },
+    });
     expect(byAction.get('dynamodb:PutItem')?.Condition).toEqual({
-      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['shift#audit', 'shift#lock', 'rollout#plan'] },
+      'ForAllValues:StringEquals': {
+        'dynamodb:LeadingKeys': ['shift#audit', 'shift#lock', 'rollout#plan', 'routing#weights'],
+      },
     });
     expect(byAction.get('states:ListExecutions')?.Resource).toEqual({
       Ref: expect.stringMatching(/^RolloutStateMachine/),
@@ -96,21 +99,25 @@ describe('AutoRollback', () => {
     // The complete list of actions: no RDS, no ECS, no CloudWatch writes, no warning topic.
     expect([...byAction.keys()].sort()).toEqual(
       [
+        'cloudwatch:PutMetricData',
+        'dynamodb:ConditionCheckItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
-        'elasticloadbalancing:DescribeListeners',
-        'elasticloadbalancing:ModifyListener',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:ModifyRule',
         'kms:Decrypt',
         'kms:DescribeKey',
         'kms:Encrypt',
         'kms:GenerateDataKey',
         'kms:GenerateDataKey*',
         'sns:Publish',
-        'ssm:GetParameter',
-        'ssm:PutParameter',
+        // The failure destination: the dead-letter queue only.
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
         'states:ListExecutions',
         'states:StopExecution',
         'xray:PutTelemetryRecords',
@@ -123,7 +130,12 @@ describe('AutoRollback', () => {
       .flatMap(actions)
       .sort();
     expect(starActions).toEqual(
-      ['elasticloadbalancing:DescribeListeners', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [
+        'cloudwatch:PutMetricData', // limited to the project namespace by condition
+        'elasticloadbalancing:DescribeRules',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
   });
 
@@ -133,7 +145,7 @@ describe('AutoRollback', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^TopicsCritical') }],
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0)' }),
+        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)' }),
         Match.objectLike({
           Id: 'failed',
           MetricStat: Match.objectLike({
@@ -181,22 +193,59 @@ describe('rollout and auto-rollback in the environment stacks', () => {
     });
   });
 
-  it('gives the rollout the routing listener, target groups and every weights parameter', () => {
+  it('gives the rollout the routing listener, the weighted rule and the target groups (no weights parameter)', () => {
     const statements = JSON.stringify(guardrails.findResources('AWS::IAM::Policy'));
-    for (const suffix of ['weights"', 'weights-blue"', 'weights-green"']) {
-      expect(statements).toContain(`:parameter/pipeline-guardrails/staging/routing/${suffix}`);
-    }
+    expect(statements).not.toContain('ssm:PutParameter');
     guardrails.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           LISTENER_ARN: { Ref: Match.stringLikeRegexp('^RoutingLoadBalancer') },
           GREEN_TARGET_GROUP_ARN: { Ref: Match.stringLikeRegexp('^RoutingGreenTargetGroup') },
+          RULE_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RoutingWeightedRule'), 'RuleArn'] },
           STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^RolloutStateMachine') },
         }),
       },
     });
     guardrails.hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/pipeline-guardrails/staging/rollout/state-machine-arn',
+    });
+  });
+});
+
+describe('AutoRollback: no lost events (issue 12)', () => {
+  const { stack } = buildRolloutStack({ nag: true });
+  const t = Template.fromStack(stack);
+
+  it('dead-letters undeliverable events and failed runs into one encrypted, TLS-only queue', () => {
+    const [queueId] = Object.keys(t.findResources('AWS::SQS::Queue'));
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 600 },
+        }),
+      ],
+    });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 900,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('pages when anything reaches the queue, the function fails or the rule cannot deliver', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-test-rollout-auto-rollback-failed',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)' }),
+        Match.objectLike({
+          Id: 'dead',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }),
+          }),
+        }),
+      ]),
     });
   });
 });

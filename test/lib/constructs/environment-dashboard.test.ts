@@ -11,7 +11,6 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const PREFIX = 'pipeline-guardrails-test';
 const RUNBOOK = 'https://git.example.com/RUNBOOK.md';
-const WEIGHTS = '/pipeline-guardrails/test/routing/weights';
 
 const alarmProps = (what: string, severity: 'critical' | 'warning'): GuardrailAlarmProps => ({
   area: 'test',
@@ -48,7 +47,6 @@ function setup(sections: readonly (DashboardSection | undefined)[], withComposit
     envName: 'test',
     dashboardName: PREFIX,
     runbookUrl: RUNBOOK,
-    weightsParameterName: WEIGHTS,
     sections,
     alarms,
     criticalComposite: composite,
@@ -80,7 +78,7 @@ describe('EnvironmentDashboard', () => {
     const [header, composite] = body(stack).widgets;
     expect(header.type).toBe('text');
     expect(header.properties.markdown).toContain('**test** environment');
-    expect(header.properties.markdown).toContain(`SSM parameter \`${WEIGHTS}\``);
+    expect(header.properties.markdown).toContain('weighted listener rule');
     expect(header.properties.markdown).toContain('npm run shift -- --env test --status');
     expect(header.properties.markdown).toContain(`[Runbook](${RUNBOOK})`);
     expect(header.properties.markdown).toContain(`(${RUNBOOK}#commands-you-will-need)`);

@@ -1,12 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import {
-  buildRolloutStack,
-  COMPOSITE,
-  GREEN_ALARMS,
-  LISTENER_ARN,
-  WEIGHTS_PARAMETER,
-} from './rollout-fixture';
+import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN, RULE_ARN } from './rollout-fixture';
 
 interface AslState {
   Type: string;
@@ -135,18 +129,23 @@ describe('ProgressiveRollout state machine definition', () => {
       'StepGate',
       'ApplyStep',
       'BakeCheck',
-      'Complete',
     ];
     for (const name of guarded) {
       expect(asl.States[name]!.Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' },
       ]);
     }
+    // A failure to record success never rolls a finished cutover back (issue 11, item 3).
+    expect(asl.States.Complete!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.completeError', Next: 'CompleteNotRecorded' },
+    ]);
     // Every Task state is either guarded by the rollback, or is the start/refuse/rollback path itself.
     const tasks = Object.entries(asl.States)
       .filter(([, s]) => s.Type === 'Task')
       .map(([n]) => n);
-    expect(tasks.sort()).toEqual([...guarded, 'PageRollbackFailed', 'Refuse', 'Rollback', 'Start'].sort());
+    expect(tasks.sort()).toEqual(
+      [...guarded, 'Complete', 'PageRollbackFailed', 'Refuse', 'Rollback', 'Start'].sort(),
+    );
     expect(actionOf(asl.States.Rollback!)).toBe('rollback');
     expect(asl.States.Rollback!.Next).toBe('PlanRolledBack');
     expect(asl.States.PlanRolledBack!.Type).toBe('Fail');
@@ -219,7 +218,7 @@ describe('ProgressiveRollout resources', () => {
         Variables: Match.objectLike({
           ENV_NAME: 'test',
           LISTENER_ARN,
-          WEIGHTS_PARAMETER_NAME: WEIGHTS_PARAMETER,
+          RULE_ARN,
           ALARM_NAMES: JSON.stringify([COMPOSITE, ...GREEN_ALARMS]),
           CHECKS_MAX_AGE_SECONDS: '900',
           CHECK_INTERVAL_SECONDS: '30',
@@ -235,12 +234,18 @@ describe('ProgressiveRollout resources', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: 'elasticloadbalancing:ModifyListener', Resource: LISTENER_ARN }),
+          Match.objectLike({ Action: 'elasticloadbalancing:ModifyRule', Resource: RULE_ARN }),
           Match.objectLike({
             Sid: 'StateTableItems',
             Condition: {
               'ForAllValues:StringEquals': {
-                'dynamodb:LeadingKeys': ['shift#audit', 'shift#lock', 'rollout#plan', 'checks'],
+                'dynamodb:LeadingKeys': [
+                  'shift#audit',
+                  'shift#lock',
+                  'rollout#plan',
+                  'routing#weights',
+                  'checks',
+                ],
               },
             },
           }),
@@ -323,10 +328,10 @@ describe('ProgressiveRollout validation', () => {
           listenerArn: LISTENER_ARN,
           blueTargetGroupArn: 'b',
           greenTargetGroupArn: 'g',
-          weightsParameterNames: ['routing/weights'],
+          ruleArn: 'routing/weights',
         },
       },
-      /weightsParameterNames: got "routing\/weights", expected a path starting with \//,
+      /traffic.ruleArn: got "routing\/weights", expected a listener rule ARN/,
     ],
     [
       { criticalCompositeAlarmName: '' },

@@ -68,7 +68,7 @@ describe('RestoreDrill IAM: least privilege', () => {
     expect(bySid('task', 'RestoreOnlyIntoPrefixedTaggedDrillInstances')).toEqual({
       Sid: 'RestoreOnlyIntoPrefixedTaggedDrillInstances',
       Effect: 'Allow',
-      Action: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'],
+      Action: 'rds:RestoreDBInstanceFromDBSnapshot',
       Resource: DRILL_DB,
       Condition: {
         StringEquals: {
@@ -76,6 +76,15 @@ describe('RestoreDrill IAM: least privilege', () => {
           'aws:RequestTag/environment': 'test',
           'aws:RequestTag/reason': 'drill',
         },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by', 'environment', 'reason'] },
+      },
+    });
+    // Tag-on-create in a statement of its own, with the same tags and keys.
+    expect(bySid('task', 'TagOnlyNewDrillInstancesWithTheDrillTags')).toMatchObject({
+      Action: 'rds:AddTagsToResource',
+      Resource: DRILL_DB,
+      Condition: {
+        StringEquals: { 'aws:RequestTag/reason': 'drill' },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by', 'environment', 'reason'] },
       },
     });

@@ -21,7 +21,8 @@ export const BLUE_TG =
   'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/blue/0123456789abcdef';
 export const GREEN_TG =
   'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/green/0123456789abcdef';
-export const WEIGHTS_PARAMETER = '/pipeline-guardrails/test/routing/weights';
+export const RULE_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener-rule/app/pg-test/0123456789abcdef/fedcba9876543210/0011223344556677';
 export const GREEN_ALARMS = [
   'pipeline-guardrails-test-routing-green-5xx-rate',
   'pipeline-guardrails-test-routing-green-p95-latency',
@@ -66,7 +67,7 @@ export function buildRolloutStack(options: RolloutFixtureOptions = {}) {
     listenerArn: LISTENER_ARN,
     blueTargetGroupArn: BLUE_TG,
     greenTargetGroupArn: GREEN_TG,
-    weightsParameterNames: [WEIGHTS_PARAMETER],
+    ruleArn: RULE_ARN,
   };
   const rollout = new ProgressiveRollout(stack, 'Rollout', {
     envName: 'test',

@@ -1,17 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  DescribeListenersCommand,
-  ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
 import { ConfigError, rawConfig, validateConfig } from '../../../lib/config';
 import { createStacks } from '../../../lib/create-stacks';
-import { applyWeights, type TrafficTarget } from '../../../lambda/shared/traffic';
 import { synthEnvironment } from '../../support/app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -32,7 +23,7 @@ const prod = synthEnvironment('prod');
 const dev = synthEnvironment('dev');
 const staging = synthEnvironment('staging');
 
-describe('weighted listener and the no-drift contract', () => {
+describe("the weights are not CloudFormation's (issue 11, item 8)", () => {
   const listener = () => {
     const [l] = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::Listener').filter(
       ([, r]) => r.Properties.Protocol === 'HTTPS',
@@ -40,105 +31,71 @@ describe('weighted listener and the no-drift contract', () => {
     return l![1].Properties;
   };
 
-  it('forwards by weight to the two target groups, each weight a reference to an SSM-typed stack parameter', () => {
-    const params = prod.guardrails.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
-    const groups = listener().DefaultActions[0].ForwardConfig.TargetGroups as {
-      Weight: any;
-      TargetGroupArn: any;
+  it('the listener default action (CloudFormation-managed) forwards to blue only: the fallback', () => {
+    const actions = listener().DefaultActions as {
+      Type: string;
+      TargetGroupArn?: any;
+      ForwardConfig?: any;
     }[];
-    expect(groups).toHaveLength(2);
-    const names = groups.map((g) => {
-      // Not a literal number: a Ref to a parameter resolved from SSM at deploy time.
-      expect(typeof g.Weight).not.toBe('number');
-      const p = params[g.Weight.Ref as string];
-      expect(p?.Type).toBe('AWS::SSM::Parameter::Value<String>');
-      return p?.Default;
-    });
-    expect(names).toEqual([
-      '/pipeline-guardrails/prod/routing/weights-blue',
-      '/pipeline-guardrails/prod/routing/weights-green',
-    ]);
-    const tgs = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([id]) => id);
-    expect(groups.map((g) => g.TargetGroupArn.Ref).sort()).toEqual(tgs.sort());
+    expect(actions).toHaveLength(1);
+    const [blueId] = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::TargetGroup').find(([id]) =>
+      id.includes('Blue'),
+    )!;
+    expect(actions[0]!.Type).toBe('forward');
+    expect(JSON.stringify(actions[0])).toContain(blueId);
+    expect(JSON.stringify(actions[0])).not.toMatch(/Weight/);
   });
 
-  it('seeds the source of truth once, in the stateful stack: create-if-absent, never updated', () => {
-    const seeds = ofType(prod.stateful, 'Custom::RoutingWeightsParameter');
-    expect(seeds).toHaveLength(3);
-    for (const [, r] of seeds) {
-      const create = JSON.parse(joinFn(r.Properties.Create));
-      expect(create).toMatchObject({
-        service: 'SSM',
-        action: 'putParameter',
-        parameters: { Overwrite: false },
-      });
-      expect(create.ignoreErrorCodesMatching).toBe('ParameterAlreadyExists');
-      expect(r.Properties.Update).toBeUndefined();
-    }
-    // Outside dev the parameters outlive the stack; dev deletes them with it.
-    expect(seeds.every(([, r]) => r.Properties.Delete === undefined)).toBe(true);
-    expect(
-      ofType(dev.stateful, 'Custom::RoutingWeightsParameter').every(([, r]) => r.Properties.Delete),
-    ).toBe(true);
-  });
-
-  it('a deploy after a shift keeps the shifted weights (simulated parameter store + CloudFormation resolution)', async () => {
-    // 1. First deploy of the stateful stack: the seeds write initialWeights into an empty store.
-    const store = new Map<string, string>();
-    const seed = (t: Template) => {
-      for (const [, r] of ofType(t, 'Custom::RoutingWeightsParameter')) {
-        const p = JSON.parse(joinFn(r.Properties.Create)).parameters as { Name: string; Value: string };
-        if (!store.has(p.Name)) store.set(p.Name, p.Value); // Overwrite: false
+  it.each(['dev', 'staging', 'prod'] as const)(
+    '%s: no weighted forward and no SSM-typed parameter in any template',
+    (env) => {
+      const e = { dev, staging, prod }[env];
+      for (const t of [e.stateful, e.guardrails]) {
+        const params = (t.toJSON().Parameters ?? {}) as Record<string, { Type: string }>;
+        const ssmTyped = Object.values(params).filter(
+          (p) =>
+            p.Type.startsWith('AWS::SSM::Parameter') &&
+            !String((p as any).Default).startsWith('/cdk-bootstrap/'),
+        );
+        expect(ssmTyped).toEqual([]);
+        expect(ofType(t, 'AWS::ElasticLoadBalancingV2::ListenerRule')).toEqual([]);
+        expect(ofType(t, 'Custom::RoutingWeightsParameter')).toEqual([]);
+        for (const [, l] of ofType(t, 'AWS::ElasticLoadBalancingV2::Listener')) {
+          expect(JSON.stringify(l.Properties.DefaultActions)).not.toMatch(/Weight/);
+        }
       }
-    };
-    seed(prod.stateful);
-    expect(store.get('/pipeline-guardrails/prod/routing/weights')).toBe('{"blue":100,"green":0}');
-    expect(resolvedListenerWeights(prod.guardrails, store)).toEqual([100, 0]);
+    },
+  );
 
-    // 2. The operator shifts to 25% green with the shared applyWeights (what `shift` and the rollout call).
-    const elbv2 = mockClient(ElasticLoadBalancingV2Client);
-    const ssm = mockClient(SSMClient);
-    elbv2.on(ModifyListenerCommand).resolves({});
-    elbv2.on(DescribeListenersCommand).resolves({
-      Listeners: [
-        {
-          DefaultActions: [
-            {
-              Type: 'forward',
-              ForwardConfig: {
-                TargetGroups: [
-                  { TargetGroupArn: 'arn:tg/blue', Weight: 75 },
-                  { TargetGroupArn: 'arn:tg/green', Weight: 25 },
-                ],
-              },
-            },
-          ],
-        },
-      ],
+  it('the weighted rule is a custom resource seeded with initialWeights, behind the deploy guard', () => {
+    const [ruleId, rule] = (ofType(prod.guardrails, 'Custom::WeightedForwardRule') as [string, any][])[0]!;
+    expect(rule.Properties).toMatchObject({
+      EnvName: 'prod',
+      Priority: 1,
+      InitialBlueWeight: 100,
+      InitialGreenWeight: 0,
+      LegacyWeightsParameterName: '/pipeline-guardrails/prod/routing/weights',
     });
-    ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
-      store.set(input.Name, input.Value);
-      return {};
-    });
-    const target: TrafficTarget = {
-      listenerArn: 'arn:listener',
-      blueTargetGroupArn: 'arn:tg/blue',
-      greenTargetGroupArn: 'arn:tg/green',
-      weightsParameterName: '/pipeline-guardrails/prod/routing/weights',
-    };
-    await applyWeights({ elbv2: elbv2 as never, ssm: ssm as never }, target, { blue: 75, green: 25 });
-    expect(ssm).toHaveReceivedCommandTimes(PutParameterCommand, 3);
+    const [guardId] = ofType(prod.guardrails, 'Custom::TrafficDeployGuard')[0]!;
+    const resources = resourcesOf(prod.guardrails) as Record<string, { DependsOn?: string[] }>;
+    expect(resources[ruleId]!.DependsOn).toContain(guardId);
+    for (const type of ['AWS::ECS::Service', 'AWS::ElasticLoadBalancingV2::TargetGroup']) {
+      for (const [id] of ofType(prod.guardrails, type)) expect(resources[id]!.DependsOn).toContain(guardId);
+    }
+  });
 
-    // 3. A later `cdk deploy --all`, even with a changed initialWeights: the stateful seeds do not write
-    //    (the parameters exist; no Update handler), and the listener resolves the shifted weights.
+  it("a redeploy with another initialWeights changes no resource but the rule's seed properties (which its Update ignores)", () => {
     const redeploy = synthEnvironment(
       configWith('prod', (c) => (c.routing.initialWeights = { blue: 50, green: 50 })),
     );
-    seed(redeploy.stateful);
-    expect(store.get('/pipeline-guardrails/prod/routing/weights')).toBe('{"blue":75,"green":25}');
-    expect(resolvedListenerWeights(redeploy.guardrails, store)).toEqual([75, 25]);
-    // ...and the guardrails template itself is the same as before: nothing in it carries a weight.
-    expect(listenerOf(redeploy.guardrails)).toEqual(listenerOf(prod.guardrails));
+    const before = ofType(prod.guardrails, 'Custom::WeightedForwardRule')[0]![1] as any;
+    const after = ofType(redeploy.guardrails, 'Custom::WeightedForwardRule')[0]![1] as any;
+    expect({ ...after.Properties, InitialBlueWeight: 100, InitialGreenWeight: 0 }).toEqual(before.Properties);
+    expect(listener()).toEqual(
+      ofType(redeploy.guardrails, 'AWS::ElasticLoadBalancingV2::Listener').find(
+        ([, r]) => r.Properties.Protocol === 'HTTPS',
+      )![1].Properties,
+    );
   });
 });
 
@@ -356,29 +313,19 @@ describe('shift operator policy', () => {
   };
   const statement = (sid: string) => policy().find((s) => s.Sid === sid)!;
 
-  it('may modify this listener only', () => {
-    const listenerId = ofType(prod.guardrails, 'AWS::ElasticLoadBalancingV2::Listener').find(
-      ([, r]) => r.Properties.Protocol === 'HTTPS',
-    )![0];
-    expect(statement('MoveTrafficOnThisListenerOnly')).toMatchObject({
-      Action: 'elasticloadbalancing:ModifyListener',
-      Resource: { Ref: listenerId },
+  it('may modify the weighted rule only (never the listener), and publish the weight in the project namespace', () => {
+    expect(statement('MoveTrafficOnTheWeightedRuleOnly')).toMatchObject({
+      Action: 'elasticloadbalancing:ModifyRule',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RoutingWeightedRule/), 'RuleArn'] },
     });
     const modify = policy().filter((s) =>
-      [s.Action].flat().some((a) => /ModifyListener|elasticloadbalancing:\*/.test(a)),
+      [s.Action].flat().some((a) => /Modify|elasticloadbalancing:\*|ssm:PutParameter/.test(a)),
     );
     expect(modify).toHaveLength(1);
-  });
-
-  it('may write the three weights parameters only', () => {
-    const s = statement('WriteTheWeightsParameters');
-    expect(s.Action).toBe('ssm:PutParameter');
-    const names = (s.Resource as any[]).map((r) => JSON.stringify(r));
-    expect(names).toHaveLength(3);
-    expect(names.join()).toMatch(/parameter\/pipeline-guardrails\/prod\/routing\/weights"/);
-    expect(names.join()).toMatch(/weights-blue/);
-    expect(names.join()).toMatch(/weights-green/);
-    expect(policy().filter((s) => [s.Action].flat().includes('ssm:PutParameter'))).toHaveLength(1);
+    expect(statement('PublishTheGreenWeight')).toMatchObject({
+      Action: 'cloudwatch:PutMetricData',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'PipelineGuardrails' } },
+    });
   });
 
   it('audits in the state table, announces on the warning topic, snapshots under the tool prefix', () => {
@@ -572,34 +519,7 @@ describe('synth-time refusals', () => {
     const off = synthEnvironment(configWith('dev', (c) => (c.routing.enabled = false)));
     off.guardrails.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
     off.guardrails.resourceCountIs('AWS::ECS::Service', 0);
-    expect(ofType(off.stateful, 'Custom::RoutingWeightsParameter')).toHaveLength(0);
+    expect(ofType(off.guardrails, 'Custom::WeightedForwardRule')).toHaveLength(0);
     expect(off.stacks.guardrails.routing).toBeUndefined();
   });
 });
-
-/** Joins an Fn::Join of literal strings (the custom resource's serialized SDK call) back to a string. */
-function joinFn(v: any): string {
-  if (typeof v === 'string') return v;
-  const [sep, parts] = v['Fn::Join'];
-  return (parts as any[]).map((p) => (typeof p === 'string' ? p : '"TOKEN"')).join(sep);
-}
-
-function listenerOf(t: Template): unknown {
-  return ofType(t, 'AWS::ElasticLoadBalancingV2::Listener').find(
-    ([, r]) => r.Properties.DefaultActions[0].Type === 'forward',
-  )![1].Properties.DefaultActions;
-}
-
-/** What CloudFormation deploys as the listener's weights: SSM-typed parameters resolved from the store. */
-function resolvedListenerWeights(t: Template, store: ReadonlyMap<string, string>): number[] {
-  const params = t.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
-  const actions = listenerOf(t) as any[];
-  return actions[0].ForwardConfig.TargetGroups.map((g: any) => {
-    const p = params[g.Weight.Ref];
-    if (p?.Type !== 'AWS::SSM::Parameter::Value<String>')
-      throw new Error('weight is not an SSM-typed parameter');
-    const value = store.get(p.Default);
-    if (value === undefined) throw new Error(`parameter ${p.Default} does not exist: the deploy would fail`);
-    return Number(value);
-  });
-}

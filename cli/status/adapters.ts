@@ -6,6 +6,12 @@
  */
 import { judgeParity, parseParityGatePairs, PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
 import { readParitySummaries } from '../../lambda/shared/parity-summary';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DRILL_LATEST_SK,
+  DRILL_RESULT_PK,
+  DRILL_STATE_MACHINE_PARAMETER,
+} from '../../lambda/restore-drill/names';
 import type { Deployment } from '../deployed';
 import type { StatusDeps } from './sections';
 
@@ -51,9 +57,53 @@ export interface AdapterContext {
   readonly nowMs: number;
 }
 
-/** The last restore drill (issue 14). */
-export async function readRestoreDrill(_ctx: AdapterContext): Promise<Availability<RestoreDrillResult>> {
-  return { available: false, why: 'not-built', detail: 'restore drills are not part of this version yet' };
+/** The last restore drill: what its record task wrote (state table, pk drill#result, sk latest). */
+export async function readRestoreDrill(ctx: AdapterContext): Promise<Availability<RestoreDrillResult>> {
+  if (
+    !ctx.deployment.has(DRILL_STATE_MACHINE_PARAMETER.join('/')) ||
+    !ctx.deployment.has('state/table-name')
+  ) {
+    return {
+      available: false,
+      why: 'not-configured',
+      detail: 'no restore drill is deployed (snapshots.drill)',
+    };
+  }
+  const out = await ctx.deps.doc.send(
+    new GetCommand({
+      TableName: ctx.deployment.get('state/table-name'),
+      Key: { pk: DRILL_RESULT_PK, sk: DRILL_LATEST_SK },
+      ConsistentRead: true,
+    }),
+  );
+  const item = out.Item as
+    | {
+        outcome?: string;
+        finishedAt?: string;
+        snapshotId?: string;
+        restoreSeconds?: number;
+        checksFailed?: number;
+        error?: string;
+        instanceDeleted?: boolean;
+      }
+    | undefined;
+  if (!item?.finishedAt) return { available: false, why: 'no-data', detail: 'no restore drill has run yet' };
+  const passed = item.outcome === 'succeeded';
+  const parts = [
+    item.restoreSeconds !== undefined ? `restored in ${Math.round(item.restoreSeconds / 60)}m` : undefined,
+    item.checksFailed ? `${item.checksFailed} check(s) failed` : undefined,
+    passed ? undefined : `${item.outcome ?? 'unknown outcome'}${item.error ? `: ${item.error}` : ''}`,
+    item.instanceDeleted === false ? 'DRILL INSTANCE NOT DELETED' : undefined,
+  ].filter(Boolean);
+  return {
+    available: true,
+    value: {
+      at: item.finishedAt,
+      outcome: passed && item.instanceDeleted !== false ? 'passed' : 'failed',
+      ...(item.snapshotId ? { snapshotId: item.snapshotId } : {}),
+      ...(parts.length > 0 ? { detail: parts.join(', ') } : {}),
+    },
+  };
 }
 
 /**

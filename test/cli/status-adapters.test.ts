@@ -1,7 +1,7 @@
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readParity, type AdapterContext } from '../../cli/status/adapters';
+import { readParity, readRestoreDrill, type AdapterContext } from '../../cli/status/adapters';
 import type { StatusDeps } from '../../cli/status/sections';
 import { Deployment } from '../../cli/deployed';
 import { PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
@@ -82,5 +82,58 @@ describe('status parity adapter', () => {
   it('an error result is an error', async () => {
     stored(summary('games', { status: 'error', failure: 'timeout' }), summary('box-score-players'));
     expect(await readParity(deployed)).toMatchObject({ available: true, value: { outcome: 'error' } });
+  });
+});
+
+describe('status restore-drill adapter', () => {
+  const drillDeployed = ctx({
+    'snapshots/drill-state-machine-arn': 'arn:aws:states:us-east-1:333333333333:stateMachine:d',
+    'state/table-name': 'state',
+  });
+  const latest = (item: Record<string, unknown> | undefined) =>
+    ddb.on(GetCommand, { Key: { pk: 'drill#result', sk: 'latest' } }).resolves({ Item: item });
+
+  it('not configured without a drill, and reads nothing', async () => {
+    expect(await readRestoreDrill(ctx({ 'state/table-name': 'state' }))).toMatchObject({
+      available: false,
+      why: 'not-configured',
+    });
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('no data before the first drill', async () => {
+    latest(undefined);
+    expect(await readRestoreDrill(drillDeployed)).toMatchObject({ available: false, why: 'no-data' });
+  });
+
+  it('a passed drill with its restore time and snapshot', async () => {
+    latest({
+      outcome: 'succeeded',
+      finishedAt: '2026-11-25T03:00:00Z',
+      snapshotId: 'pipeline-guardrails-prod-scheduled-x',
+      restoreSeconds: 840,
+      checksFailed: 0,
+      instanceDeleted: true,
+    });
+    expect(await readRestoreDrill(drillDeployed)).toEqual({
+      available: true,
+      value: {
+        at: '2026-11-25T03:00:00Z',
+        outcome: 'passed',
+        snapshotId: 'pipeline-guardrails-prod-scheduled-x',
+        detail: 'restored in 14m',
+      },
+    });
+  });
+
+  it('a failed check, or a drill instance left behind, is a failure', async () => {
+    latest({ outcome: 'failed', finishedAt: '2026-11-25T03:00:00Z', checksFailed: 2, instanceDeleted: true });
+    expect(await readRestoreDrill(drillDeployed)).toMatchObject({
+      value: { outcome: 'failed', detail: '2 check(s) failed, failed' },
+    });
+    latest({ outcome: 'succeeded', finishedAt: '2026-11-25T03:00:00Z', instanceDeleted: false });
+    expect(await readRestoreDrill(drillDeployed)).toMatchObject({
+      value: { outcome: 'failed', detail: 'DRILL INSTANCE NOT DELETED' },
+    });
   });
 });

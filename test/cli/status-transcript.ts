@@ -24,6 +24,21 @@ export async function statusTranscript(): Promise<string> {
     'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout',
   );
   mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  // Last Sunday's restore drill of a scheduled snapshot: restored in 14 minutes, every check passed.
+  env.params.set(
+    `${env.root}/snapshots/drill-state-machine-arn`,
+    'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-restore-drill',
+  );
+  env.items.set('drill#result|latest', {
+    pk: 'drill#result',
+    sk: 'latest',
+    outcome: 'succeeded',
+    finishedAt: new Date(env.now - 2 * 86_400_000).toISOString(),
+    snapshotId: snapshotIdentifier('prod', 'scheduled', new Date(env.now - 2 * 86_400_000 - 3 * 3600_000)),
+    restoreSeconds: 840,
+    checksFailed: 0,
+    instanceDeleted: true,
+  });
   env.listener = { blue: 75, green: 25 };
   env.intent = { blue: 75, green: 25 };
   env.setAlarm('routing-green-error-rate', 'ALARM', 'Threshold Crossed: 2 datapoints [3.1, 2.7] > 1.0');

@@ -49,7 +49,7 @@ describe('status: every guardrail on one screen', () => {
     expect(r.out).toMatch(/^pipeline-guardrails prod status at 2026-11-26 02:00 UTC: ALL GOOD$/m);
     expect(r.out).toMatch(/^ {2}data checks +ok +ok 1m ago \(every \d+m, stale after \d+m\)$/m);
     expect(r.out).toMatch(/^ {2}snapshot +ok +pipeline-guardrails-prod-scheduled-\S+ available, 3h ago$/m);
-    expect(r.out).toMatch(/^ {2}restore drill +n\/a +not available: /m);
+    expect(r.out).toMatch(/^ {2}restore drill +n\/a +not configured: no restore drill is deployed/m);
     expect(r.out).toMatch(/^ {2}parity +n\/a +not configured: no parity pair/m);
     expect(r.out).toMatch(
       /^ {2}weights +ok +blue 100% \/ green 0% \(weighted rule; no shift recorded yet\)$/m,
@@ -183,7 +183,7 @@ describe('status: every guardrail on one screen', () => {
     });
     expect(doc.sections.find((s: { id: string }) => s.id === 'restore-drill')).toMatchObject({
       level: 'not-available',
-      data: { available: false, why: 'not-built' },
+      data: { available: false, why: 'not-configured' },
     });
   });
 

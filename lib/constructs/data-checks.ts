@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, Validations, type CfnElement, type RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -18,6 +18,7 @@ import type { DashboardSection } from './dashboard-section';
 import type { Database } from './database';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+import { grantStateAndSecretKeys, scheduleInvokeRole } from './scheduled-db-function';
 
 export interface DataChecksProps {
   readonly envName: string;
@@ -180,39 +181,15 @@ export class DataChecks extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['checks', 'checks#*'] } },
       }),
     );
-    const keys = [
+    grantStateAndSecretKeys(fn, [
       props.stateTable.encryptionKey,
       cfg.credentialsSecretArn ? undefined : props.databaseSecretKey,
-    ]
-      .filter((k): k is kms.IKey => k !== undefined)
-      .map((k) => k.keyArn);
-    if (keys.length > 0) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'StateAndSecretKeys',
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-          resources: [...new Set(keys)],
-        }),
-      );
-    }
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudwatch:PutMetricData has no resource type; the statement is limited to the PipelineGuardrails namespace by the cloudwatch:namespace condition.',
-    });
-
-    // The scheduler's own role may invoke this function (and its versions) and nothing else.
-    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: `Lets EventBridge Scheduler invoke the ${props.envName} data checks`,
-    });
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'lambda:InvokeFunction on this one function and its versions/aliases (the grantInvoke pattern).',
-    });
+    ]);
+    const scheduleRole = scheduleInvokeRole(
+      this,
+      fn,
+      `Lets EventBridge Scheduler invoke the ${props.envName} data checks`,
+    );
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName: `${resourcePrefix(props.envName)}-data-checks`,
       description: `Runs the ${props.envName} data checks every ${cfg.scheduleMinutes} minute(s)`,

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations, type CfnElement, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -26,6 +26,7 @@ import { LAMBDA_CA_BUNDLE } from './data-checks';
 import type { Database } from './database';
 import { publishDeploymentParameter } from './deployment-parameter';
 import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
+import { grantStateAndSecretKeys, scheduleInvokeRole } from './scheduled-db-function';
 
 export interface OutputParityProps {
   readonly envName: string;
@@ -120,35 +121,12 @@ export class OutputParity extends Construct {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [PARITY_SUMMARY_PK] } },
       }),
     );
-    const keys = [props.stateTable.encryptionKey, props.credentialsKey]
-      .filter((k): k is kms.IKey => k !== undefined)
-      .map((k) => k.keyArn);
-    if (keys.length > 0) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'StateAndSecretKeys',
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-          resources: [...new Set(keys)],
-        }),
-      );
-    }
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudwatch:PutMetricData has no resource type; the statement is limited to the PipelineGuardrails namespace by the cloudwatch:namespace condition.',
-    });
-
-    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: `Lets EventBridge Scheduler invoke the ${props.envName} parity function`,
-    });
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'lambda:InvokeFunction on this one function and its versions/aliases (the grantInvoke pattern).',
-    });
+    grantStateAndSecretKeys(fn, [props.stateTable.encryptionKey, props.credentialsKey]);
+    const scheduleRole = scheduleInvokeRole(
+      this,
+      fn,
+      `Lets EventBridge Scheduler invoke the ${props.envName} parity function`,
+    );
     for (const pair of props.pairs) {
       this.schedules.push(
         new scheduler.Schedule(this, `Schedule-${pair.name}`, {

@@ -12,6 +12,11 @@ import {
   DRILL_RESULT_PK,
   DRILL_STATE_MACHINE_PARAMETER,
 } from '../../lambda/restore-drill/names';
+import {
+  AUTO_ROLLBACK_PARAMETER,
+  readArming,
+  type DeployedPolicy,
+} from '../../lambda/shared/auto-rollback-policy';
 import type { Deployment } from '../deployed';
 import type { StatusDeps } from './sections';
 
@@ -45,9 +50,13 @@ export interface ParityResult {
 
 export interface AutoRollbackArming {
   readonly armed: boolean;
-  /** ISO time the armed window ends, when it has one. */
+  /** ISO time the armed window ends, when it has one (armed: the watch window; disarmed: when it ended). */
   readonly until?: string;
   readonly detail?: string;
+  /** Why, as the auto-rollback function judges it (lambda/shared/auto-rollback-policy.ts). */
+  readonly because?: string;
+  readonly watchHours?: number;
+  readonly triggers?: readonly string[];
 }
 
 export interface AdapterContext {
@@ -154,9 +163,36 @@ export async function readAutoRollbackArming(ctx: AdapterContext): Promise<Avail
       detail: 'no progressive rollout (and so no automatic rollback) is deployed in this environment',
     };
   }
+  if (!ctx.deployment.has(AUTO_ROLLBACK_PARAMETER) || !ctx.deployment.has('state/table-name')) {
+    return {
+      available: false,
+      why: 'not-built',
+      detail: `the deployed stack does not publish ${AUTO_ROLLBACK_PARAMETER} (deployed by an older version: redeploy)`,
+    };
+  }
+  const policy = JSON.parse(ctx.deployment.get(AUTO_ROLLBACK_PARAMETER)) as DeployedPolicy;
+  // The same facts and the same judgement as the function: the lease, the plan item, the record of intent.
+  const arming = await readArming(
+    ctx.deps.doc,
+    ctx.deployment.get('state/table-name'),
+    policy.watchHours,
+    ctx.nowMs,
+  );
   return {
-    available: false,
-    why: 'not-built',
-    detail: 'the armed window is not published by this version yet',
+    available: true,
+    value: {
+      armed: arming.armed,
+      ...(arming.armed
+        ? arming.until
+          ? { until: arming.until }
+          : {}
+        : arming.endedAt
+          ? { until: arming.endedAt }
+          : {}),
+      detail: arming.detail,
+      because: arming.because,
+      watchHours: policy.watchHours,
+      triggers: policy.triggers,
+    },
   };
 }

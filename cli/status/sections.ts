@@ -404,9 +404,12 @@ const READERS: readonly [SectionId, string, (c: Ctx) => Promise<Section>][] = [
         'auto-rollback',
         'auto-rollback',
         () => readAutoRollbackArming(c),
+        // Disarmed outside a cutover is the policy, not a problem: triggers page and traffic stays.
         (a) => ({
-          level: a.armed ? 'ok' : 'attention',
-          summary: `${a.armed ? 'armed' : 'NOT ARMED'}${a.until ? ` until ${a.until}` : ''}${a.detail ? `: ${a.detail}` : ''}`,
+          level: 'ok',
+          summary: a.armed
+            ? `armed${a.until ? ` until ${a.until}` : ''}${a.detail ? `: ${a.detail}` : ''}`
+            : `disarmed${a.detail ? `: ${a.detail}` : ''}`,
         }),
       ),
   ],

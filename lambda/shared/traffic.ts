@@ -226,6 +226,12 @@ export interface WeightsIntent {
   readonly writer: string;
   /** When this operation first wrote it (kept by a retry of the same operation). */
   readonly at: string;
+  /**
+   * When green's weight last rose (the write that raised it; carried over by every later write). The
+   * automatic rollback's watch window starts here (lambda/shared/auto-rollback-policy.ts). Absent until a
+   * writer raises green.
+   */
+  readonly greenRaisedAt?: string;
 }
 
 export async function readWeightsIntent(
@@ -301,12 +307,17 @@ async function writeIntent(
   previous: WeightsIntent | undefined,
 ): Promise<WeightsIntent> {
   const sameOp = previous?.operationId === write.operationId;
+  const at = sameOp && previous ? previous.at : write.now.toISOString();
+  // A retry of the same operation sees its own write (green no higher than it): it keeps that write's time.
+  const raised = w.green > (previous?.weights.green ?? 0);
+  const greenRaisedAt = raised ? at : previous?.greenRaisedAt;
   const intent: WeightsIntent = {
     weights: { blue: w.blue, green: w.green },
     version: (previous?.version ?? 0) + 1,
     operationId: write.operationId,
     writer: write.writer,
-    at: sameOp && previous ? previous.at : write.now.toISOString(),
+    at,
+    ...(greenRaisedAt ? { greenRaisedAt } : {}),
   };
   const put = {
     TableName: tableName,

@@ -5,6 +5,7 @@ import type { EnvironmentConfig } from '../config';
 import { resourcePrefix } from '../project';
 import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
 import { AutoRollback } from '../constructs/auto-rollback';
+import { autoRollbackTriggers } from '../constructs/auto-rollback-triggers';
 import { AlertTopics } from '../constructs/alert-topics';
 import { CostGuardrails } from '../constructs/cost-guardrails';
 import { DataChecks } from '../constructs/data-checks';
@@ -176,13 +177,15 @@ export class GuardrailsStack extends Stack {
       });
       // The rollout's gates require every parity pair clean and fresh too.
       this.parity?.requireParityIn(this.rollout.taskFunction.function, stateful.state.table);
+      // Green's failures only (blue and the database never move traffic), by exact alarm name.
       this.autoRollback = new AutoRollback(this, 'AutoRollback', {
         envName: config.envName,
         traffic,
-        greenAlarmNames: this.routing.greenAlarmNames,
-        criticalCompositeAlarmName,
+        triggers: autoRollbackTriggers(config),
+        triggerClasses: config.routing.autoRollback.triggers,
+        watchHours: config.routing.autoRollback.watchHours,
         stateTable: stateful.state.table,
-        criticalTopic: this.topics.critical,
+        resultTopic: this.topics.warning,
         stateMachine: this.rollout,
         alarms: this.alarms,
         runbookUrl: config.alerting.runbookUrl,

@@ -1,7 +1,14 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readParity, readRestoreDrill, type AdapterContext } from '../../cli/status/adapters';
+import {
+  readAutoRollbackArming,
+  readParity,
+  readRestoreDrill,
+  type AdapterContext,
+} from '../../cli/status/adapters';
+import { AUTO_ROLLBACK_PARAMETER } from '../../lambda/shared/auto-rollback-policy';
+import { STATE_KEYS } from '../../lib/project';
 import type { StatusDeps } from '../../cli/status/sections';
 import { Deployment } from '../../cli/deployed';
 import { PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
@@ -134,6 +141,78 @@ describe('status restore-drill adapter', () => {
     latest({ outcome: 'succeeded', finishedAt: '2026-11-25T03:00:00Z', instanceDeleted: false });
     expect(await readRestoreDrill(drillDeployed)).toMatchObject({
       value: { outcome: 'failed', detail: 'DRILL INSTANCE NOT DELETED' },
+    });
+  });
+});
+
+describe('status auto-rollback adapter (issue 12: armed or disarmed, and until when)', () => {
+  const rollout = {
+    'rollout/state-machine-arn': 'arn:sm',
+    'state/table-name': 'state',
+    [AUTO_ROLLBACK_PARAMETER]: JSON.stringify({ watchHours: 24, triggers: ['green-error-rate'] }),
+  };
+  const intent = (hoursAgo: number) => ({
+    ...STATE_KEYS.weightsIntent,
+    weights: { blue: 50, green: 50 },
+    version: 3,
+    operationId: 'shift#x',
+    writer: 'alice',
+    at: new Date(NOW - hoursAgo * 3_600_000).toISOString(),
+    greenRaisedAt: new Date(NOW - hoursAgo * 3_600_000).toISOString(),
+  });
+  const items = (byPk: Record<string, unknown>) =>
+    ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: byPk[input.Key.pk] }));
+
+  it('not configured without a rollout; not available from a stack that does not publish the policy', async () => {
+    expect(await readAutoRollbackArming(ctx({}))).toMatchObject({ available: false, why: 'not-configured' });
+    const { [AUTO_ROLLBACK_PARAMETER]: _omit, ...old } = rollout;
+    expect(await readAutoRollbackArming(ctx(old))).toMatchObject({
+      available: false,
+      why: 'not-built',
+      detail: expect.stringMatching(/does not publish rollout\/auto-rollback-policy/),
+    });
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('armed until the watch window ends, 24 h after green last rose', async () => {
+    items({ [STATE_KEYS.weightsIntent.pk]: intent(3) });
+    expect(await readAutoRollbackArming(ctx(rollout))).toEqual({
+      available: true,
+      value: expect.objectContaining({
+        armed: true,
+        because: 'watch-window',
+        until: new Date(NOW + 21 * 3_600_000).toISOString(),
+        watchHours: 24,
+      }),
+    });
+  });
+
+  it('disarmed after the window, with when it ended; armed again while a shift holds the lease', async () => {
+    items({ [STATE_KEYS.weightsIntent.pk]: intent(30) });
+    expect(await readAutoRollbackArming(ctx(rollout))).toMatchObject({
+      available: true,
+      value: { armed: false, because: 'window-ended', until: new Date(NOW - 6 * 3_600_000).toISOString() },
+    });
+    items({
+      [STATE_KEYS.weightsIntent.pk]: intent(30),
+      [STATE_KEYS.lease.pk]: {
+        ...STATE_KEYS.lease,
+        owner: 'alice',
+        purpose: 'shift to 75% green',
+        expiresAt: 0,
+      },
+    });
+    expect(await readAutoRollbackArming(ctx(rollout))).toMatchObject({
+      available: true,
+      value: { armed: true, because: 'lease-held', detail: expect.stringMatching(/held by alice/) },
+    });
+  });
+
+  it('disarmed when no increase of green was ever recorded', async () => {
+    items({});
+    expect(await readAutoRollbackArming(ctx(rollout))).toMatchObject({
+      available: true,
+      value: { armed: false, because: 'no-increase-recorded' },
     });
   });
 });

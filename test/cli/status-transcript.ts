@@ -4,6 +4,7 @@ import { createStatusCommand } from '../../cli/commands/status';
 import { main } from '../../cli/main';
 import { snapshotIdentifier, snapshotTags } from '../../lambda/snapshots/naming';
 import { FakeEnvironment, fakeIo, mocks } from './shift-fake-env';
+import { AUTO_ROLLBACK_PARAMETER, DEFAULT_TRIGGERS } from '../../lambda/shared/auto-rollback-policy';
 
 /**
  * The README's status screen: prod 25% green, green's error-rate alarm firing, a scheduled snapshot 3 hours
@@ -41,6 +42,16 @@ export async function statusTranscript(): Promise<string> {
   });
   env.listener = { blue: 75, green: 25 };
   env.intent = { blue: 75, green: 25 };
+  // The shift to 25% (under the lease below) raised green at 01:58: the 24 h watch window starts there.
+  env.items.set('routing#weights|current', {
+    ...env.items.get('routing#weights|current')!,
+    at: '2026-11-26T01:58:00.000Z',
+    greenRaisedAt: '2026-11-26T01:58:00.000Z',
+  });
+  env.params.set(
+    `${env.root}/${AUTO_ROLLBACK_PARAMETER}`,
+    JSON.stringify({ watchHours: 24, triggers: DEFAULT_TRIGGERS }),
+  );
   env.setAlarm('routing-green-error-rate', 'ALARM', 'Threshold Crossed: 2 datapoints [3.1, 2.7] > 1.0');
   env.lock = {
     owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/alice',

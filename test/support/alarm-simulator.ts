@@ -11,7 +11,8 @@
  * - a datapoint is visible to the evaluation `ingestSeconds` after its timestamp;
  * - pages: a transition into ALARM of an alarm (or composite alarm) whose AlarmActions is the critical topic,
  *   an RDS event whose category a subscription to the critical topic lists, and the auto-rollback function's
- *   page (it pages the topic in its CRITICAL_TOPIC_ARN when a watched alarm enters ALARM with green in traffic).
+ *   message (on the topic in its RESULT_TOPIC_ARN when a watched alarm enters ALARM with green in traffic; a
+ *   page only if that is the critical topic).
  * What it does not: anomaly detection, percentiles (approximated by the maximum), CloudWatch's own delays
  * beyond `ingestSeconds`.
  */
@@ -471,7 +472,8 @@ export function autoRollbackModel(
     const target = (r.Properties.Targets ?? [])[0];
     const fnId = target?.Arn?.['Fn::GetAtt']?.[0];
     const env = fnId ? resources[fnId]?.Properties?.Environment?.Variables : undefined;
-    const topicRef = env?.CRITICAL_TOPIC_ARN?.Ref;
+    // The topic the function announces its result on (the warning topic: the trigger alarm is the page).
+    const topicRef = (env?.RESULT_TOPIC_ARN ?? env?.CRITICAL_TOPIC_ARN)?.Ref;
     return { watched: new Set(names), topic: topicRef ? topics[topicRef] : undefined };
   }
   return undefined;

@@ -74,6 +74,8 @@ export const devConfig: EnvironmentConfigInput = {
     blue: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'blue' } },
     green: { image: 'public.ecr.aws/nginx/nginx:stable-alpine', environment: { PIPELINE_COLOR: 'green' } },
     bakeSeconds: 60,
+    // A sandbox: armed during a shift or plan and for an hour after green's last increase.
+    autoRollback: { watchHours: 1 },
   },
   // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
   // during the parallel run; the checks' read-only role needs SELECT on both schemas.

@@ -146,6 +146,8 @@ export const prodConfig: EnvironmentConfigInput = {
     bakeSeconds: 900,
     serviceLevels: { errorRatePercent: 1, p95Seconds: 7.0, minThroughputPerHour: 500 },
     preShiftSnapshot: 'when-green-rises-from-zero',
+    // Armed during a shift or plan and for a day after green's last increase (every trigger class).
+    autoRollback: { watchHours: 24 },
   },
   // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
   // during the parallel run; the checks' read-only role needs SELECT on both schemas.

@@ -99,6 +99,8 @@ export const stagingConfig: EnvironmentConfigInput = {
       },
     },
     bakeSeconds: 300,
+    // Armed during a shift or plan and for 4 hours after green's last increase (a working session).
+    autoRollback: { watchHours: 4 },
   },
   // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
   // during the parallel run; the checks' read-only role needs SELECT on both schemas.

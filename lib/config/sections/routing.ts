@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { autoRollbackSchema } from './auto-rollback';
 import { acmCertificateArn, logRetentionDays, port, positiveInt, secretArn, wafWebAclArn } from '../rules';
 
 /**
@@ -263,6 +264,8 @@ const routingFields = {
   snapshotTimeoutMinutes: positiveInt('a positive number of minutes').max(720, 'at most 720').default(60),
   /** Retention of the services' container logs. @default the environment's logRetentionDays */
   logRetentionDays: logRetentionDays().optional(),
+  /** Automatic rollback: trigger classes and the watch window (lib/config/sections/auto-rollback.ts). */
+  autoRollback: autoRollbackSchema.prefault({}),
 };
 
 /** Weighted blue-green routing: load balancer, blue and green services, weights, service levels. */

@@ -144,7 +144,22 @@ const WRITERS: Writer[] = [
   },
   {
     name: 'auto-rollback at 25% green (Lambda async: up to 2 retries; a duplicate delivery)',
-    setup: async () => new TrafficWorld({ blue: 75, green: 25 }),
+    setup: async () => {
+      const world = new TrafficWorld({ blue: 75, green: 25 });
+      // Armed: green rose to 25% ten minutes ago (the shift that raised it recorded greenRaisedAt).
+      const raised = new Date(world.now - 600_000).toISOString();
+      world.items.set('routing#weights|current', {
+        pk: 'routing#weights',
+        sk: 'current',
+        weights: { blue: 75, green: 25 },
+        version: 1,
+        operationId: 'shift#raise',
+        writer: 'alice',
+        at: raised,
+        greenRaisedAt: raised,
+      });
+      return world;
+    },
     run: async (world) => {
       const ctx = {
         config: {
@@ -152,7 +167,9 @@ const WRITERS: Writer[] = [
           stateTableName: world.tableName,
           target: world.target,
           stateMachineArn: world.stateMachineArn,
-          criticalTopicArn: world.criticalTopicArn,
+          resultTopicArn: world.warningTopicArn,
+          triggers: new Map([[world.greenAlarms[0]!, ['green-error-rate' as const]]]),
+          watchHours: 24,
           actor: 'auto-rollback',
         },
         clients: { ...rolloutContext(world).clients, sfn: new SFNClient({ region: 'us-east-1' }) },

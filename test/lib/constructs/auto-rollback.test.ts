@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { synthEnvironment } from '../../support/app';
-import { buildRolloutStack, COMPOSITE, GREEN_ALARMS, LISTENER_ARN, RULE_ARN } from './rollout-fixture';
+import { buildRolloutStack, GREEN_ALARMS, LISTENER_ARN, RULE_ARN, TRIGGERS } from './rollout-fixture';
 
 interface Statement {
   Sid?: string;
@@ -25,16 +25,53 @@ describe('AutoRollback', () => {
   const { stack } = buildRolloutStack();
   const template = Template.fromStack(stack);
 
-  it("matches ALARM state changes of exactly green's alarms and the critical composite", () => {
+  it("matches ALARM state changes of exactly the trigger alarms' names (no composite)", () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Name: 'pipeline-guardrails-test-auto-rollback',
       State: 'ENABLED',
       EventPattern: {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [COMPOSITE, ...GREEN_ALARMS], state: { value: ['ALARM'] } },
+        detail: { alarmName: GREEN_ALARMS, state: { value: ['ALARM'] } },
       },
     });
+  });
+
+  it('gives the function its triggers, watch window and the warning topic (not the critical one)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('set 100% blue'),
+      Environment: {
+        Variables: Match.objectLike({
+          WATCH_HOURS: '24',
+          RESULT_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^TopicsWarning') },
+          TRIGGERS: JSON.stringify({
+            'green-error-rate': ['routing-green-5xx-rate'],
+            'green-latency': ['routing-green-p95-latency'],
+            'green-tasks-below-desired': ['routing-green-unhealthy-hosts'],
+          }),
+          CRITICAL_TOPIC_ARN: Match.absent(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/pipeline-guardrails/test/rollout/auto-rollback-policy',
+      Value: JSON.stringify({
+        watchHours: 24,
+        triggers: ['green-error-rate', 'green-latency', 'green-tasks-below-desired'],
+      }),
+    });
+  });
+
+  it("says in each trigger's page that the automatic rollback acts while armed", () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    for (const name of GREEN_ALARMS) {
+      const alarm = Object.values(alarms).find((a) => a.Properties.AlarmName === name);
+      expect(alarm?.Properties.AlarmDescription).toMatch(
+        /Auto-rollback trigger: while armed .* 100% blue .*\nRunbook: /,
+      );
+    }
+    const failed = Object.values(alarms).find((a) => /auto-rollback-failed$/.test(a.Properties.AlarmName));
+    expect(failed?.Properties.AlarmDescription).not.toMatch(/Auto-rollback trigger/);
   });
 
   it('targets the auto-rollback function with delivery retries, and lets EventBridge invoke it', () => {
@@ -74,7 +111,7 @@ describe('AutoRollback', () => {
     expect(vars).not.toMatch(/DB_|DATABASE|GREEN_SERVICE|SECRET/);
   });
 
-  it("may change that listener, the weights parameter, the rollout items, that state machine's executions and the critical topic; nothing else", () => {
+  it("may change that listener, the weights parameter, the rollout items, that state machine's executions and the warning topic; nothing else", () => {
     const statements = autoRollbackStatements(template);
     const byAction = new Map<string, Statement>();
     for (const s of statements) for (const a of actions(s)) byAction.set(a, s);
@@ -94,9 +131,9 @@ describe('AutoRollback', () => {
     expect(JSON.stringify(byAction.get('states:StopExecution')?.Resource)).toContain(
       ':execution:pipeline-guardrails-test-rollout:*',
     );
-    expect(byAction.get('sns:Publish')?.Resource).toEqual({ Ref: expect.stringMatching(/^TopicsCritical/) });
+    expect(byAction.get('sns:Publish')?.Resource).toEqual({ Ref: expect.stringMatching(/^TopicsWarning/) });
 
-    // The complete list of actions: no RDS, no ECS, no CloudWatch writes, no warning topic.
+    // The complete list of actions: no RDS, no ECS, no CloudWatch writes, no critical topic.
     expect([...byAction.keys()].sort()).toEqual(
       [
         'cloudwatch:PutMetricData',
@@ -139,10 +176,12 @@ describe('AutoRollback', () => {
     );
   });
 
-  it('pages when the rollback fails or cannot be delivered', () => {
+  it('pages when the rollback fails or cannot be delivered, once across Lambda retries (any failure in 5 minutes)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'pipeline-guardrails-test-rollout-auto-rollback-failed',
       TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 1,
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^TopicsCritical') }],
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(failed, 0) + FILL(dead, 0)' }),
@@ -161,36 +200,76 @@ describe('AutoRollback', () => {
   });
 
   it.each([
-    [{ greenAlarmNames: [] }, /greenAlarmNames: got none/],
+    [{ triggers: [] }, /triggers: got none/],
     [
-      { greenAlarmNames: ['other-app-green-5xx'] },
+      { triggers: [{ alarmName: 'other-app-green-5xx', triggerClass: 'green-error-rate' as const }] },
       /alarm "other-app-green-5xx": expected a name starting with pipeline-guardrails-test-/,
     ],
-    [{ greenAlarmNames: [COMPOSITE] }, /alarm names: got duplicates/],
-  ])('rejects %o at synth', (autoRollback, message) => {
+    [{ triggers: [TRIGGERS[0]!, TRIGGERS[0]!] }, /alarm names: got duplicates/],
+    [{ watchHours: -1 }, /watchHours: got -1, expected 0 to 168/],
+  ])('rejects %o at construction', (autoRollback, message) => {
     expect(() => buildRolloutStack({ autoRollback })).toThrow(message);
   });
 
-  it('accepts a single green alarm of this environment', () => {
-    expect(() => buildRolloutStack({ autoRollback: { greenAlarmNames: [GREEN_ALARMS[0]!] } })).not.toThrow();
+  it('accepts a single trigger of this environment', () => {
+    expect(() => buildRolloutStack({ autoRollback: { triggers: [TRIGGERS[0]!] } })).not.toThrow();
+  });
+
+  it('refuses at synth a trigger that is not an alarm of the stack (names cannot drift)', () => {
+    const { app } = buildRolloutStack({
+      autoRollback: {
+        triggers: [
+          { alarmName: 'pipeline-guardrails-test-routing-green-renamed', triggerClass: 'green-error-rate' },
+        ],
+      },
+    });
+    expect(() => app.synth()).toThrow(
+      /trigger pipeline-guardrails-test-routing-green-renamed is not an alarm of this stack/,
+    );
+  });
+
+  it("refuses at synth an event pattern over EventBridge's 2048 characters, naming the config field", () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      alarmName: `pipeline-guardrails-test-checks-rows-lost-table-with-a-long-name-${i}`,
+      triggerClass: 'rows-lost' as const,
+    }));
+    const { app } = buildRolloutStack({ autoRollback: { triggers: many } });
+    expect(() => app.synth()).toThrow(
+      /routing\.autoRollback\.triggers: 40 trigger alarms make an event pattern of \d+ characters, expected at most 2048/,
+    );
   });
 });
 
 describe('rollout and auto-rollback in the environment stacks', () => {
   const { guardrails, stacks } = synthEnvironment('staging');
 
-  it("watches exactly the routing construct's green alarms and the critical composite", () => {
+  it("watches green's trigger alarms by exact name: never blue's, the database's or the composite", () => {
     const routing = stacks.guardrails.routing!;
-    expect(routing.greenAlarmNames.length).toBeGreaterThan(0);
-    guardrails.hasResourceProperties('AWS::Events::Rule', {
-      Name: 'pipeline-guardrails-staging-auto-rollback',
-      EventPattern: Match.objectLike({
-        detail: {
-          alarmName: ['pipeline-guardrails-staging-critical-any', ...routing.greenAlarmNames],
-          state: { value: ['ALARM'] },
-        },
+    const [rule] = Object.values(
+      guardrails.findResources('AWS::Events::Rule', {
+        Properties: { Name: 'pipeline-guardrails-staging-auto-rollback' },
       }),
-    });
+    );
+    const watched: string[] = rule?.Properties.EventPattern.detail.alarmName;
+    expect(rule?.Properties.EventPattern.detail.state).toEqual({ value: ['ALARM'] });
+    // Every green service-level alarm, green's target health, and each data-loss alarm.
+    expect(watched).toEqual(expect.arrayContaining([...routing.greenAlarmNames]));
+    expect(watched).toEqual(
+      expect.arrayContaining([
+        'pipeline-guardrails-staging-service-green-healthy-tasks-critical',
+        expect.stringMatching(/^pipeline-guardrails-staging-checks-rows-lost-/),
+        expect.stringMatching(/^pipeline-guardrails-staging-checks-schema-changed-/),
+      ]),
+    );
+    const forbidden = watched.filter((n) =>
+      /-critical-any$|-blue-|-database-|heartbeat|stale|custom|snapshots/.test(n),
+    );
+    expect(forbidden).toEqual([]);
+    // Each one is an alarm of the stack.
+    const names = Object.values(guardrails.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties.AlarmName,
+    );
+    expect(names).toEqual(expect.arrayContaining(watched));
   });
 
   it('gives the rollout the routing listener, the weighted rule and the target groups (no weights parameter)', () => {

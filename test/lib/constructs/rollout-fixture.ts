@@ -6,6 +6,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AlarmFactory } from '../../../lib/constructs/alarm-factory';
 import { AlertTopics } from '../../../lib/constructs/alert-topics';
 import { AutoRollback, type AutoRollbackProps } from '../../../lib/constructs/auto-rollback';
+import type { TriggerAlarm } from '../../../lambda/shared/auto-rollback-policy';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
   ProgressiveRollout,
   type ProgressiveRolloutProps,
@@ -29,6 +31,12 @@ export const GREEN_ALARMS = [
   'pipeline-guardrails-test-routing-green-unhealthy-hosts',
 ];
 export const COMPOSITE = 'pipeline-guardrails-test-critical-any';
+/** The auto-rollback's triggers in the fixture: green's alarms (registered as stand-in alarms below). */
+export const TRIGGERS: TriggerAlarm[] = [
+  { alarmName: GREEN_ALARMS[0]!, triggerClass: 'green-error-rate' },
+  { alarmName: GREEN_ALARMS[1]!, triggerClass: 'green-latency' },
+  { alarmName: GREEN_ALARMS[2]!, triggerClass: 'green-tasks-below-desired' },
+];
 
 export interface RolloutFixtureOptions {
   readonly rollout?: Partial<ProgressiveRolloutProps>;
@@ -85,13 +93,29 @@ export function buildRolloutStack(options: RolloutFixtureOptions = {}) {
     runbookUrl: 'https://git.example.com/RUNBOOK.md',
     ...options.rollout,
   });
+  // Stand-ins for green's alarms (the auto-rollback refuses triggers that are not alarms of the stack).
+  for (const [i, name] of GREEN_ALARMS.entries()) {
+    alarms.createAlarm(stack, `GreenStandIn${i}`, {
+      area: 'routing',
+      what: name.replace('pipeline-guardrails-test-routing-', ''),
+      severity: 'critical',
+      metric: new cloudwatch.Metric({ namespace: 'Test', metricName: `M${i}` }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      meaning: 'test stand-in',
+      firstCheck: 'none',
+      runbookAnchor: 'routing-error-rate',
+    });
+  }
   const autoRollback = new AutoRollback(stack, 'AutoRollback', {
     envName: 'test',
     traffic,
-    greenAlarmNames: GREEN_ALARMS,
-    criticalCompositeAlarmName: COMPOSITE,
+    triggers: TRIGGERS,
+    triggerClasses: ['green-error-rate', 'green-latency', 'green-tasks-below-desired'],
+    watchHours: 24,
     stateTable: table,
-    criticalTopic: topics.critical,
+    resultTopic: topics.warning,
     stateMachine: rollout,
     alarms,
     logRetention: logs.RetentionDays.ONE_MONTH,

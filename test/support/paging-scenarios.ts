@@ -235,6 +235,7 @@ export function causes(config: EnvironmentConfig, horizon: number, t0: number): 
       },
     },
     {
+      // The trigger alarm pages once; the automatic rollback (armed during the step) only mails its result.
       name: 'green answers 5xx at a 10% step',
       scenario: {
         greenWeight: 10,

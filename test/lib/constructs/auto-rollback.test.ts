@@ -1,4 +1,5 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { synthEnvironment } from '../../support/app';
 import { buildRolloutStack, GREEN_ALARMS, LISTENER_ARN, RULE_ARN, TRIGGERS } from './rollout-fixture';
 
@@ -197,6 +198,35 @@ describe('AutoRollback', () => {
         }),
       ]),
     });
+  });
+
+  it('warns (and leaves the description) when a trigger alarm has no room for the note', () => {
+    const long = {
+      alarmName: 'pipeline-guardrails-test-routing-green-wordy',
+      triggerClass: 'green-latency' as const,
+    };
+    const { stack, alarms } = buildRolloutStack({ autoRollback: { triggers: [...TRIGGERS, long] } });
+    alarms.createAlarm(stack, 'Wordy', {
+      area: 'routing',
+      what: 'green-wordy',
+      severity: 'critical',
+      metric: new cloudwatch.Metric({ namespace: 'Test', metricName: 'Wordy' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      meaning: 'x'.repeat(900),
+      firstCheck: 'none',
+      runbookAnchor: 'routing-latency',
+    });
+    const t = Template.fromStack(stack);
+    const wordy = Object.values(t.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === long.alarmName,
+    );
+    expect(wordy?.Properties.AlarmDescription).not.toMatch(/Auto-rollback trigger/);
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('green-wordy: its description has no room for the auto-rollback note'),
+    );
   });
 
   it.each([

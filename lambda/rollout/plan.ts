@@ -17,6 +17,27 @@ export interface PlanRequest {
   readonly forcedAlarms?: readonly string[];
 }
 
+/**
+ * The evaluation window of green's service-level alarms (lib/constructs/weighted-routing-alarms.ts builds
+ * them from these numbers): 1-minute periods, ALARM when 2 of the last 3 breach. The load balancer
+ * publishes a minute's datapoint up to about a minute after it ends.
+ */
+export const GREEN_ALARM_WINDOW = {
+  periodSeconds: 60,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  metricDelaySeconds: 60,
+} as const;
+
+/**
+ * The shortest bake after which green's alarms could have fired on what the step changed: the first
+ * `datapointsToAlarm` complete minutes after the change, plus the metric delay (2 x 60 s + 60 s = 180 s).
+ * A shorter bake (`--bake 0`) or an earlier `--promote` would promote on alarms that could not yet speak.
+ */
+export const MIN_BAKE_SECONDS =
+  GREEN_ALARM_WINDOW.datapointsToAlarm * GREEN_ALARM_WINDOW.periodSeconds +
+  GREEN_ALARM_WINDOW.metricDelaySeconds;
+
 export const PLAN_LIMITS = {
   maxSteps: 10,
   /** Longest bake of one step. */

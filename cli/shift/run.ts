@@ -757,6 +757,8 @@ const KIND_TEXT: Record<ShiftKind, string> = {
   'auto-rollback': 'AUTOMATIC ROLLBACK',
   'plan-step': 'rollout step',
   'plan-abort': 'rollout aborted',
+  'plan-pause': 'rollout paused',
+  'plan-promote': 'rollout promoted',
 };
 
 /** Announces a change of traffic on the warning topic; a failure here is reported, not fatal. */

@@ -114,7 +114,7 @@ describe('ProgressiveRollout state machine definition', () => {
     });
     expect(asl.States.NextStep).toMatchObject({
       Type: 'Pass',
-      Parameters: { 'stepIndex.$': 'States.MathAdd($.step.stepIndex, 1)' },
+      Parameters: { 'stepIndex.$': '$.step.nextIndex' },
       ResultPath: '$.cursor',
       Next: 'StepGate',
     });
@@ -191,7 +191,7 @@ describe('ProgressiveRollout state machine definition', () => {
     });
   });
 
-  it('has a time limit that covers the longest plan (12 h of bakes) and the snapshot timeout', () => {
+  it('has a time limit that covers the longest plan (its 24 h deadline) and the snapshot timeout', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'pipeline-guardrails-test-rollout',
       StateMachineType: 'STANDARD',
@@ -199,7 +199,8 @@ describe('ProgressiveRollout state machine definition', () => {
       // Errors only, without execution data (inputs and outputs) unless the props ask for it.
       LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
     });
-    expect(asl.TimeoutSeconds).toBe((13 + 2) * 3600);
+    // The plan's 24 h deadline (bakes, evidence waits, pauses), an hour of checks, the 2 h snapshot timeout.
+    expect(asl.TimeoutSeconds).toBe((24 + 1 + 2) * 3600);
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: '/aws/vendedlogs/states/pipeline-guardrails-test-rollout',
       RetentionInDays: 30,

@@ -111,6 +111,18 @@ export class GateClosedError extends Error {
   }
 }
 
+/**
+ * Only the `evidence` gate is closed (a watched alarm in INSUFFICIENT_DATA with green in traffic): not a
+ * failure of green. The rollout goes back to its bake loop, which waits for evidence and then pauses for a
+ * person; it never rolls back for missing evidence alone.
+ */
+export class EvidenceMissingError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`not enough evidence: ${problems.join('; ')}`);
+    this.name = 'EvidenceMissing';
+  }
+}
+
 export class GreenUnhealthyError extends Error {
   constructor(readonly total: number) {
     super(`green has no healthy target (of ${total}) in its target group`);

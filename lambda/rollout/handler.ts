@@ -39,6 +39,7 @@ import {
   AlarmFiringError,
   alarmsInAlarm,
   evaluateGates,
+  EvidenceMissingError,
   GateClosedError,
   GreenUnhealthyError,
   readAlarmStates,
@@ -381,7 +382,7 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
 async function checkGates(
   plan: PlanContext,
   ctx: RolloutContext,
-  evidence: { greenWeight: number; waivedBy?: string },
+  evidence: { greenWeight: number; waivedBy?: string; afterStep: boolean },
 ): Promise<Record<string, string>> {
   const { config, clients } = ctx;
   const result = await evaluateGates(
@@ -398,15 +399,22 @@ async function checkGates(
     },
     ctx.now(),
   );
+  // Missing evidence after a step is not a failure: back to that step's bake loop (see the definition).
+  if (!result.open && evidence.afterStep && result.closed.every((c) => c.gate === 'evidence'))
+    throw new EvidenceMissingError(result.problems);
   if (!result.open) throw new GateClosedError(result.problems);
   return result.alarmStates;
 }
 
 /** Green's weight before the step at the cursor, and whether a person waived the evidence for it. */
-function evidenceFor(state: RolloutState, plan: PlanContext): { greenWeight: number; waivedBy?: string } {
+function evidenceFor(
+  state: RolloutState,
+  plan: PlanContext,
+): { greenWeight: number; waivedBy?: string; afterStep: boolean } {
   return {
     greenWeight: state.step?.green ?? plan.from.green,
     waivedBy: state.step?.evidenceWaived ? 'a person promoted the paused step' : undefined,
+    afterStep: state.step !== undefined,
   };
 }
 
@@ -734,7 +742,12 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
     );
   }
   if (now.getTime() < Date.parse(step.evidenceUntil)) {
-    await ensureRunning(plan, ctx, { evidence: describeEvidence(evidence) });
+    // The item shows this step waiting (also after a gate sent the plan back here for evidence).
+    await ensureRunning(plan, ctx, {
+      phase: 'baking',
+      stepIndex: step.stepIndex,
+      evidence: describeEvidence(evidence),
+    });
     return waiting(
       step,
       Math.min(poll, Math.max(1, untilSeconds(Date.parse(step.evidenceUntil)))),

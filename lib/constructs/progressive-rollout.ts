@@ -513,6 +513,12 @@ function buildDefinition(scope: Construct, p: DefinitionProps): sfn.IChainable {
   const complete = task('Complete', 'complete', '$.result', 'Mark the plan succeeded, release the lock.');
   const succeeded = new sfn.Succeed(scope, 'PlanSucceeded');
 
+  // Not enough evidence after a step (an alarm still INSUFFICIENT_DATA at the last look) is not a failure
+  // of green: back to that step's bake loop, which waits for evidence and then pauses. Before the general
+  // Catch, so it matches first.
+  for (const t of [stepGate, apply]) {
+    t.addCatch(bake, { errors: ['EvidenceMissing'], resultPath: '$.evidenceMissing' });
+  }
   for (const t of [preSnapshotGate, startSnapshot, checkSnapshot, stepGate, apply, bakeCheck]) {
     t.addCatch(rollback, { resultPath: '$.error' });
   }

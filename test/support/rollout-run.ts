@@ -114,6 +114,7 @@ export async function runPlan(
     actor?: string;
     forcedAlarms?: string[];
     pauses?: number[];
+    retryOf?: string;
   },
   opts: { name?: string; beforeTask?: (state: string, n: number) => void; config?: RolloutConfig } = {},
 ): Promise<PlanRun> {

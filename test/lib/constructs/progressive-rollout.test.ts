@@ -130,8 +130,12 @@ describe('ProgressiveRollout state machine definition', () => {
       'ApplyStep',
       'BakeCheck',
     ];
+    // Missing evidence at the last look before an increase (StepGate, ApplyStep) goes back to the bake
+    // loop first; everything else rolls back.
+    const evidence = { ErrorEquals: ['EvidenceMissing'], ResultPath: '$.evidenceMissing', Next: 'Bake' };
     for (const name of guarded) {
       expect(asl.States[name]!.Catch).toEqual([
+        ...(name === 'StepGate' || name === 'ApplyStep' ? [evidence] : []),
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' },
       ]);
     }

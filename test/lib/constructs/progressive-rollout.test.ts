@@ -229,9 +229,30 @@ describe('ProgressiveRollout resources', () => {
           CHECK_INTERVAL_SECONDS: '30',
           DB_INSTANCE_IDENTIFIER: 'nba-test',
           SNAPSHOT_TIMEOUT_SECONDS: '7200',
+          // Evidence before promotion (defaults): 100 requests a step, 30 minutes' wait, 180 s minimum bake.
+          MIN_REQUESTS_PER_STEP: '100',
+          EVIDENCE_WAIT_SECONDS: '1800',
+          MIN_BAKE_SECONDS: '180',
         }),
       },
       VpcConfig: Match.absent(),
+    });
+  });
+
+  it("lets the task function read green's request count (GetMetricData) and publishes the evidence policy for the CLI", () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'GateReads',
+            Action: Match.arrayWith(['cloudwatch:GetMetricData']),
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/pipeline-guardrails/test/rollout/evidence',
+      Value: JSON.stringify({ minBakeSeconds: 180, minRequestsPerStep: 100, evidenceWaitSeconds: 1800 }),
     });
   });
 
@@ -342,6 +363,8 @@ describe('ProgressiveRollout validation', () => {
       { criticalCompositeAlarmName: '' },
       /criticalCompositeAlarmName: got "", expected the composite alarm name/,
     ],
+    [{ minRequestsPerStep: -1 }, /minRequestsPerStep: got -1, expected a whole number of requests >= 0/],
+    [{ evidenceWait: Duration.hours(7) }, /evidenceWait: got 25200s, expected at most 6 hours/],
   ])('rejects %o at synth', (rollout, message) => {
     expect(() => buildRolloutStack({ rollout })).toThrow(message);
   });
@@ -354,6 +377,8 @@ describe('ProgressiveRollout validation', () => {
           snapshotTimeout: Duration.minutes(5),
           snapshotPollInterval: Duration.seconds(600),
           checksMaxAge: Duration.seconds(60),
+          minRequestsPerStep: 0,
+          evidenceWait: Duration.hours(6),
         },
       }),
     ).not.toThrow();

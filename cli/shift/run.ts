@@ -38,6 +38,7 @@ import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
+import { describePlanWait } from './plan-wait';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
 import { DEPLOYMENT_KEYS } from '../../lib/project';
@@ -875,7 +876,7 @@ async function status(
   );
   if (planState) {
     out.line(
-      `  plan      ${planState.planId} ${planState.status}${activePlan?.execution ? ' (running)' : ''}, step ${planState.stepIndex + 1}/${planState.steps.length}`,
+      `  plan      ${planState.planId} ${planState.status}${activePlan?.execution ? ' (running)' : ''}, step ${planState.stepIndex + 1}/${planState.steps.length}${describePlanWait(planState)}`,
     );
   }
   out.line(

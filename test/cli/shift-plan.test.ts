@@ -672,3 +672,26 @@ describe('evidence before promotion, pause, promote --full and --retry (CLI side
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 });
+
+describe('--status line of a waiting plan', () => {
+  it('says paused and why, or waiting for evidence, with the command that moves it on', async () => {
+    const { describePlanWait } = await import('../../cli/shift/plan-wait');
+    expect(
+      describePlanWait(
+        planState({
+          phase: 'paused',
+          pauseReason: 'evidence',
+          pausedAt: '2026-11-26T01:15:00.000Z',
+          evidence: 'green served 37 of the 100 requests required',
+        }),
+      ),
+    ).toBe(
+      ', PAUSED since 2026-11-26T01:15:00.000Z (not enough evidence: green served 37 of the 100 requests required); go on with --promote [--full], or --abort',
+    );
+    expect(describePlanWait(planState({ evidence: 'INSUFFICIENT_DATA: green-5xx' }))).toBe(
+      ', waiting for evidence (INSUFFICIENT_DATA: green-5xx)',
+    );
+    expect(describePlanWait(planState())).toBe('');
+    expect(describePlanWait(planState({ status: 'succeeded', phase: 'paused' }))).toBe('');
+  });
+});

@@ -539,7 +539,11 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
     readWeightsIntent(clients.doc, config.stateTableName),
   ]);
   // The weights before this step: the last step applied (with --promote --full, not steps[i - 1]).
-  const expected = state.step ? weightsFor(state.step.green) : plan.from;
+  const expected = state.step
+    ? weightsFor(state.step.green)
+    : stepIndex === 0
+      ? plan.from
+      : weightsFor(plan.steps[stepIndex - 1] ?? 0);
   const mine = intent?.operationId === operationId;
   // The listener must show the previous step, or (a retry) this very step's own write.
   if (!(same(from, expected) || (mine && same(from, target)))) {
@@ -696,7 +700,8 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
   // 2. Paused: only a person moves it on.
   const pausedHere = current.phase === 'paused' && current.stepIndex === step.stepIndex;
   if (pausedHere && current.pauseReason) {
-    if (promote) return done(promote.waives);
+    // Only a promote given while paused moves a pause on (one given during the bake asked for less).
+    if (promote?.waives) return done(true);
     if (now.getTime() > deadline) {
       throw new PlanDeadlineError(
         `plan ${plan.planId} paused at step ${step.stepIndex + 1} (${current.pauseReason}) past its ${PLAN_LIMITS.maxPlanSeconds / 3600}h deadline without a --promote`,

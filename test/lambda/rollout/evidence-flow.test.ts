@@ -236,6 +236,38 @@ describe('evidence before promotion (the synthesized state machine)', () => {
     expect(second!.at - first!.at).toBeLessThan(3600_000);
   });
 
+  it('a promote during the bake does not skip the evidence: the step still pauses, and only a promote while paused moves it on', async () => {
+    const world = new TrafficWorld();
+    world.greenRequestsPerMinute = () => 1;
+    let early = false;
+    const promote = promoteWhenPaused(world);
+    const result = await run(
+      world,
+      { steps: [10, 100], bakeSeconds: 300 },
+      {
+        config: rolloutConfig(world, { evidenceWaitSeconds: 300 }),
+        beforeTask: (state) => {
+          const p = plan(world);
+          if (state === 'BakeCheck' && !early && p?.phase === 'baking') {
+            early = true;
+            void requestPromote(world.doc(), world.tableName, {
+              planId: p.planId,
+              stepIndex: p.stepIndex,
+              full: false,
+              waivesEvidence: false,
+              actor: 'bob',
+            });
+          }
+          promote.beforeTask(state);
+        },
+      },
+    );
+    expect([result.status, world.plan?.cause, result.error]).toEqual(['SUCCEEDED', undefined, undefined]);
+    expect(world.audit.filter((a) => a.kind === 'plan-pause')).toHaveLength(2);
+    // Green rose only after the promote given while paused.
+    expect(world.changes.find((c) => c.to.green === 100)!.at).toBeGreaterThan(promote.seen.pausedAt!);
+  });
+
   it('a paused plan nobody promotes rolls back at its deadline (24 h), audited and paged', async () => {
     const world = new TrafficWorld();
     const result = await run(world, { steps: [10, 25, 100], bakeSeconds: 300, pauses: [0] });

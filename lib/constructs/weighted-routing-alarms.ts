@@ -84,6 +84,9 @@ function labelled(metric: cloudwatch.IMetric, label: string): cloudwatch.IMetric
  *   that color's targets, answered 502/503/504). No traffic is not an error: with no requests the
  *   expression yields no data point and missing data is NOT breaching.
  * - p95 TargetResponseTime; no traffic -> no data -> not breaching.
+ * - green's two: judged only in minutes with at least `serviceLevels.minRequestsPerMinute` green requests
+ *   (see withMinimumSamples), missing data MISSING: too few requests is INSUFFICIENT_DATA, no page and no
+ *   pass (the rollout's gates and bake require OK).
  * - unhealthy hosts (warning): a task failing its health check for 3 minutes.
  * - total throughput of both colors per hour below the floor (prod), BREACHING on missing data: silence
  *   here is zero requests, exactly what the alarm is for.

@@ -16,8 +16,10 @@ export const EXIT = {
   INVALID_WEIGHTS: 14,
   SNAPSHOT_FAILED: 15,
   PARITY_NOT_CLEAN: 16,
+  NO_EVIDENCE: 17,
   ROLLED_BACK: 20,
   APPLY_FAILED: 21,
+  PAUSED: 22,
   INTERRUPTED: 130,
 } as const;
 
@@ -51,10 +53,18 @@ export const EXIT_CODE_HELP: readonly [number, string][] = [
     "refused: a parity pair's latest result is missing, stale, failed or over maxDifferences; --force --reason overrides",
   ],
   [
+    EXIT.NO_EVIDENCE,
+    'refused: green is in traffic and a watched alarm is INSUFFICIENT_DATA (not enough evidence that green is fine); wait for traffic, or promote a paused plan',
+  ],
+  [
     EXIT.ROLLED_BACK,
     'green failed during the bake (an alarm, or no healthy target): rolled back to 100% blue; or someone else took traffic from green',
   ],
   [EXIT.APPLY_FAILED, 'the weights could not be applied or recorded (see message)'],
+  [
+    EXIT.PAUSED,
+    'the rollout plan is paused for a person (a pause step, or not enough evidence): --promote [--full] goes on, --abort returns to 100% blue',
+  ],
   [
     EXIT.INTERRUPTED,
     'Ctrl-C during the snapshot (traffic unchanged) or the bake (new weights stay, unwatched)',

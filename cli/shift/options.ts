@@ -11,10 +11,16 @@ export const MAX_SHIFT_BAKE_MS = 86_400_000;
 export interface PlanCommandOptions {
   envName: string;
   plan?: number[];
+  /** Indexes into `plan` followed by a `pause` step (`--plan 10,pause,25`: [0]). */
+  pauses?: number[];
   bakeMs?: number;
   follow: boolean;
   promote: boolean;
+  /** With --promote: skip the remaining steps to the plan's last one. */
+  full?: boolean;
   abort: boolean;
+  /** Start the last aborted (or refused) plan again: same steps, from the first. */
+  retry?: boolean;
   json: boolean;
   yes: boolean;
   dryRun: boolean;
@@ -44,8 +50,11 @@ What (exactly one):
   --green <0-100>        move to this green percentage (blue gets the rest); or --blue <0-100>
   --rollback             100% blue now: no preflight, no confirmation, no lock (seconds)
   --status               weights, alarms, targets, data checks, lock, last snapshot, recent shifts
-  --plan <10,25,50,100>  start a progressive rollout run by the environment (then follows it)
-  --follow | --promote | --abort   re-attach to / skip the current bake of / abort the running rollout
+  --plan <10,25,50,100>  start a progressive rollout run by the environment (then follows it);
+                         a step may be "pause" (10,pause,25,50,100): the plan waits there for --promote
+  --follow | --promote | --abort   re-attach to / skip the current bake or pause of / abort the running rollout
+  --promote --full       skip the remaining steps to the plan's last one (the gates still run first)
+  --retry                start the last aborted plan again (new execution, same steps, from the first)
 
 Options:
   --bake <duration>      watch green's alarms this long after the change, roll back if one fires
@@ -69,7 +78,9 @@ const OPTIONS = {
   plan: { type: 'string' },
   follow: { type: 'boolean', default: false },
   promote: { type: 'boolean', default: false },
+  full: { type: 'boolean', default: false },
   abort: { type: 'boolean', default: false },
+  retry: { type: 'boolean', default: false },
   bake: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -98,7 +109,7 @@ export function parseShiftArgs(argv: string[]): ShiftOptions {
   }
   const envName = v.env as EnvironmentName;
   const isShift = v.green !== undefined || v.blue !== undefined;
-  const planFlags = (['plan', 'follow', 'promote', 'abort'] as const).filter((f) =>
+  const planFlags = (['plan', 'follow', 'promote', 'abort', 'retry'] as const).filter((f) =>
     f === 'plan' ? v.plan !== undefined : v[f],
   );
   const modes = [
@@ -118,9 +129,10 @@ export function parseShiftArgs(argv: string[]): ShiftOptions {
     throw new UsageError('--force needs --reason "<why>" (it is recorded in the audit)');
   if (v.force && !(isShift || v.plan !== undefined))
     throw new UsageError('--force applies to --green/--blue or --plan only');
-  if (v.bake !== undefined && !(isShift || v.plan !== undefined)) {
-    throw new UsageError('--bake applies to --green/--blue or --plan only');
+  if (v.bake !== undefined && !(isShift || v.plan !== undefined || v.retry)) {
+    throw new UsageError('--bake applies to --green/--blue, --plan or --retry only');
   }
+  if (v.full && !v.promote) throw new UsageError('--full applies to --promote only');
   if (v['dry-run'] && v.status)
     throw new UsageError('--dry-run with --status: --status changes nothing already');
   const bakeMs =
@@ -143,8 +155,9 @@ export function parseShiftArgs(argv: string[]): ShiftOptions {
   if (v.status) return { ...common, mode: 'status' };
 
   let plan: number[] | undefined;
+  let pauses: number[] | undefined;
   if (v.plan !== undefined) {
-    plan = v.plan.split(',').map((s) => percent(s, '--plan'));
+    ({ steps: plan, pauses } = parsePlanSteps(v.plan));
     if (plan.some((p) => p === 0))
       throw new UsageError(`--plan: got ${JSON.stringify(v.plan)}, expected steps above 0`);
     if (plan.some((p, i) => i > 0 && p <= (plan as number[])[i - 1]!)) {
@@ -159,10 +172,13 @@ export function parseShiftArgs(argv: string[]): ShiftOptions {
     plan: {
       envName,
       plan,
+      ...(pauses && pauses.length > 0 ? { pauses } : {}),
       bakeMs,
       follow: v.follow,
       promote: v.promote,
+      full: v.full,
       abort: v.abort,
+      retry: v.retry,
       json: v.json,
       yes: v.yes,
       dryRun: v['dry-run'],
@@ -170,4 +186,34 @@ export function parseShiftArgs(argv: string[]): ShiftOptions {
       force: v.force,
     },
   };
+}
+
+/**
+ * `10,pause,25,50,100` -> steps [10, 25, 50, 100] and pauses [0] (a pause after the first step). A pause
+ * needs a step before it and one after it (there is nothing to promote to after the last), one at a time.
+ */
+export function parsePlanSteps(text: string): { steps: number[]; pauses: number[] } {
+  const tokens = text.split(',').map((t) => t.trim());
+  const steps: number[] = [];
+  const pauses: number[] = [];
+  tokens.forEach((t, i) => {
+    if (t.toLowerCase() !== 'pause') {
+      steps.push(percent(t, '--plan'));
+      return;
+    }
+    const where =
+      i === 0
+        ? 'first (a pause follows a step)'
+        : i === tokens.length - 1
+          ? 'last (nothing to promote to after it)'
+          : tokens[i - 1]?.toLowerCase() === 'pause'
+            ? 'after another pause'
+            : undefined;
+    if (where)
+      throw new UsageError(
+        `--plan: got ${JSON.stringify(text)}, a pause cannot come ${where}; for example 10,pause,25,50,100`,
+      );
+    pauses.push(steps.length - 1);
+  });
+  return { steps, pauses };
 }

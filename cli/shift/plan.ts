@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { resourcePrefix } from '../../lib/project';
 import { evaluateGates, readAlarmStates, type GateResult } from '../../lambda/rollout/gates';
-import { formatPlan, planProblems } from '../../lambda/rollout/plan';
+import { formatPlan, MIN_BAKE_SECONDS, planProblems } from '../../lambda/rollout/plan';
 import { errorMessage } from '../../lambda/shared/env';
 import {
   ACTIVE_PLAN_STATUSES,
@@ -78,6 +78,8 @@ interface PlanContext {
   readonly checkIntervalSeconds: number;
   readonly defaultBakeSeconds: number;
   readonly warningTopicArn: string;
+  /** Evidence before promotion, as the state machine's task function applies it. */
+  readonly evidence: { minBakeSeconds: number; minRequestsPerStep: number; evidenceWaitSeconds: number };
 }
 
 const list = (v: string) =>
@@ -102,6 +104,14 @@ async function loadPlanContext(deps: PlanDeps, envName: string): Promise<PlanCon
     checkIntervalSeconds: num('rollout/check-interval-seconds', 30),
     defaultBakeSeconds: num('routing/bake-seconds', 300),
     warningTopicArn: d.get('alerting/warning-topic-arn'),
+    evidence: {
+      minBakeSeconds: MIN_BAKE_SECONDS,
+      minRequestsPerStep: 100,
+      evidenceWaitSeconds: 1800,
+      ...(d.has('rollout/evidence')
+        ? (JSON.parse(d.get('rollout/evidence')) as Partial<PlanContext['evidence']>)
+        : {}),
+    },
   };
 }
 
@@ -112,25 +122,31 @@ function validate(opts: PlanCommandOptions): void {
     opts.follow && '--follow',
     opts.promote && '--promote',
     opts.abort && '--abort',
+    opts.retry && '--retry',
   ].filter((m): m is string => typeof m === 'string');
   if (modes.length !== 1) {
     throw new UsageError(
       modes.length === 0
-        ? 'nothing to do: give --plan <steps>, --follow, --promote or --abort'
+        ? 'nothing to do: give --plan <steps>, --follow, --promote, --abort or --retry'
         : `choose one of ${modes.join(', ')}`,
     );
   }
+  const bake = opts.bakeMs === undefined ? MIN_BAKE_SECONDS : opts.bakeMs / 1000;
+  if (opts.bakeMs !== undefined && !Number.isInteger(bake)) {
+    throw new UsageError(`--bake: got ${opts.bakeMs} ms, expected whole seconds`);
+  }
   if (opts.plan !== undefined) {
-    const bake = opts.bakeMs === undefined ? 0 : opts.bakeMs / 1000;
-    if (opts.bakeMs !== undefined && !Number.isInteger(bake)) {
-      throw new UsageError(`--bake: got ${opts.bakeMs} ms, expected whole seconds`);
-    }
-    const problems = planProblems(opts.plan, bake);
+    const problems = planProblems(opts.plan, bake, opts.pauses);
     if (problems.length > 0) throw new UsageError(problems.map((p) => `--${p}`).join('; '));
+  } else if (opts.retry) {
+    const problems = planProblems([100], bake);
+    if (problems.length > 0) throw new UsageError(problems.map((p) => `--${p}`).join('; '));
+    if (opts.force) throw new UsageError('--force applies to --plan only');
   } else {
-    if (opts.bakeMs !== undefined) throw new UsageError('--bake applies to --plan only');
+    if (opts.bakeMs !== undefined) throw new UsageError('--bake applies to --plan and --retry only');
     if (opts.force) throw new UsageError('--force applies to --plan only');
   }
+  if (opts.full && !opts.promote) throw new UsageError('--full applies to --promote only');
   if (opts.force && !opts.reason?.trim()) {
     throw new UsageError('--force needs --reason "<why>" (it is recorded in the audit)');
   }
@@ -147,9 +163,11 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: CliIo, deps?:
   validate(opts);
   const d = deps ?? createPlanDeps(loadConfig(opts.envName).region);
   const ctx = await loadPlanContext(d, opts.envName);
-  if (opts.plan !== undefined) return startPlan(opts, opts.plan, ctx, d, io);
+  if (opts.plan !== undefined)
+    return startPlan(opts, { steps: opts.plan, pauses: opts.pauses ?? [] }, ctx, d, io);
   if (opts.follow) return follow(opts, ctx, d, io);
   if (opts.promote) return promote(opts, ctx, d, io);
+  if (opts.retry) return retry(opts, ctx, d, io);
   return abort(opts, ctx, d, io);
 }
 
@@ -175,9 +193,13 @@ async function confirm(opts: PlanCommandOptions, io: CliIo, question: string): P
   return false;
 }
 
-function gateExit(result: GateResult): number {
-  if (result.problems.some((p) => p.startsWith('alarm '))) return EXIT.CRITICAL_ALARM;
-  if (result.problems.some((p) => p.startsWith('green'))) return EXIT.GREEN_UNHEALTHY;
+/** The exit code of a refusal, from the typed gate ids (never from the text). */
+function gateExit(closed: GateResult['closed']): number {
+  const gates = new Set(closed.map((c) => c.gate));
+  if (gates.has('alarms') || gates.has('critical-any')) return EXIT.CRITICAL_ALARM;
+  if (gates.has('green-health')) return EXIT.GREEN_UNHEALTHY;
+  if (gates.has('parity')) return EXIT.PARITY_NOT_CLEAN;
+  if (gates.has('evidence')) return EXIT.NO_EVIDENCE;
   return EXIT.CHECKS_NOT_CLEAN;
 }
 
@@ -190,16 +212,29 @@ function executionName(now: number, random: string): string {
   return `plan-${t}-${random}`;
 }
 
+interface PlanToStart {
+  readonly steps: number[];
+  readonly pauses: number[];
+  /** The plan's bake when not given with --bake (a retry keeps the aborted plan's). */
+  readonly bakeSeconds?: number;
+  readonly reason?: string;
+  readonly retryOf?: string;
+}
+
 async function startPlan(
   opts: PlanCommandOptions,
-  steps: number[],
+  toStart: PlanToStart,
   ctx: PlanContext,
   deps: PlanDeps,
   io: CliIo,
 ): Promise<number> {
   const say = out(opts, io);
-  const bakeSeconds = opts.bakeMs === undefined ? ctx.defaultBakeSeconds : opts.bakeMs / 1000;
-  const bakeProblems = planProblems(steps, bakeSeconds);
+  const { steps, pauses } = toStart;
+  const reason = opts.reason ?? toStart.reason;
+  // Without --bake: the environment's default, raised to the minimum bake if it is shorter.
+  const defaultBake = toStart.bakeSeconds ?? Math.max(ctx.defaultBakeSeconds, ctx.evidence.minBakeSeconds);
+  const bakeSeconds = opts.bakeMs === undefined ? defaultBake : opts.bakeMs / 1000;
+  const bakeProblems = planProblems(steps, bakeSeconds, pauses);
   if (bakeProblems.length > 0) {
     io.stderr(`refusing: ${bakeProblems.join('; ')}\n`);
     return EXIT.FAILED;
@@ -231,33 +266,40 @@ async function startPlan(
     return EXIT.LOCKED;
   }
 
-  // 2. The same gates the state machine checks before each step, so a refusal is immediate and local.
-  const [from, gates] = await Promise.all([
-    readListenerWeights(deps.elbv2, ctx.target),
-    evaluateGates(
-      deps,
-      {
-        alarmNames: ctx.alarmNames,
-        checksMaxAgeSeconds: ctx.checksMaxAgeSeconds,
-        stateTableName: ctx.tableName,
-        greenTargetGroupArn: ctx.target.greenTargetGroupArn,
-      },
-      new Date(deps.clock.now()),
-    ),
-  ]);
-  const alarmProblems = gates.problems.filter((p) => p.startsWith('alarm ') && p.endsWith('in ALARM'));
-  const otherProblems = gates.problems.filter((p) => !alarmProblems.includes(p));
+  // 2. The same gates the state machine checks before each step, so a refusal is immediate and local
+  // (with green already in traffic, an alarm in INSUFFICIENT_DATA is not enough evidence to go higher).
+  const from = await readListenerWeights(deps.elbv2, ctx.target);
+  const gates = await evaluateGates(
+    deps,
+    {
+      alarmNames: ctx.alarmNames,
+      checksMaxAgeSeconds: ctx.checksMaxAgeSeconds,
+      stateTableName: ctx.tableName,
+      greenTargetGroupArn: ctx.target.greenTargetGroupArn,
+      greenWeight: from.green,
+    },
+    new Date(deps.clock.now()),
+  );
+  const isAlarm = (g: GateResult['closed'][number]) =>
+    (g.gate === 'alarms' || g.gate === 'critical-any') && g.message.endsWith('in ALARM');
+  const alarmProblems = gates.closed.filter(isAlarm).map((g) => g.message);
+  const otherProblems = gates.closed.filter((g) => !isAlarm(g)).map((g) => g.message);
   const forcedAlarms = opts.force
     ? Object.entries(gates.alarmStates)
         .filter(([, s]) => s === 'ALARM')
         .map(([n]) => n)
     : [];
   const blocking = opts.force ? otherProblems : gates.problems;
+  const blockingGates = gates.closed.filter((g) => blocking.includes(g.message));
 
   const totalSeconds = steps.length * bakeSeconds;
+  const ev = ctx.evidence;
   say(
     [
-      `Rollout plan for ${ctx.envName}: ${formatPlan(steps)} (green), bake ${formatDuration(bakeSeconds)} per step, at least ${formatDuration(totalSeconds)} in all`,
+      `Rollout plan for ${ctx.envName}: ${formatPlan(steps, pauses)} (green), bake ${formatDuration(bakeSeconds)} per step, at least ${formatDuration(totalSeconds)} in all`,
+      toStart.retryOf
+        ? `Retry of ${toStart.retryOf} (from its first step; traffic is where its abort left it)`
+        : '',
       `Traffic now: ${formatWeights(from)}`,
       `Alarms: ${formatAlarmStates(gates.alarmStates)}`,
       forcedAlarms.length > 0
@@ -266,6 +308,7 @@ async function startPlan(
       'Before step 1: pre-shift snapshot of the database (waits until available).',
       `Before each step: gates (no watched alarm in ALARM, data checks clean within ${formatDuration(ctx.checksMaxAgeSeconds)}, green healthy).`,
       `During each bake: alarms checked every ${ctx.checkIntervalSeconds}s; any in ALARM rolls back to 100% blue.`,
+      `Evidence before each promotion: at least ${ev.minRequestsPerStep} green requests and every watched alarm OK (not INSUFFICIENT_DATA); without it the step waits up to ${formatDuration(ev.evidenceWaitSeconds)} more, then the plan PAUSES for --promote.`,
     ]
       .filter(Boolean)
       .join('\n') + '\n',
@@ -277,7 +320,7 @@ async function startPlan(
     }
     if (opts.json)
       io.stdout(`${JSON.stringify({ started: false, refused: blocking, alarmStates: gates.alarmStates })}\n`);
-    return gateExit({ ...gates, problems: blocking });
+    return gateExit(blockingGates);
   }
   if (opts.dryRun) {
     say('dry run: gates open; would start the plan. Nothing changed.\n');
@@ -296,14 +339,22 @@ async function startPlan(
       stateMachineArn: ctx.stateMachineArn,
       name,
       input: JSON.stringify({
-        request: { steps, bakeSeconds, actor, reason: opts.reason, forcedAlarms },
+        request: {
+          steps,
+          bakeSeconds,
+          actor,
+          reason,
+          forcedAlarms,
+          ...(pauses.length > 0 ? { pauses } : {}),
+          ...(toStart.retryOf ? { retryOf: toStart.retryOf } : {}),
+        },
       }),
     }),
   );
   say(
     `Started ${name}. The plan runs in the environment: Ctrl-C only detaches this terminal.\n` +
       `  re-attach: npm run shift -- --env ${ctx.envName} --follow\n` +
-      `  skip bake: npm run shift -- --env ${ctx.envName} --promote\n` +
+      `  promote:   npm run shift -- --env ${ctx.envName} --promote [--full]\n` +
       `  abort:     npm run shift -- --env ${ctx.envName} --abort\n`,
   );
   return followExecution(opts, ctx, deps, io, started.executionArn ?? '', name);
@@ -352,6 +403,7 @@ async function followExecution(
     if (execution.status !== 'RUNNING') {
       return finish(opts, io, execution.status ?? 'UNKNOWN', mine, name, execution.error, execution.cause);
     }
+    if (mine?.phase === 'paused') return paused(opts, ctx, io, mine, now);
     const line = `${describeState(mine, now)} | alarms: ${formatAlarmStates(alarms)}`;
     // Print each change at once, and the countdown at most every 30 s.
     const key = line.replace(/[\dhms]+ left/, '');
@@ -398,6 +450,37 @@ function finish(
   return code;
 }
 
+/** The plan waits for a person: say why and what to type, exit PAUSED (the plan keeps running). */
+function paused(
+  opts: PlanCommandOptions,
+  ctx: PlanContext,
+  io: CliIo,
+  state: PlanState,
+  now: number,
+): number {
+  const why =
+    state.pauseReason === 'pause-step'
+      ? 'a pause step of the plan'
+      : `not enough evidence (${state.evidence ?? 'see --status'})`;
+  io.stderr(
+    `${describeState(state, now)}: ${why}. Traffic stays ${formatWeights(state.weights)}, still watched (an alarm in ALARM rolls back).\n` +
+      `  go on:     npm run shift -- --env ${ctx.envName} --promote      (all steps: --promote --full)\n` +
+      `  abort:     npm run shift -- --env ${ctx.envName} --abort\n` +
+      `  re-attach: npm run shift -- --env ${ctx.envName} --follow\n`,
+  );
+  if (opts.json)
+    io.stdout(
+      `${JSON.stringify({ planId: state.planId, planStatus: state.status, phase: 'paused', pauseReason: state.pauseReason ?? null, evidence: state.evidence ?? null, stepIndex: state.stepIndex, weights: state.weights })}\n`,
+    );
+  return EXIT.PAUSED;
+}
+
+/**
+ * `--promote [--full]`: asks the running plan to end the current step's bake (not before the minimum
+ * bake: green's alarms must have been able to fire) or its pause. Promoting a paused step is a person's
+ * decision that stands in for missing evidence; alarms in ALARM and the other gates still apply, and are
+ * re-evaluated by the plan immediately before the next increase. Audited as `plan-promote`.
+ */
 async function promote(
   opts: PlanCommandOptions,
   ctx: PlanContext,
@@ -405,28 +488,99 @@ async function promote(
   io: CliIo,
 ): Promise<number> {
   const state = await readPlanState(deps.doc, ctx.tableName);
-  if (!state || state.status !== 'running' || state.phase !== 'baking') {
+  if (!state || state.status !== 'running' || (state.phase !== 'baking' && state.phase !== 'paused')) {
     io.stderr(
       `nothing to promote: ${state ? `plan ${state.planId} is ${state.status}${state.status === 'running' ? ` (${state.phase})` : ''}` : 'no rollout plan has run'}\n`,
     );
     return EXIT.FAILED;
   }
+  const full = opts.full === true;
+  const isPaused = state.phase === 'paused';
+  const last = state.steps.length - 1;
   const step = `step ${state.stepIndex + 1}/${state.steps.length} (${formatWeights(state.weights)})`;
+  const what = `${isPaused ? 'end the pause' : 'end the bake'} of ${step}${full && state.stepIndex < last ? ` and skip to the last step (green ${state.steps[last]}%)` : ''}`;
+  const now = deps.clock.now();
+  const minBakeEnd = Date.parse(state.bakeStartedAt ?? '') + ctx.evidence.minBakeSeconds * 1000;
+  const when =
+    !isPaused && Number.isFinite(minBakeEnd) && minBakeEnd > now
+      ? `not before ${new Date(minBakeEnd).toISOString()} (the ${formatDuration(ctx.evidence.minBakeSeconds)} minimum bake: green's alarms need that long to be able to fire)`
+      : `at the next check (within ${isPaused ? 60 : ctx.checkIntervalSeconds}s)`;
   if (opts.dryRun) {
-    out(opts, io)(`dry run: would end the bake of ${step} of plan ${state.planId}. Nothing changed.\n`);
+    out(opts, io)(`dry run: would ${what} of plan ${state.planId}. Nothing changed.\n`);
     return EXIT.OK;
   }
-  if (!(await confirm(opts, io, `Skip the rest of the bake of ${step} in prod?`))) return EXIT.NOT_CONFIRMED;
-  await requestPromote(deps.doc, ctx.tableName, state.planId, state.stepIndex, new Date(deps.clock.now()));
+  if (!(await confirm(opts, io, `${what[0]!.toUpperCase()}${what.slice(1)} in prod?`)))
+    return EXIT.NOT_CONFIRMED;
+  const actor = await callerArn(deps);
+  await requestPromote(
+    deps.doc,
+    ctx.tableName,
+    { planId: state.planId, stepIndex: state.stepIndex, full, waivesEvidence: isPaused, actor },
+    new Date(now),
+  );
+  const problems: string[] = [];
+  try {
+    await recordShift(deps.doc, ctx.tableName, {
+      actor,
+      kind: 'plan-promote',
+      from: state.weights,
+      to: state.weights,
+      outcome: 'applied',
+      forced: false,
+      reason: opts.reason,
+      planId: state.planId,
+      operationId: `${state.planId}#promote-${state.stepIndex + 1}${full ? '-full' : ''}`,
+      detail: `${what}${isPaused ? ` (paused: ${state.pauseReason ?? 'unknown'}; the promote stands in for the evidence)` : ''}`,
+      at: new Date(now).toISOString(),
+    });
+  } catch (err) {
+    problems.push(`could not record the promote: ${errorMessage(err)}`);
+  }
   out(
     opts,
     io,
   )(
-    `Promoted ${step} of plan ${state.planId}: its bake ends at the next check (within ${ctx.checkIntervalSeconds}s); the next step still passes the gates.\n`,
+    `Promoted plan ${state.planId}: it will ${what} ${when}; the gates are re-evaluated immediately before the next increase.\n`,
   );
+  for (const p of problems) io.stderr(`warning: ${p}\n`);
   if (opts.json)
-    io.stdout(`${JSON.stringify({ promoted: true, planId: state.planId, stepIndex: state.stepIndex })}\n`);
+    io.stdout(
+      `${JSON.stringify({ promoted: true, planId: state.planId, stepIndex: state.stepIndex, full, waivesEvidence: isPaused })}\n`,
+    );
   return EXIT.OK;
+}
+
+/** Plan statuses `--retry` starts again: ended without success, traffic given back to blue. */
+const RETRYABLE: readonly PlanState['status'][] = ['rolled-back', 'aborted', 'refused'];
+
+/**
+ * `--retry`: the last plan ended without success (rolled back, aborted, refused) and its cause is fixed:
+ * start it again as a new execution with the same steps, pauses, bake and reason, FROM ITS FIRST STEP
+ * (its rollback put traffic back to 100% blue, so resuming at a later step would skip the evidence of
+ * the earlier ones). Everything --plan checks is checked again.
+ */
+async function retry(opts: PlanCommandOptions, ctx: PlanContext, deps: PlanDeps, io: CliIo): Promise<number> {
+  const last = await readPlanState(deps.doc, ctx.tableName);
+  if (!last || !RETRYABLE.includes(last.status)) {
+    io.stderr(
+      `nothing to retry: ${last ? `the last plan, ${last.planId}, is ${last.status}` : 'no rollout plan has run'}; --retry starts a plan that was rolled back, aborted or refused\n`,
+    );
+    return EXIT.FAILED;
+  }
+  out(opts, io)(`Retrying ${last.planId} (${last.status}: ${last.cause ?? 'no cause recorded'}).\n`);
+  return startPlan(
+    opts,
+    {
+      steps: [...last.steps],
+      pauses: [...(last.pauses ?? [])],
+      bakeSeconds: last.bakeSeconds,
+      reason: last.reason,
+      retryOf: last.planId,
+    },
+    ctx,
+    deps,
+    io,
+  );
 }
 
 /**
@@ -538,7 +692,14 @@ function describeState(state: PlanState | undefined, now: number): string {
     case 'baking': {
       const left = Math.max(0, Math.round((Date.parse(state.bakeUntil ?? '') - now) / 1000));
       const promoted = state.promoteStep === state.stepIndex ? ', promoted' : '';
+      if (left === 0 && state.evidence)
+        return `step ${of}: ${formatWeights(state.weights)}, bake over, waiting for evidence (${state.evidence})${promoted}`;
       return `step ${of}: ${formatWeights(state.weights)}, baking, ${formatDuration(left)} left${promoted}`;
+    }
+    case 'paused': {
+      const since = Math.max(0, Math.round((now - Date.parse(state.pausedAt ?? '')) / 1000));
+      const why = state.pauseReason === 'pause-step' ? 'pause step' : 'not enough evidence';
+      return `step ${of}: ${formatWeights(state.weights)}, PAUSED (${why}) for ${formatDuration(Number.isFinite(since) ? since : 0)}, waiting for --promote`;
     }
     case 'done':
       return `${state.status}`;

@@ -38,6 +38,7 @@ import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
+import { describePlanWait } from './plan-wait';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
 import { DEPLOYMENT_KEYS } from '../../lib/project';
@@ -757,6 +758,8 @@ const KIND_TEXT: Record<ShiftKind, string> = {
   'auto-rollback': 'AUTOMATIC ROLLBACK',
   'plan-step': 'rollout step',
   'plan-abort': 'rollout aborted',
+  'plan-pause': 'rollout paused',
+  'plan-promote': 'rollout promoted',
 };
 
 /** Announces a change of traffic on the warning topic; a failure here is reported, not fatal. */
@@ -873,7 +876,7 @@ async function status(
   );
   if (planState) {
     out.line(
-      `  plan      ${planState.planId} ${planState.status}${activePlan?.execution ? ' (running)' : ''}, step ${planState.stepIndex + 1}/${planState.steps.length}`,
+      `  plan      ${planState.planId} ${planState.status}${activePlan?.execution ? ' (running)' : ''}, step ${planState.stepIndex + 1}/${planState.steps.length}${describePlanWait(planState)}`,
     );
   }
   out.line(

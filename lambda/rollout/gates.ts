@@ -34,6 +34,17 @@ export interface GateConfig {
   readonly criticalCompositeName?: string;
   /** Gates beyond the built-in ones (see ExtraGate). */
   readonly extraGates?: readonly ExtraGate[];
+  /**
+   * Green's weight now. At 0 green has served nothing, so a watched alarm in INSUFFICIENT_DATA is expected
+   * and does not close the gate (the first step needs no evidence from green). Above 0, or unknown
+   * (undefined), INSUFFICIENT_DATA closes the `evidence` gate: not enough evidence is never a pass.
+   */
+  readonly greenWeight?: number;
+  /**
+   * A person promoted a paused step (`shift --promote`): missing evidence does not close the gate for this
+   * increase (alarms in ALARM still do). The text says who, for the messages.
+   */
+  readonly evidenceWaivedBy?: string;
 }
 
 export interface GateClients {
@@ -47,7 +58,30 @@ export interface GateClients {
  * tasks, and the plan command's local check; further gates (output parity) plug in as `extraGates`
  * with their own id added here.
  */
-export type GateId = 'alarms' | 'critical-any' | 'green-health' | 'data-checks' | 'lease' | 'parity';
+export type GateId =
+  | 'alarms'
+  | 'critical-any'
+  /** Closed for lack of evidence (an alarm in INSUFFICIENT_DATA, too few requests), not for an alarm. */
+  | 'evidence'
+  | 'green-health'
+  | 'data-checks'
+  | 'lease'
+  | 'parity';
+
+/** Whether an alarm state shows evidence that green is fine (only OK does). */
+export function isEvidence(state: string | undefined): boolean {
+  return state === 'OK';
+}
+
+/** The watched alarms with no evidence either way (INSUFFICIENT_DATA), minus those forced past. */
+export function alarmsWithoutEvidence(
+  states: Record<string, string>,
+  ignore: readonly string[] = [],
+): string[] {
+  return Object.entries(states)
+    .filter(([n, s]) => s === 'INSUFFICIENT_DATA' && !ignore.includes(n))
+    .map(([n]) => n);
+}
 
 export interface GateProblem {
   readonly gate: GateId;
@@ -74,6 +108,18 @@ export class GateClosedError extends Error {
   constructor(readonly problems: string[]) {
     super(`gate closed: ${problems.join('; ')}`);
     this.name = 'GateClosed';
+  }
+}
+
+/**
+ * Only the `evidence` gate is closed (a watched alarm in INSUFFICIENT_DATA with green in traffic): not a
+ * failure of green. The rollout goes back to its bake loop, which waits for evidence and then pauses for a
+ * person; it never rolls back for missing evidence alone.
+ */
+export class EvidenceMissingError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`not enough evidence: ${problems.join('; ')}`);
+    this.name = 'EvidenceMissing';
   }
 }
 
@@ -156,6 +202,15 @@ export async function evaluateGates(
     const gate: GateId = name === config.criticalCompositeName ? 'critical-any' : 'alarms';
     if (state === 'ALARM' && !config.ignoreAlarms?.includes(name)) close(gate, `alarm ${name} is in ALARM`);
     if (state === 'MISSING') close(gate, `alarm ${name} does not exist (is the environment deployed?)`);
+  }
+  const evidenceRequired = config.greenWeight !== 0 && config.evidenceWaivedBy === undefined;
+  if (evidenceRequired) {
+    for (const name of alarmsWithoutEvidence(alarmStates, config.ignoreAlarms)) {
+      close(
+        'evidence',
+        `alarm ${name} is INSUFFICIENT_DATA: not enough evidence that green is fine (too few requests a minute, or no data yet)`,
+      );
+    }
   }
 
   const checks = judgeChecksSummary(summary, now.getTime(), config.checksMaxAgeSeconds * 1000);

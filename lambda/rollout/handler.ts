@@ -13,6 +13,7 @@ import {
   putNewPlanState,
   readPlanState,
   updatePlanState,
+  type PauseReason,
   type PlanState,
 } from '../shared/rollout-control';
 import {
@@ -38,13 +39,15 @@ import {
   AlarmFiringError,
   alarmsInAlarm,
   evaluateGates,
+  EvidenceMissingError,
   GateClosedError,
   GreenUnhealthyError,
   readAlarmStates,
   targetGroupHealth,
   type GateClients,
 } from './gates';
-import { assertPlan, formatPlan, type PlanRequest } from './plan';
+import { describeEvidence, greenRequestsSince, judgeEvidence, type Evidence } from './evidence';
+import { assertPlan, formatPlan, MIN_BAKE_SECONDS, PLAN_LIMITS, type PlanRequest } from './plan';
 
 /**
  * The rollout state machine's task function: one handler, one `action` per task state. The state machine
@@ -78,6 +81,9 @@ export interface PlanContext {
   /** The plan's traffic lease: every task renews it, every increase is fenced on it. */
   readonly leaseId: string;
   readonly leaseTtlSeconds: number;
+  /** Indexes into `steps` followed by a `pause` step. */
+  readonly pauses: number[];
+  readonly startedAt: string;
 }
 
 /** What the apply and bake-check tasks return (kept at `$.step`). */
@@ -85,11 +91,22 @@ export interface StepStatus {
   readonly stepIndex: number;
   readonly green: number;
   readonly last: boolean;
+  /** When this step's weights were first written (the bake and the evidence count from here). */
+  readonly bakeStartedAt: string;
+  /** End of the bake: the plan's bake, at least the minimum bake (MIN_BAKE_SECONDS). */
   readonly bakeUntil: string;
+  /** Past this the step stops waiting for evidence and pauses for a person. */
+  readonly evidenceUntil: string;
   readonly bakeDone: boolean;
   /** Seconds the bake Wait state waits before the next check. */
   readonly nextWaitSeconds: number;
   readonly promoted: boolean;
+  /** The step after this one: the next step, or the last with `--promote --full`. */
+  readonly nextIndex: number;
+  /** A person promoted the paused step: missing evidence does not hold the next increase. */
+  readonly evidenceWaived: boolean;
+  /** Set while the plan waits for a person. */
+  readonly paused?: PauseReason;
   readonly alarmStates: Record<string, string>;
 }
 
@@ -135,6 +152,12 @@ export interface RolloutConfig {
   readonly warningTopicArn: string;
   /** docs/RUNBOOK.md as the on-call person opens it. */
   readonly runbookUrl?: string;
+  /** Requests green must serve during a step before its bake completes (0: not counted). */
+  readonly minRequestsPerStep: number;
+  /** Seconds past the bake a step waits for that evidence before it pauses. */
+  readonly evidenceWaitSeconds: number;
+  /** Shortest bake: green's alarms could not have fired earlier. */
+  readonly minBakeSeconds: number;
 }
 
 export interface RolloutContext {
@@ -153,11 +176,31 @@ export class PlanAbortedError extends Error {
   }
 }
 
+/** A plan waited (paused, or for evidence) past PLAN_LIMITS.maxPlanSeconds: it rolls back. */
+export class PlanDeadlineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanDeadline';
+  }
+}
+
 export class SnapshotNotReadyError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'SnapshotFailed';
   }
+}
+
+/** A whole, non-negative number from the environment; a missing variable is `fallback`, garbage throws. */
+function countEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const text = optionalEnv(name, String(fallback), env);
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `environment variable ${name}: got ${JSON.stringify(text)}, expected a whole number >= 0`,
+    );
+  }
+  return value;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RolloutConfig {
@@ -182,6 +225,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RolloutConf
     criticalTopicArn: requireEnv('CRITICAL_TOPIC_ARN', env),
     warningTopicArn: requireEnv('WARNING_TOPIC_ARN', env),
     runbookUrl: optionalEnv('RUNBOOK_URL', '', env) || undefined,
+    minRequestsPerStep: countEnv('MIN_REQUESTS_PER_STEP', 0, env),
+    evidenceWaitSeconds: countEnv('EVIDENCE_WAIT_SECONDS', 1800, env),
+    minBakeSeconds: countEnv('MIN_BAKE_SECONDS', MIN_BAKE_SECONDS, env),
   };
 }
 
@@ -271,7 +317,7 @@ async function holdLease(plan: PlanContext, ctx: RolloutContext): Promise<void> 
 async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanContext> {
   const { config, clients } = ctx;
   const req = event.state.request;
-  assertPlan(req.steps, req.bakeSeconds);
+  assertPlan(req.steps, req.bakeSeconds, req.pauses);
   if (!event.execution) throw new Error('start needs the execution id and name');
   const planId = event.execution.name;
   const owner = planLockOwner(planId);
@@ -303,6 +349,8 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
       from,
       leaseId: planId,
       leaseTtlSeconds: ttl,
+      pauses: [...(req.pauses ?? [])],
+      startedAt: now.toISOString(),
     };
     await putNewPlanState(clients.doc, config.stateTableName, {
       planId,
@@ -317,6 +365,8 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
       reason: plan.reason,
       startedAt: now.toISOString(),
       updatedAt: now.toISOString(),
+      ...(plan.pauses.length > 0 ? { pauses: plan.pauses } : {}),
+      ...(req.retryOf ? { retryOf: req.retryOf } : {}),
     });
     return plan;
   } catch (err) {
@@ -325,8 +375,15 @@ async function start(event: RolloutEvent, ctx: RolloutContext): Promise<PlanCont
   }
 }
 
-/** The gates, evaluated now (also inside `apply`, right before the increase). */
-async function checkGates(plan: PlanContext, ctx: RolloutContext): Promise<Record<string, string>> {
+/**
+ * The gates, evaluated now (also inside `apply`, right before the increase). With green in traffic a
+ * watched alarm in INSUFFICIENT_DATA closes the `evidence` gate, unless a person promoted a paused step.
+ */
+async function checkGates(
+  plan: PlanContext,
+  ctx: RolloutContext,
+  evidence: { greenWeight: number; waivedBy?: string; afterStep: boolean },
+): Promise<Record<string, string>> {
   const { config, clients } = ctx;
   const result = await evaluateGates(
     clients,
@@ -337,11 +394,28 @@ async function checkGates(plan: PlanContext, ctx: RolloutContext): Promise<Recor
       greenTargetGroupArn: config.target.greenTargetGroupArn,
       ignoreAlarms: plan.forcedAlarms,
       criticalCompositeName: config.alarmNames[0],
+      greenWeight: evidence.greenWeight,
+      evidenceWaivedBy: evidence.waivedBy,
     },
     ctx.now(),
   );
+  // Missing evidence after a step is not a failure: back to that step's bake loop (see the definition).
+  if (!result.open && evidence.afterStep && result.closed.every((c) => c.gate === 'evidence'))
+    throw new EvidenceMissingError(result.problems);
   if (!result.open) throw new GateClosedError(result.problems);
   return result.alarmStates;
+}
+
+/** Green's weight before the step at the cursor, and whether a person waived the evidence for it. */
+function evidenceFor(
+  state: RolloutState,
+  plan: PlanContext,
+): { greenWeight: number; waivedBy?: string; afterStep: boolean } {
+  return {
+    greenWeight: state.step?.green ?? plan.from.green,
+    waivedBy: state.step?.evidenceWaived ? 'a person promoted the paused step' : undefined,
+    afterStep: state.step !== undefined,
+  };
 }
 
 async function gate(
@@ -352,7 +426,7 @@ async function gate(
   const stepIndex = state.cursor?.stepIndex ?? 0;
   await holdLease(plan, ctx);
   await ensureRunning(plan, ctx, { phase: 'gates', stepIndex });
-  return { alarmStates: await checkGates(plan, ctx) };
+  return { alarmStates: await checkGates(plan, ctx, evidenceFor(state, plan)) };
 }
 
 /** Updates the plan item while it is running; an abort in between surfaces as PlanAborted. */
@@ -432,24 +506,19 @@ export function stepOperationId(planId: string, stepIndex: number): string {
   return `${planId}#step-${stepIndex + 1}`;
 }
 
-function bakeStatus(
-  plan: PlanContext,
-  stepIndex: number,
-  bakeUntil: Date,
-  now: Date,
-  promoted: boolean,
+/** A step that keeps waiting: the next check in `waitSeconds` (at least 1). */
+function waiting(
+  step: StepStatus,
+  waitSeconds: number,
   alarmStates: Record<string, string>,
+  paused?: PauseReason,
 ): StepStatus {
-  const remaining = Math.ceil((bakeUntil.getTime() - now.getTime()) / 1000);
-  const bakeDone = promoted || remaining <= 0;
   return {
-    stepIndex,
-    green: plan.steps[stepIndex] ?? 0,
-    last: stepIndex === plan.steps.length - 1,
-    bakeUntil: bakeUntil.toISOString(),
-    bakeDone,
-    nextWaitSeconds: bakeDone ? 0 : Math.max(1, Math.min(plan.checkIntervalSeconds, remaining)),
-    promoted,
+    ...step,
+    bakeDone: false,
+    promoted: false,
+    nextWaitSeconds: Math.max(1, Math.ceil(waitSeconds)),
+    paused,
     alarmStates,
   };
 }
@@ -469,7 +538,12 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
     readListenerWeights(clients.elbv2, config.target),
     readWeightsIntent(clients.doc, config.stateTableName),
   ]);
-  const expected = stepIndex === 0 ? plan.from : weightsFor(plan.steps[stepIndex - 1] ?? 0);
+  // The weights before this step: the last step applied (with --promote --full, not steps[i - 1]).
+  const expected = state.step
+    ? weightsFor(state.step.green)
+    : stepIndex === 0
+      ? plan.from
+      : weightsFor(plan.steps[stepIndex - 1] ?? 0);
   const mine = intent?.operationId === operationId;
   // The listener must show the previous step, or (a retry) this very step's own write.
   if (!(same(from, expected) || (mine && same(from, target)))) {
@@ -485,7 +559,9 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
   // The gates once more, right before green's weight rises (the StepGate state ran them moments ago;
   // this is the last look, and the lease is renewed with it).
   const alarmStates =
-    target.green > from.green ? await checkGates(plan, ctx) : (state.gate?.alarmStates ?? {});
+    target.green > from.green
+      ? await checkGates(plan, ctx, { ...evidenceFor(state, plan), greenWeight: from.green })
+      : (state.gate?.alarmStates ?? {});
   const applied = await applyWeights(clients, config.target, target, {
     operationId,
     writer: planLockOwner(plan.planId),
@@ -511,9 +587,13 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
   const firstWrite = written?.operationId === operationId ? written.at : undefined;
   const now = ctx.now();
   const bakeStart = firstWrite ? new Date(firstWrite) : now;
-  const bakeUntil = new Date(bakeStart.getTime() + plan.bakeSeconds * 1000);
+  // Never shorter than the minimum bake: green's alarms could not have fired on this step before it.
+  const bakeSeconds = Math.max(plan.bakeSeconds, config.minBakeSeconds);
+  const bakeUntil = new Date(bakeStart.getTime() + bakeSeconds * 1000);
+  const evidenceUntil = new Date(bakeUntil.getTime() + config.evidenceWaitSeconds * 1000);
   await ensureRunning(plan, ctx, {
     phase: 'baking',
+    stepIndex,
     weights: applied,
     bakeStartedAt: bakeStart.toISOString(),
     bakeUntil: bakeUntil.toISOString(),
@@ -530,7 +610,7 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
     alarmStates,
     planId: plan.planId,
     operationId,
-    detail: `step ${stepIndex + 1}/${plan.steps.length} of ${formatPlan(plan.steps)}, bake ${plan.bakeSeconds}s`,
+    detail: `step ${stepIndex + 1}/${plan.steps.length} of ${formatPlan(plan.steps, plan.pauses)}, bake ${bakeSeconds}s${state.step?.evidenceWaived ? ' (evidence of the step before waived by a promote)' : ''}`,
     at: firstWrite ?? now.toISOString(),
   });
   await notify(
@@ -539,13 +619,40 @@ async function apply(state: RolloutState, ctx: RolloutContext): Promise<StepStat
     `${resourcePrefix(config.envName)}: traffic ${formatWeights(applied)} (plan step ${stepIndex + 1}/${plan.steps.length})`,
     [
       `Rollout plan ${plan.planId} (${formatPlan(plan.steps)}) by ${plan.actor} moved traffic from ${formatWeights(expected)} to ${formatWeights(applied)}.`,
-      `Baking until ${bakeUntil.toISOString()}; any watched alarm in ALARM or green without a healthy target rolls back to 100% blue.`,
+      `Baking until ${bakeUntil.toISOString()}, then until green served ${config.minRequestsPerStep} requests with every watched alarm OK (at most until ${evidenceUntil.toISOString()}, then the plan pauses); any watched alarm in ALARM or green without a healthy target rolls back to 100% blue.`,
       `Follow: npm run shift -- --env ${config.envName} --follow    Abort: npm run shift -- --env ${config.envName} --abort`,
     ].join('\n'),
   );
-  return bakeStatus(plan, stepIndex, bakeUntil, now, false, alarmStates);
+  const step: StepStatus = {
+    stepIndex,
+    green,
+    last: stepIndex === plan.steps.length - 1,
+    bakeStartedAt: bakeStart.toISOString(),
+    bakeUntil: bakeUntil.toISOString(),
+    evidenceUntil: evidenceUntil.toISOString(),
+    bakeDone: false,
+    nextWaitSeconds: 1,
+    promoted: false,
+    nextIndex: stepIndex + 1,
+    evidenceWaived: false,
+    alarmStates,
+  };
+  const remaining = (bakeUntil.getTime() - now.getTime()) / 1000;
+  return waiting(step, Math.min(plan.checkIntervalSeconds, remaining), alarmStates);
 }
 
+/**
+ * One check of a step's bake (the bake loop's task). In order:
+ * 1. a watched alarm in ALARM, green without a healthy target, an abort or a traffic change ends the plan
+ *    (rollback), whatever else holds;
+ * 2. paused (a pause step, or no evidence in time): wait for `--promote` (that promote waives the missing
+ *    evidence), up to the plan's deadline;
+ * 3. before the minimum bake nothing ends the bake, a promote included; before the plan's bake only a
+ *    promote does;
+ * 4. then evidence: green served `minRequestsPerStep` requests since the step and no watched alarm is
+ *    INSUFFICIENT_DATA. With it the bake is done (or the plan pauses at a pause step); without it the step
+ *    waits up to `evidenceUntil`, then pauses for a person instead of promoting.
+ */
 async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<StepStatus> {
   const { config, clients } = ctx;
   const plan = requirePlan(state);
@@ -572,8 +679,139 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
       `traffic changed outside plan ${plan.planId}: expected ${formatWeights(weightsFor(step.green))}, found ${formatWeights(weights)}`,
     );
   }
-  const promoted = current.promoteStep === step.stepIndex;
-  return bakeStatus(plan, step.stepIndex, new Date(step.bakeUntil), ctx.now(), promoted, alarmStates);
+  const now = ctx.now();
+  const promote =
+    current.promoteStep === step.stepIndex
+      ? { full: current.promoteFull === true, waives: current.promoteWaivesEvidence === true }
+      : undefined;
+  const done = (evidenceWaived: boolean): StepStatus => ({
+    ...step,
+    bakeDone: true,
+    nextWaitSeconds: 0,
+    promoted: promote !== undefined,
+    nextIndex: promote?.full ? plan.steps.length - 1 : step.stepIndex + 1,
+    evidenceWaived,
+    paused: undefined,
+    alarmStates,
+  });
+  const poll = PLAN_LIMITS.waitPollSeconds;
+  const deadline = Date.parse(plan.startedAt) + PLAN_LIMITS.maxPlanSeconds * 1000;
+
+  // 2. Paused: only a person moves it on.
+  const pausedHere = current.phase === 'paused' && current.stepIndex === step.stepIndex;
+  if (pausedHere && current.pauseReason) {
+    // Only a promote given while paused moves a pause on (one given during the bake asked for less).
+    if (promote?.waives) return done(true);
+    if (now.getTime() > deadline) {
+      throw new PlanDeadlineError(
+        `plan ${plan.planId} paused at step ${step.stepIndex + 1} (${current.pauseReason}) past its ${PLAN_LIMITS.maxPlanSeconds / 3600}h deadline without a --promote`,
+      );
+    }
+    return waiting(step, poll, alarmStates, current.pauseReason);
+  }
+
+  // 3. The bake's clock.
+  const since = Date.parse(step.bakeStartedAt);
+  const minBakeEnd = since + config.minBakeSeconds * 1000;
+  const bakeEnd = Date.parse(step.bakeUntil);
+  const untilSeconds = (t: number) => (t - now.getTime()) / 1000;
+  if (now.getTime() < minBakeEnd) {
+    return waiting(step, Math.min(plan.checkIntervalSeconds, untilSeconds(minBakeEnd)), alarmStates);
+  }
+  if (!promote && now.getTime() < bakeEnd) {
+    return waiting(step, Math.min(plan.checkIntervalSeconds, untilSeconds(bakeEnd)), alarmStates);
+  }
+
+  // 4. Evidence.
+  const requests =
+    config.minRequestsPerStep > 0
+      ? await greenRequestsSince(clients.cloudwatch, config.target, new Date(since), now)
+      : undefined;
+  const evidence = judgeEvidence({
+    alarmStates,
+    forcedAlarms: plan.forcedAlarms,
+    requests,
+    requiredRequests: config.minRequestsPerStep,
+  });
+  if (evidence.enough) {
+    if (plan.pauses.includes(step.stepIndex) && !promote && !step.last) {
+      await pause(plan, step, ctx, { reason: 'pause-step', evidence, alarmStates });
+      return waiting(step, poll, alarmStates, 'pause-step');
+    }
+    await ensureRunning(plan, ctx, { evidence: describeEvidence(evidence) });
+    return done(false);
+  }
+  if (now.getTime() > deadline) {
+    throw new PlanDeadlineError(
+      `plan ${plan.planId} waited for evidence at step ${step.stepIndex + 1} past its ${PLAN_LIMITS.maxPlanSeconds / 3600}h deadline (${describeEvidence(evidence)})`,
+    );
+  }
+  if (now.getTime() < Date.parse(step.evidenceUntil)) {
+    // The item shows this step waiting (also after a gate sent the plan back here for evidence).
+    await ensureRunning(plan, ctx, {
+      phase: 'baking',
+      stepIndex: step.stepIndex,
+      evidence: describeEvidence(evidence),
+    });
+    return waiting(
+      step,
+      Math.min(poll, Math.max(1, untilSeconds(Date.parse(step.evidenceUntil)))),
+      alarmStates,
+    );
+  }
+  await pause(plan, step, ctx, { reason: 'evidence', evidence, alarmStates });
+  return waiting(step, poll, alarmStates, 'evidence');
+}
+
+/**
+ * Marks the plan paused at `step` (the item shows it to --status and --follow), audits it once per step
+ * (a stable operation id: a retried check does not record it twice) and announces it. Traffic is not
+ * touched: green keeps the step's weight, still watched by every check.
+ */
+async function pause(
+  plan: PlanContext,
+  step: StepStatus,
+  ctx: RolloutContext,
+  p: { reason: PauseReason; evidence: Evidence; alarmStates: Record<string, string> },
+): Promise<void> {
+  const { config, clients } = ctx;
+  const now = ctx.now();
+  const why =
+    p.reason === 'pause-step'
+      ? `a pause step of the plan (${describeEvidence(p.evidence)})`
+      : `not enough evidence by ${step.evidenceUntil}: ${describeEvidence(p.evidence)}`;
+  await ensureRunning(plan, ctx, {
+    phase: 'paused',
+    stepIndex: step.stepIndex,
+    pauseReason: p.reason,
+    pausedAt: now.toISOString(),
+    evidence: describeEvidence(p.evidence),
+  });
+  const w = weightsFor(step.green);
+  await recordShift(clients.doc, config.stateTableName, {
+    actor: plan.actor,
+    kind: 'plan-pause',
+    from: w,
+    to: w,
+    outcome: 'applied',
+    forced: false,
+    reason: plan.reason,
+    alarmStates: p.alarmStates,
+    planId: plan.planId,
+    operationId: `${plan.planId}#pause-${step.stepIndex + 1}`,
+    detail: `paused at step ${step.stepIndex + 1}/${plan.steps.length} (${p.reason}): ${why}`,
+    at: now.toISOString(),
+  });
+  await notify(
+    ctx,
+    config.warningTopicArn,
+    `${resourcePrefix(config.envName)}: rollout plan PAUSED at ${formatWeights(w)}, waiting for a person`,
+    [
+      `Rollout plan ${plan.planId} (${formatPlan(plan.steps, plan.pauses)}) paused at step ${step.stepIndex + 1}/${plan.steps.length}: ${why}.`,
+      'Traffic is unchanged and still watched: an alarm in ALARM still rolls back to 100% blue.',
+      `Promote: npm run shift -- --env ${config.envName} --promote [--full]    Abort: npm run shift -- --env ${config.envName} --abort`,
+    ].join('\n'),
+  );
 }
 
 /**

@@ -15,7 +15,32 @@ export interface PlanRequest {
    * bake checks ignore these (and only these); the audit records the plan's steps as forced.
    */
   readonly forcedAlarms?: readonly string[];
+  /** Indexes into `steps` followed by a `pause` step: the plan waits there for `shift --promote`. */
+  readonly pauses?: readonly number[];
+  /** The aborted plan this one retries (`shift --retry`). */
+  readonly retryOf?: string;
 }
+
+/**
+ * The evaluation window of green's service-level alarms (lib/constructs/weighted-routing-alarms.ts builds
+ * them from these numbers): 1-minute periods, ALARM when 2 of the last 3 breach. The load balancer
+ * publishes a minute's datapoint up to about a minute after it ends.
+ */
+export const GREEN_ALARM_WINDOW = {
+  periodSeconds: 60,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  metricDelaySeconds: 60,
+} as const;
+
+/**
+ * The shortest bake after which green's alarms could have fired on what the step changed: the first
+ * `datapointsToAlarm` complete minutes after the change, plus the metric delay (2 x 60 s + 60 s = 180 s).
+ * A shorter bake (`--bake 0`) or an earlier `--promote` would promote on alarms that could not yet speak.
+ */
+export const MIN_BAKE_SECONDS =
+  GREEN_ALARM_WINDOW.datapointsToAlarm * GREEN_ALARM_WINDOW.periodSeconds +
+  GREEN_ALARM_WINDOW.metricDelaySeconds;
 
 export const PLAN_LIMITS = {
   maxSteps: 10,
@@ -26,10 +51,22 @@ export const PLAN_LIMITS = {
    * nine, so 12 h of 30-second checks (1,440 checks, ~13,000 events) stays well inside it.
    */
   maxTotalBakeSeconds: 12 * 3600,
+  /**
+   * Longest a plan may run from its start, pauses and evidence waits included; past it a waiting plan rolls
+   * back (as Argo Rollouts' progressDeadlineAbort). Pauses and evidence waits poll once a minute, so with
+   * the 12 h of 30-second bake checks the history stays under 25,000 events.
+   */
+  maxPlanSeconds: 24 * 3600,
+  /** Time between checks while a plan waits for evidence or is paused. */
+  waitPollSeconds: 60,
 } as const;
 
 /** Problems with a plan (empty when valid); each names the value and what was expected. */
-export function planProblems(steps: readonly unknown[], bakeSeconds: unknown): string[] {
+export function planProblems(
+  steps: readonly unknown[],
+  bakeSeconds: unknown,
+  pauses: readonly unknown[] = [],
+): string[] {
   const problems: string[] = [];
   if (steps.length === 0 || steps.length > PLAN_LIMITS.maxSteps) {
     problems.push(`plan: got ${steps.length} steps, expected 1 to ${PLAN_LIMITS.maxSteps}`);
@@ -46,6 +83,15 @@ export function planProblems(steps: readonly unknown[], bakeSeconds: unknown): s
       }
     }
   });
+  pauses.forEach((p, i) => {
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= steps.length - 1) {
+      problems.push(
+        `plan pause ${i + 1}: got ${JSON.stringify(p)}, expected a pause after a step and before the last step`,
+      );
+    } else if (pauses.indexOf(p) !== i) {
+      problems.push(`plan pause ${i + 1}: two pauses after step ${p + 1}, expected one`);
+    }
+  });
   if (
     typeof bakeSeconds !== 'number' ||
     !Number.isInteger(bakeSeconds) ||
@@ -53,7 +99,11 @@ export function planProblems(steps: readonly unknown[], bakeSeconds: unknown): s
     bakeSeconds > PLAN_LIMITS.maxBakeSeconds
   ) {
     problems.push(
-      `bake: got ${JSON.stringify(bakeSeconds)} seconds, expected 0 to ${PLAN_LIMITS.maxBakeSeconds} (6h)`,
+      `bake: got ${JSON.stringify(bakeSeconds)} seconds, expected ${MIN_BAKE_SECONDS} to ${PLAN_LIMITS.maxBakeSeconds} (6h)`,
+    );
+  } else if (bakeSeconds < MIN_BAKE_SECONDS) {
+    problems.push(
+      `bake: got ${bakeSeconds}s, expected at least ${MIN_BAKE_SECONDS}s: green's alarms need ${GREEN_ALARM_WINDOW.datapointsToAlarm} one-minute datapoints and about ${GREEN_ALARM_WINDOW.metricDelaySeconds}s of metric delay before they can fire, so a shorter bake would promote on alarms that could not yet speak`,
     );
   } else if (bakeSeconds * steps.length > PLAN_LIMITS.maxTotalBakeSeconds) {
     problems.push(
@@ -70,12 +120,16 @@ export class InvalidPlanError extends Error {
   }
 }
 
-export function assertPlan(steps: readonly unknown[], bakeSeconds: unknown): void {
-  const problems = planProblems(steps, bakeSeconds);
+export function assertPlan(
+  steps: readonly unknown[],
+  bakeSeconds: unknown,
+  pauses?: readonly unknown[],
+): void {
+  const problems = planProblems(steps, bakeSeconds, pauses);
   if (problems.length > 0) throw new InvalidPlanError(problems);
 }
 
-/** `10% -> 25% -> 50% -> 100%` */
-export function formatPlan(steps: readonly number[]): string {
-  return steps.map((s) => `${s}%`).join(' -> ');
+/** `10% -> 25% -> 50% -> 100%`, with `pause` where the plan waits for a person. */
+export function formatPlan(steps: readonly number[], pauses: readonly number[] = []): string {
+  return steps.map((s, i) => (pauses.includes(i) ? `${s}% -> pause` : `${s}%`)).join(' -> ');
 }

@@ -23,7 +23,13 @@ import type { Weights } from './traffic';
 export const PLAN_KEY = STATE_KEYS.plan;
 
 export type PlanStatus = 'running' | 'aborting' | 'succeeded' | 'rolled-back' | 'aborted' | 'refused';
-export type PlanPhase = 'starting' | 'gates' | 'snapshot' | 'applying' | 'baking' | 'done';
+export type PlanPhase = 'starting' | 'gates' | 'snapshot' | 'applying' | 'baking' | 'paused' | 'done';
+
+/**
+ * Why a plan waits for a person: a `pause` step of the plan, or a step whose bake ended without enough
+ * evidence (too few green requests, or a watched alarm still INSUFFICIENT_DATA) within its evidence wait.
+ */
+export type PauseReason = 'pause-step' | 'evidence';
 
 /** Statuses of a plan that still owns the environment's traffic. */
 export const ACTIVE_PLAN_STATUSES: readonly PlanStatus[] = ['running', 'aborting'];
@@ -48,8 +54,23 @@ export interface PlanState {
   readonly bakeStartedAt?: string;
   /** ISO time the current step's bake ends. */
   readonly bakeUntil?: string;
-  /** A promote asked for this step index: its bake ends at the next check. */
+  /** A promote asked for this step index: its bake ends at the next check (not before the minimum bake). */
   readonly promoteStep?: number;
+  /** The promote asked for `--full`: the next increase is the plan's last step. */
+  readonly promoteFull?: boolean;
+  /** The promote was given while the step was paused: missing evidence does not hold the next increase. */
+  readonly promoteWaivesEvidence?: boolean;
+  /** Who promoted (IAM principal ARN). */
+  readonly promotedBy?: string;
+  /** Indexes into `steps` followed by a `pause` step (`--plan 10,pause,25`: [0]). */
+  readonly pauses?: readonly number[];
+  /** While paused: why, and since when (ISO). */
+  readonly pauseReason?: PauseReason;
+  readonly pausedAt?: string;
+  /** The current step's evidence as last judged (see lambda/rollout/evidence.ts). */
+  readonly evidence?: string;
+  /** The aborted plan this one retries (`shift --retry`). */
+  readonly retryOf?: string;
   readonly snapshotId?: string;
   readonly endedAt?: string;
   /** Why the plan ended other than by success (gate, alarm, abort, error). */
@@ -195,24 +216,41 @@ export async function markPlanAborting(
   }
 }
 
-/** Asks the running plan to end the bake of step `stepIndex` at its next check. */
+export interface PromoteRequest {
+  readonly planId: string;
+  readonly stepIndex: number;
+  /** `--full`: skip the remaining steps (and their pauses) to the plan's last step. */
+  readonly full: boolean;
+  /** Promoting a paused step: the person's decision stands in for the missing evidence. */
+  readonly waivesEvidence: boolean;
+  readonly actor: string;
+}
+
+/**
+ * Asks the running plan to end the bake (or the pause) of step `stepIndex` at its next check. Idempotent:
+ * repeating the same request writes the same fields.
+ */
 export async function requestPromote(
   doc: DynamoDBDocumentClient,
   tableName: string,
-  planId: string,
-  stepIndex: number,
+  req: PromoteRequest,
   now: Date = new Date(),
 ): Promise<void> {
+  const { planId, stepIndex } = req;
   try {
     await doc.send(
       new UpdateCommand({
         TableName: tableName,
         Key: PLAN_KEY,
-        UpdateExpression: 'SET promoteStep = :step, updatedAt = :now',
+        UpdateExpression:
+          'SET promoteStep = :step, promoteFull = :full, promoteWaivesEvidence = :waive, promotedBy = :actor, updatedAt = :now',
         ConditionExpression: 'planId = :planId AND #status = :running AND stepIndex = :step',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':step': stepIndex,
+          ':full': req.full,
+          ':waive': req.waivesEvidence,
+          ':actor': req.actor,
           ':planId': planId,
           ':running': 'running',
           ':now': now.toISOString(),

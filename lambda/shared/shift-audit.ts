@@ -19,7 +19,16 @@ import type { Weights } from './traffic';
 export const AUDIT_PK = STATE_KEYS.auditPk;
 export const LOCK_KEY = STATE_KEYS.lease;
 
-export type ShiftKind = 'shift' | 'rollback' | 'auto-rollback' | 'plan-step' | 'plan-abort';
+export type ShiftKind =
+  | 'shift'
+  | 'rollback'
+  | 'auto-rollback'
+  | 'plan-step'
+  | 'plan-abort'
+  /** A rollout plan paused for a person (a pause step, or not enough evidence); traffic unchanged. */
+  | 'plan-pause'
+  /** A person promoted a rollout step (`shift --promote [--full]`); traffic changes at the next step. */
+  | 'plan-promote';
 export type ShiftOutcome = 'applied' | 'rolled-back' | 'refused' | 'failed' | 'dry-run';
 
 export interface ShiftRecord {

@@ -15,6 +15,7 @@ import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
 import { accept } from '../nag/acknowledge';
 import { createToolSnapshotStatements } from './snapshot-iam';
 import { restrictTrustToStateMachine } from './state-machine-trust';
+import { MIN_BAKE_SECONDS, PLAN_LIMITS } from '../../lambda/rollout/plan';
 
 /** The listener, its weighted forward rule (the live weights) and the target groups a rollout moves traffic between. */
 export interface RolloutTrafficProps {
@@ -71,6 +72,13 @@ export interface ProgressiveRolloutProps {
   readonly logLevel?: sfn.LogLevel;
   /** Whether its log events carry each state's input and output. @default false */
   readonly includeExecutionData?: boolean;
+  /**
+   * Evidence before promotion: requests green must serve during a step (its target group's RequestCount)
+   * before the step's bake completes; 0 counts none (the alarms must still have evaluated). @default 100
+   */
+  readonly minRequestsPerStep?: number;
+  /** How long past its bake a step waits for that evidence before the plan pauses. @default 30 minutes */
+  readonly evidenceWait?: Duration;
 }
 
 /**
@@ -94,6 +102,8 @@ export class ProgressiveRollout extends Construct {
     const checkInterval = props.checkInterval ?? Duration.seconds(30);
     const snapshotPoll = props.snapshotPollInterval ?? Duration.seconds(30);
     const snapshotTimeout = props.snapshotTimeout ?? Duration.hours(2);
+    const minRequestsPerStep = props.minRequestsPerStep ?? 100;
+    const evidenceWait = props.evidenceWait ?? Duration.minutes(30);
     validateRolloutProps(props, checkInterval, snapshotPoll, snapshotTimeout);
 
     const prefix = resourcePrefix(props.envName);
@@ -124,6 +134,9 @@ export class ProgressiveRollout extends Construct {
         CRITICAL_TOPIC_ARN: props.criticalTopic.topicArn,
         WARNING_TOPIC_ARN: props.warningTopic.topicArn,
         ...(props.runbookUrl ? { RUNBOOK_URL: props.runbookUrl } : {}),
+        MIN_REQUESTS_PER_STEP: String(minRequestsPerStep),
+        EVIDENCE_WAIT_SECONDS: String(evidenceWait.toSeconds()),
+        MIN_BAKE_SECONDS: String(MIN_BAKE_SECONDS),
       },
     });
     const fn = this.taskFunction.function;
@@ -134,7 +147,11 @@ export class ProgressiveRollout extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'GateReads',
-        actions: ['cloudwatch:DescribeAlarms', 'elasticloadbalancing:DescribeTargetHealth'],
+        actions: [
+          'cloudwatch:DescribeAlarms',
+          'cloudwatch:GetMetricData',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
         resources: ['*'],
       }),
     );
@@ -161,7 +178,7 @@ export class ProgressiveRollout extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Read-only calls that IAM cannot scope to a resource: cloudwatch:DescribeAlarms (alarm states for the gates), elasticloadbalancing:DescribeRules/DescribeTargetHealth (listener shape, weights read-back, green health), cloudwatch:PutMetricData (GreenWeightPercent, limited to the project namespace), rds:DescribeDBSnapshots (snapshot status and the region-wide manual snapshot quota).',
+          "Read-only calls that IAM cannot scope to a resource: cloudwatch:DescribeAlarms (alarm states for the gates), cloudwatch:GetMetricData (green's request count, the evidence a step needs), elasticloadbalancing:DescribeRules/DescribeTargetHealth (listener shape, weights read-back, green health), cloudwatch:PutMetricData (GreenWeightPercent, limited to the project namespace), rds:DescribeDBSnapshots (snapshot status and the region-wide manual snapshot quota).",
       },
       {
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -187,8 +204,11 @@ export class ProgressiveRollout extends Construct {
       envName: props.envName,
       snapshotPoll,
     });
-    // Longest plan: 12 h of bakes (PLAN_LIMITS), the snapshot, the gates and checks; past that, time out.
-    const timeout = Duration.hours(13).plus(snapshotTimeout);
+    // Longest plan: its deadline (PLAN_LIMITS.maxPlanSeconds: bakes, evidence waits and pauses, after which
+    // a waiting plan rolls back by itself), the snapshot and an hour for the gates and checks.
+    const timeout = Duration.seconds(PLAN_LIMITS.maxPlanSeconds)
+      .plus(Duration.hours(1))
+      .plus(snapshotTimeout);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: this.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -253,6 +273,18 @@ export class ProgressiveRollout extends Construct {
       'rollout/check-interval-seconds',
       String(checkInterval.toSeconds()),
       'Seconds between alarm checks during a rollout bake',
+    );
+    publishDeploymentParameter(
+      this,
+      'EvidenceParameter',
+      props.envName,
+      'rollout/evidence',
+      JSON.stringify({
+        minBakeSeconds: MIN_BAKE_SECONDS,
+        minRequestsPerStep,
+        evidenceWaitSeconds: evidenceWait.toSeconds(),
+      }),
+      'Evidence before promotion: minimum bake, requests per step, evidence wait (seconds)',
     );
 
     const failed = this.stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' });
@@ -463,22 +495,30 @@ function buildDefinition(scope: Construct, p: DefinitionProps): sfn.IChainable {
     'Gates once more, then the weights (intent under the lease, then the weighted rule), record plan-step, announce.',
   );
   const bake = new sfn.Wait(scope, 'Bake', {
-    comment: 'One check interval, or what is left of the bake.',
+    comment:
+      'One check interval, or what is left of the bake; once a minute while waiting for evidence or paused (waiting for --promote).',
     time: sfn.WaitTime.secondsPath('$.step.nextWaitSeconds'),
   });
   const bakeCheck = task(
     'BakeCheck',
     'bake-check',
     '$.step',
-    'Watched alarm in ALARM -> rollback; abort -> rollback; promote or bake over -> done.',
+    'Watched alarm in ALARM -> rollback; abort -> rollback; paused -> wait for --promote; bake over with evidence (or promoted) -> done; no evidence in time -> pause.',
   );
   const nextStep = new sfn.Pass(scope, 'NextStep', {
-    parameters: { stepIndex: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.step.stepIndex'), 1) },
+    comment: 'The next step, or the last one after --promote --full.',
+    parameters: { stepIndex: sfn.JsonPath.numberAt('$.step.nextIndex') },
     resultPath: '$.cursor',
   });
   const complete = task('Complete', 'complete', '$.result', 'Mark the plan succeeded, release the lock.');
   const succeeded = new sfn.Succeed(scope, 'PlanSucceeded');
 
+  // Not enough evidence after a step (an alarm still INSUFFICIENT_DATA at the last look) is not a failure
+  // of green: back to that step's bake loop, which waits for evidence and then pauses. Before the general
+  // Catch, so it matches first.
+  for (const t of [stepGate, apply]) {
+    t.addCatch(bake, { errors: ['EvidenceMissing'], resultPath: '$.evidenceMissing' });
+  }
   for (const t of [preSnapshotGate, startSnapshot, checkSnapshot, stepGate, apply, bakeCheck]) {
     t.addCatch(rollback, { resultPath: '$.error' });
   }
@@ -533,6 +573,11 @@ function validateRolloutProps(
     errors.push(`snapshotTimeout: got ${st}s, expected 5 minutes to 6 hours`);
   const ma = seconds(props.checksMaxAge);
   if (ma !== undefined && ma < 60) errors.push(`checksMaxAge: got ${ma}s, expected at least 60 seconds`);
+  const mr = props.minRequestsPerStep;
+  if (mr !== undefined && (!Number.isInteger(mr) || mr < 0))
+    errors.push(`minRequestsPerStep: got ${mr}, expected a whole number of requests >= 0`);
+  const ew = props.evidenceWait === undefined ? undefined : seconds(props.evidenceWait);
+  if (ew !== undefined && ew > 6 * 3600) errors.push(`evidenceWait: got ${ew}s, expected at most 6 hours`);
   if (!Token.isUnresolved(props.traffic.ruleArn) && !props.traffic.ruleArn.includes(':listener-rule/'))
     errors.push(
       `traffic.ruleArn: got ${JSON.stringify(props.traffic.ruleArn)}, expected a listener rule ARN`,

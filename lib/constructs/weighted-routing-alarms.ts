@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { RoutingConfig } from '../config';
 import type { CustomMetricConfig } from '../config/sections/routing';
 import type { Color } from '../../lambda/shared/traffic';
+import { GREEN_ALARM_WINDOW } from '../../lambda/rollout/plan';
 import type { AlarmFactory } from './alarm-factory';
 
 /** The load balancer's per-target-group metrics of one color (1-minute periods). */
@@ -83,6 +84,9 @@ function labelled(metric: cloudwatch.IMetric, label: string): cloudwatch.IMetric
  *   that color's targets, answered 502/503/504). No traffic is not an error: with no requests the
  *   expression yields no data point and missing data is NOT breaching.
  * - p95 TargetResponseTime; no traffic -> no data -> not breaching.
+ * - green's two: judged only in minutes with at least `serviceLevels.minRequestsPerMinute` green requests
+ *   (see withMinimumSamples), missing data MISSING: too few requests is INSUFFICIENT_DATA, no page and no
+ *   pass (the rollout's gates and bake require OK).
  * - unhealthy hosts (warning): a task failing its health check for 3 minutes.
  * - total throughput of both colors per hour below the floor (prod), BREACHING on missing data: silence
  *   here is zero requests, exactly what the alarm is for.
@@ -118,6 +122,21 @@ export function routingServiceLevelAlarms(
     const latency: cloudwatch.IMetric = custom.latency
       ? customMetric(custom.latency, color, 'p95', MINUTE)
       : m.responseTime;
+    // Green's ratio alarms judge only minutes with enough requests (evidence before promotion).
+    const judged =
+      color === 'green' ? withMinimumSamples(color, m.requests, sl.minRequestsPerMinute) : undefined;
+    const alarmedErrorRate = judged ? judged(errorRate, 'errorRate', 'error rate') : errorRate;
+    const alarmedLatency = judged ? judged(latency, 'latency', 'p95') : latency;
+    // Green: a minute below the minimum has no datapoint. MISSING (not NOT_BREACHING, which would turn
+    // "no evidence" into OK, a pass; not IGNORE, which would keep a stale OK; not BREACHING, which would
+    // page for a quiet minute): a window without enough requests is INSUFFICIENT_DATA, which never pages
+    // and which the rollout's gates read as "not enough evidence". Blue: no traffic is not an error.
+    const missing =
+      color === 'green' ? cloudwatch.TreatMissingData.MISSING : cloudwatch.TreatMissingData.NOT_BREACHING;
+    const evidence =
+      color === 'green'
+        ? ` Minutes with fewer than ${sl.minRequestsPerMinute} green requests are not judged (INSUFFICIENT_DATA when none is).`
+        : '';
     series[color] = {
       errorRate,
       latency: labelled(
@@ -146,19 +165,19 @@ export function routingServiceLevelAlarms(
 
     add(
       'error-rate',
-      errorRate,
+      alarmedErrorRate,
       errorThreshold,
       props.alarms.createAlarm(scope, `${C}ErrorRateAlarm`, {
         area: 'routing',
         what: `${color}-error-rate`,
         severity: 'critical',
-        metric: errorRate,
+        metric: alarmedErrorRate,
         threshold: errorThreshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        meaning: `The ${color} pipeline answers more than ${errorThreshold}${custom.errorRate ? '' : '%'} of its requests with errors (2 of the last 3 minutes).`,
+        evaluationPeriods: GREEN_ALARM_WINDOW.evaluationPeriods,
+        datapointsToAlarm: GREEN_ALARM_WINDOW.datapointsToAlarm,
+        treatMissingData: missing,
+        meaning: `The ${color} pipeline answers more than ${errorThreshold}${custom.errorRate ? '' : '%'} of its requests with errors (2 of the last 3 minutes).${evidence}`,
         firstCheck:
           color === 'green'
             ? `npm run shift -- --env ${props.envName} --status: if green took traffic recently, roll back: npm run shift -- --env ${props.envName} --rollback`
@@ -168,19 +187,19 @@ export function routingServiceLevelAlarms(
     );
     add(
       'latency-p95',
-      latency,
+      alarmedLatency,
       latencyThreshold,
       props.alarms.createAlarm(scope, `${C}LatencyAlarm`, {
         area: 'routing',
         what: `${color}-latency-p95`,
         severity: 'critical',
-        metric: latency,
+        metric: alarmedLatency,
         threshold: latencyThreshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        meaning: `The ${color} pipeline's p95 ${custom.latency ? custom.latency.metricName : 'response time'} is above ${latencyThreshold}${custom.latency ? '' : ' s'} (2 of the last 3 minutes).`,
+        evaluationPeriods: GREEN_ALARM_WINDOW.evaluationPeriods,
+        datapointsToAlarm: GREEN_ALARM_WINDOW.datapointsToAlarm,
+        treatMissingData: missing,
+        meaning: `The ${color} pipeline's p95 ${custom.latency ? custom.latency.metricName : 'response time'} is above ${latencyThreshold}${custom.latency ? '' : ' s'} (2 of the last 3 minutes).${evidence}`,
         firstCheck: `The ${color} service's CPU/memory (Container Insights) and the database's load.`,
         runbookAnchor: 'routing-latency',
       }),
@@ -250,6 +269,33 @@ export function routingServiceLevelAlarms(
     throughput,
     series,
     thresholds: { errorRate: errorThreshold, latency: latencyThreshold, throughput: floor },
+  };
+}
+
+/**
+ * `IF(requests >= N, value)`: the value in minutes where the color served at least N requests, no datapoint
+ * otherwise (IF with two arguments yields nothing when the condition is false). For the load balancer's
+ * error rate the requests are already in the expression, so no metric is added; p95 and a custom metric
+ * add the color's RequestCount (one alarm metric each, $0.10 a month).
+ */
+function withMinimumSamples(color: Color, requests: cloudwatch.Metric, min: number) {
+  return (value: cloudwatch.IMetric, id: string, label: string): cloudwatch.IMetric => {
+    const requestsId = `${color}Requests`;
+    if (value instanceof cloudwatch.MathExpression && requestsId in value.usingMetrics) {
+      return new cloudwatch.MathExpression({
+        expression: `IF(${requestsId} >= ${min}, ${value.expression})`,
+        usingMetrics: value.usingMetrics,
+        period: MINUTE,
+        label: `${value.label ?? label} (minutes with >= ${min} requests)`,
+      });
+    }
+    const valueId = `${color}${id[0]!.toUpperCase()}${id.slice(1)}`;
+    return new cloudwatch.MathExpression({
+      expression: `IF(${requestsId} >= ${min}, ${valueId})`,
+      usingMetrics: { [requestsId]: requests, [valueId]: value },
+      period: MINUTE,
+      label: `${color} ${label} (minutes with >= ${min} requests)`,
+    });
   };
 }
 

@@ -174,6 +174,8 @@ export class GuardrailsStack extends Stack {
         runbookUrl: config.alerting.runbookUrl,
         logRetention: config.logRetentionDays as logs.RetentionDays,
         logRemovalPolicy: statefulRemovalPolicy(config),
+        minRequestsPerStep: config.routing.minRequestsPerStep,
+        evidenceWait: Duration.seconds(config.routing.evidenceWaitSeconds),
       });
       // The rollout's gates require every parity pair clean and fresh too.
       this.parity?.requireParityIn(this.rollout.taskFunction.function, stateful.state.table);

@@ -103,7 +103,7 @@ function opts(overrides: Partial<PlanCommandOptions>): PlanCommandOptions {
   };
 }
 
-function deployed(envName = 'staging') {
+function deployed(envName = 'staging', extra: Record<string, string> = {}) {
   const p = (key: string, value: string) => ({
     Name: `/pipeline-guardrails/${envName}/${key}`,
     Value: value,
@@ -119,6 +119,7 @@ function deployed(envName = 'staging') {
       p('routing/green-alarm-names', `${GREEN_5XX},${GREEN_P95}`),
       p('alerting/critical-composite-alarm-name', COMPOSITE),
       p('alerting/warning-topic-arn', 'arn:aws:sns:us-east-1:111111111111:warning'),
+      ...Object.entries(extra).map(([k, v]) => p(k, v)),
     ],
   });
 }
@@ -169,12 +170,12 @@ const noAwsCall = () => {
 
 describe('bad arguments fail before any AWS call', () => {
   it.each([
-    [{}, /nothing to do: give --plan <steps>, --follow, --promote or --abort/],
+    [{}, /nothing to do: give --plan <steps>, --follow, --promote, --abort or --retry/],
     [{ follow: true, abort: true }, /choose one of --follow, --abort/],
     [{ plan: [50, 25] }, /--plan step 2: got 25 after 50/],
-    [{ plan: [10, 100], bakeMs: 7 * 3600_000 }, /--bake: got 25200 seconds, expected 0 to 21600/],
+    [{ plan: [10, 100], bakeMs: 7 * 3600_000 }, /--bake: got 25200 seconds, expected 180 to 21600/],
     [{ plan: [10, 100], bakeMs: 1500 }, /--bake: got 1500 ms, expected whole seconds/],
-    [{ follow: true, bakeMs: 60_000 }, /--bake applies to --plan only/],
+    [{ follow: true, bakeMs: 60_000 }, /--bake applies to --plan and --retry only/],
     [{ abort: true, force: true, reason: 'x' }, /--force applies to --plan only/],
     [{ plan: [10, 100], force: true }, /--force needs --reason/],
     [{ follow: true, dryRun: true }, /--dry-run with --follow/],
@@ -440,10 +441,13 @@ describe('--promote', () => {
     expect(await runPlanCommand(opts({ promote: true }), cli, deps)).toBe(EXIT.OK);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: PLAN_KEY,
-      UpdateExpression: 'SET promoteStep = :step, updatedAt = :now',
-      ExpressionAttributeValues: expect.objectContaining({ ':step': 1, ':planId': 'plan-1' }),
+      UpdateExpression:
+        'SET promoteStep = :step, promoteFull = :full, promoteWaivesEvidence = :waive, promotedBy = :actor, updatedAt = :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':step': 1, ':planId': 'plan-1', ':full': false }),
     });
-    expect(out()).toContain('its bake ends at the next check (within 30s)');
+    expect(out()).toContain(
+      'it will end the bake of step 2/4 (blue 75% / green 25%) at the next check (within 30s)',
+    );
   });
 
   it('refuses when no plan is baking', async () => {
@@ -525,5 +529,169 @@ describe('--abort', () => {
     expect(out()).toContain('dry run: would stop plan plan-1 and set blue 100% / green 0%');
     expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
     expect(elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+  });
+});
+
+describe('evidence before promotion, pause, promote --full and --retry (CLI side)', () => {
+  it('parses pause steps and refuses a bake shorter than the alarms need, before any AWS call', async () => {
+    const { parseShiftArgs } = await import('../../cli/shift/options');
+    const parsed = parseShiftArgs(['--env', 'staging', '--plan', '10,pause,25,50,100']);
+    expect(parsed).toMatchObject({ mode: 'plan', plan: { plan: [10, 25, 50, 100], pauses: [0] } });
+    expect(() => parseShiftArgs(['--env', 'staging', '--plan', 'pause,10,100'])).toThrow(
+      /a pause cannot come first/,
+    );
+    expect(() => parseShiftArgs(['--env', 'staging', '--plan', '10,100,pause'])).toThrow(
+      /a pause cannot come last \(nothing to promote to after it\)/,
+    );
+    expect(() => parseShiftArgs(['--env', 'staging', '--plan', '10,pause,pause,100'])).toThrow(
+      /a pause cannot come after another pause/,
+    );
+    expect(() => parseShiftArgs(['--env', 'staging', '--follow', '--full'])).toThrow(
+      /--full applies to --promote only/,
+    );
+    await expect(runPlanCommand(opts({ plan: [10, 100], bakeMs: 0 }), io().cli, deps)).rejects.toThrow(
+      /--bake: got 0s, expected at least 180s: green's alarms need 2 one-minute datapoints/,
+    );
+    noAwsCall();
+  });
+
+  it('starts a plan with a pause step; the default bake is raised to the 3-minute minimum', async () => {
+    gatesOpen();
+    deployed('staging', { 'routing/bake-seconds': '60' });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' } as never);
+    const { cli, out } = io();
+    await runPlanCommand(opts({ plan: [10, 25, 100], pauses: [0] }), cli, deps);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(input.request).toMatchObject({ steps: [10, 25, 100], pauses: [0], bakeSeconds: 180 });
+    expect(out()).toContain('10% -> pause -> 25% -> 100% (green), bake 3m per step');
+    expect(out()).toContain('without it the step waits up to 30m more, then the plan PAUSES for --promote');
+  });
+
+  it('refuses to go higher with green in traffic while its alarms have no evidence (INSUFFICIENT_DATA): exit NO_EVIDENCE', async () => {
+    gatesOpen();
+    elbv2.on(DescribeRulesCommand).resolves(listener(90, 10));
+    alarmStates(cw, { [GREEN_5XX]: 'INSUFFICIENT_DATA' });
+    const { cli, err } = io();
+    expect(await runPlanCommand(opts({ plan: [25, 100] }), cli, deps)).toBe(EXIT.NO_EVIDENCE);
+    expect(err()).toContain(`alarm ${GREEN_5XX} is INSUFFICIENT_DATA: not enough evidence`);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('at 0% green the same INSUFFICIENT_DATA does not hold the first step (green cannot have evidence yet)', async () => {
+    gatesOpen();
+    alarmStates(cw, { [GREEN_5XX]: 'INSUFFICIENT_DATA' });
+    const { cli } = io();
+    expect(await runPlanCommand(opts({ plan: [10, 100], dryRun: true }), cli, deps)).toBe(EXIT.OK);
+  });
+
+  it('--follow exits PAUSED with what to type when the plan waits for a person', async () => {
+    sfn.on(ListExecutionsCommand).resolves(running);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' } as never);
+    alarmStates(cw);
+    ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({
+      Item: planState({
+        phase: 'paused',
+        pauseReason: 'evidence',
+        pausedAt: '2026-11-26T01:15:00.000Z',
+        evidence: 'green served 37 of the 100 requests required',
+      }),
+    });
+    const { cli, err } = io();
+    expect(await runPlanCommand(opts({ follow: true }), cli, deps)).toBe(EXIT.PAUSED);
+    expect(err()).toContain(
+      'step 2/4: blue 75% / green 25%, PAUSED (not enough evidence) for 5m, waiting for --promote: not enough evidence (green served 37 of the 100 requests required)',
+    );
+    expect(err()).toContain('--promote      (all steps: --promote --full)');
+  });
+
+  it('--promote on a paused plan waives the missing evidence, --full skips to the last step; audited', async () => {
+    ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({
+      Item: planState({ phase: 'paused', pauseReason: 'evidence', pausedAt: '2026-11-26T01:15:00.000Z' }),
+    });
+    const { cli, out } = io();
+    expect(await runPlanCommand(opts({ promote: true, full: true }), cli, deps)).toBe(EXIT.OK);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':full': true, ':waive': true, ':step': 1 }),
+    });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        kind: 'plan-promote',
+        planId: 'plan-1',
+        actor: 'arn:aws:sts::111111111111:assumed-role/ops/alice',
+      }),
+    });
+    expect(out()).toContain(
+      'end the pause of step 2/4 (blue 75% / green 25%) and skip to the last step (green 100%)',
+    );
+  });
+
+  it('--promote during the minimum bake says when the bake can end (not before the alarms could fire)', async () => {
+    ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({
+      Item: planState({ bakeStartedAt: '2026-11-26T01:19:00.000Z' }),
+    });
+    const { cli, out } = io();
+    expect(await runPlanCommand(opts({ promote: true }), cli, deps)).toBe(EXIT.OK);
+    expect(out()).toContain('not before 2026-11-26T01:22:00.000Z (the 3m minimum bake');
+  });
+
+  it('--retry starts the aborted plan again from its first step, with its steps, pauses and bake', async () => {
+    gatesOpen();
+    ddb.on(GetCommand, { Key: PLAN_KEY }).resolves({
+      Item: planState({
+        status: 'rolled-back',
+        phase: 'done',
+        pauses: [1],
+        bakeSeconds: 600,
+        reason: 'cutover',
+        cause: 'AlarmFiring: alarm in ALARM: green-5xx',
+      }),
+    });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' } as never);
+    const { cli, out } = io();
+    expect(await runPlanCommand(opts({ retry: true }), cli, deps)).toBe(EXIT.OK);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(input.request).toMatchObject({
+      steps: [10, 25, 50, 100],
+      pauses: [1],
+      bakeSeconds: 600,
+      reason: 'cutover',
+      retryOf: 'plan-1',
+    });
+    expect(out()).toContain('Retrying plan-1 (rolled-back: AlarmFiring');
+  });
+
+  it('--retry refuses a plan that succeeded or still runs', async () => {
+    ddb
+      .on(GetCommand, { Key: PLAN_KEY })
+      .resolves({ Item: planState({ status: 'succeeded', phase: 'done' }) });
+    const { cli, err } = io();
+    expect(await runPlanCommand(opts({ retry: true }), cli, deps)).toBe(EXIT.FAILED);
+    expect(err()).toContain('nothing to retry: the last plan, plan-1, is succeeded');
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe('--status line of a waiting plan', () => {
+  it('says paused and why, or waiting for evidence, with the command that moves it on', async () => {
+    const { describePlanWait } = await import('../../cli/shift/plan-wait');
+    expect(
+      describePlanWait(
+        planState({
+          phase: 'paused',
+          pauseReason: 'evidence',
+          pausedAt: '2026-11-26T01:15:00.000Z',
+          evidence: 'green served 37 of the 100 requests required',
+        }),
+      ),
+    ).toBe(
+      ', PAUSED since 2026-11-26T01:15:00.000Z (not enough evidence: green served 37 of the 100 requests required); go on with --promote [--full], or --abort',
+    );
+    expect(describePlanWait(planState({ evidence: 'INSUFFICIENT_DATA: green-5xx' }))).toBe(
+      ', waiting for evidence (INSUFFICIENT_DATA: green-5xx)',
+    );
+    expect(describePlanWait(planState())).toBe('');
+    expect(describePlanWait(planState({ status: 'succeeded', phase: 'paused' }))).toBe('');
   });
 });

@@ -12,6 +12,7 @@ import {
   type RolloutContext,
   type RolloutEvent,
 } from '../../lambda/rollout/handler';
+import { MIN_BAKE_SECONDS } from '../../lambda/rollout/plan';
 import { buildRolloutStack } from '../lib/constructs/rollout-fixture';
 import type { TrafficWorld } from './traffic-world';
 
@@ -69,6 +70,9 @@ export function rolloutConfig(world: TrafficWorld, overrides: Partial<RolloutCon
     snapshotTimeoutSeconds: 3600,
     criticalTopicArn: 'arn:aws:sns:us-east-1:111111111111:critical',
     warningTopicArn: 'arn:aws:sns:us-east-1:111111111111:warning',
+    minRequestsPerStep: 100,
+    evidenceWaitSeconds: 1800,
+    minBakeSeconds: MIN_BAKE_SECONDS,
     ...overrides,
   };
 }
@@ -104,7 +108,14 @@ export interface PlanRun {
  */
 export async function runPlan(
   world: TrafficWorld,
-  request: { steps: number[]; bakeSeconds: number; actor?: string; forcedAlarms?: string[] },
+  request: {
+    steps: number[];
+    bakeSeconds: number;
+    actor?: string;
+    forcedAlarms?: string[];
+    pauses?: number[];
+    retryOf?: string;
+  },
   opts: { name?: string; beforeTask?: (state: string, n: number) => void; config?: RolloutConfig } = {},
 ): Promise<PlanRun> {
   const name = opts.name ?? 'plan-1';

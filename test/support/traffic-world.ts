@@ -1,8 +1,10 @@
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
+  GetMetricDataCommand,
   PutMetricDataCommand,
   type DescribeAlarmsCommandInput,
+  type GetMetricDataCommandInput,
   type PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import {
@@ -142,6 +144,11 @@ export class TrafficWorld {
   readonly changes: WeightChange[] = [];
   /** Every call, in order (command names). */
   readonly calls: string[] = [];
+  /**
+   * Green's load-balancer requests per minute at its current weight (GetMetricData of RequestCount):
+   * by default 10 a minute per percent of traffic (100 a minute at 10%).
+   */
+  greenRequestsPerMinute: (green: number) => number = (green) => 10 * green;
 
   fault: { index: number; kind: FaultKind } | undefined;
   private crashed = false;
@@ -509,6 +516,26 @@ export class TrafficWorld {
           CompositeAlarms: names
             .filter((n) => n === this.composite)
             .map((n) => ({ AlarmName: n, StateValue: this.alarms.get(n) })),
+        };
+      }),
+    );
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) =>
+      this.call('cloudwatch.GetMetricData', () => {
+        const start = input.StartTime!.getTime();
+        const end = Math.min(input.EndTime!.getTime(), this.now);
+        const values: number[] = [];
+        const timestamps: Date[] = [];
+        for (let t = start; t + 60_000 <= end; t += 60_000) {
+          timestamps.push(new Date(t));
+          values.push(this.greenRequestsPerMinute(this.weights.green));
+        }
+        return {
+          MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({
+            Id: q.Id,
+            Values: values,
+            Timestamps: timestamps,
+            StatusCode: 'Complete' as const,
+          })),
         };
       }),
     );

@@ -145,6 +145,14 @@ export const serviceLevelsSchema = z.strictObject({
   errorRatePercent: z.number().gt(0, 'a percent above 0').max(100, 'at most 100').default(1),
   /** Per color: p95 target response time above this (seconds) alarms. @default 7 */
   p95Seconds: z.number().gt(0, 'a number of seconds above 0').max(3600, 'at most 3600').default(7),
+  /**
+   * Green's error-rate and p95 alarms judge a minute only when green served at least this many requests in
+   * it; a quieter minute has no datapoint ("not enough data": it neither pages nor passes a gate). One 5xx
+   * in one request is not a 100% error rate. Blue's alarms are unchanged. @default 10
+   */
+  minRequestsPerMinute: positiveInt('a positive number of requests per minute')
+    .max(100_000, 'at most 100000')
+    .default(10),
   /** Both colors together: fewer requests than this per hour alarms. Unset: no throughput alarm. */
   minThroughputPerHour: positiveInt('a positive number of requests per hour').optional(),
   /** Point a service level at a metric the pipeline publishes instead of the load balancer's. */
@@ -254,6 +262,28 @@ const routingFields = {
     .max(86400, 'at most 86400 (one day)')
     .default(300),
   serviceLevels: serviceLevelsSchema.prefault({}),
+  /**
+   * Evidence before promotion: a rollout step's bake completes only after green served at least this many
+   * requests since the step was applied (ALB RequestCount of green's target group) with no watched alarm in
+   * ALARM or INSUFFICIENT_DATA. 0 turns the request count off (the alarms must still have evaluated).
+   * @default 100
+   */
+  minRequestsPerStep: z
+    .number()
+    .int('an integer number of requests')
+    .min(0, 'at least 0')
+    .max(10_000_000, 'at most 10000000')
+    .default(100),
+  /**
+   * How long past its bake a rollout step waits for that evidence; then the plan PAUSES for a person
+   * (`shift --promote`, `--abort`) instead of promoting. @default 1800
+   */
+  evidenceWaitSeconds: z
+    .number()
+    .int('an integer number of seconds')
+    .min(0, 'at least 0')
+    .max(6 * 3600, 'at most 21600 (6h)')
+    .default(1800),
   /** When `shift` takes an RDS snapshot first. @default when-green-rises-from-zero */
   preShiftSnapshot: z
     .enum(['when-green-rises-from-zero', 'always'], {

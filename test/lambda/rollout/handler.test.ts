@@ -1,4 +1,5 @@
 import {
+  configFromEnv,
   runAction,
   stepOperationId,
   type PlanContext,
@@ -275,5 +276,36 @@ describe('complete and refuse', () => {
       outcome: 'refused',
       from: { blue: 90, green: 10 },
     });
+  });
+});
+
+describe('configFromEnv: the evidence settings', () => {
+  const base = {
+    ENV_NAME: 'test',
+    STATE_TABLE_NAME: 't',
+    LISTENER_ARN: 'l',
+    RULE_ARN: 'r',
+    BLUE_TARGET_GROUP_ARN: 'b',
+    GREEN_TARGET_GROUP_ARN: 'g',
+    ALARM_NAMES: '[]',
+    CHECKS_MAX_AGE_SECONDS: '900',
+    CHECK_INTERVAL_SECONDS: '30',
+    DB_INSTANCE_IDENTIFIER: 'db',
+    SNAPSHOT_TIMEOUT_SECONDS: '3600',
+    CRITICAL_TOPIC_ARN: 'c',
+    WARNING_TOPIC_ARN: 'w',
+  };
+
+  it('reads the minimum requests, the evidence wait and the minimum bake (180 s unless set)', () => {
+    expect(
+      configFromEnv({ ...base, MIN_REQUESTS_PER_STEP: '250', EVIDENCE_WAIT_SECONDS: '600' }),
+    ).toMatchObject({ minRequestsPerStep: 250, evidenceWaitSeconds: 600, minBakeSeconds: 180 });
+  });
+
+  it('refuses a value that is not a whole number >= 0', () => {
+    expect(() => configFromEnv({ ...base, MIN_REQUESTS_PER_STEP: 'lots' })).toThrow(
+      /MIN_REQUESTS_PER_STEP: got "lots", expected a whole number >= 0/,
+    );
+    expect(() => configFromEnv({ ...base, EVIDENCE_WAIT_SECONDS: '-5' })).toThrow(/EVIDENCE_WAIT_SECONDS/);
   });
 });

@@ -74,14 +74,21 @@ describe('plan item', () => {
     await expect(markPlanAborting(doc, TABLE, 'why')).resolves.toBeUndefined();
   });
 
-  it('promotes only the step that is baking', async () => {
+  it('promotes only the step that is baking or paused, recording --full, the waiver and who', async () => {
+    const req = { planId: 'plan-1', stepIndex: 2, full: true, waivesEvidence: true, actor: 'alice' };
     ddb.on(UpdateCommand).resolves({});
-    await requestPromote(doc, TABLE, 'plan-1', 2);
+    await requestPromote(doc, TABLE, req);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       ConditionExpression: 'planId = :planId AND #status = :running AND stepIndex = :step',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':step': 2,
+        ':full': true,
+        ':waive': true,
+        ':actor': 'alice',
+      }),
     });
     ddb.on(UpdateCommand).rejects(conditionalFailure());
-    await expect(requestPromote(doc, TABLE, 'plan-1', 2)).rejects.toThrow('no longer running step 3');
+    await expect(requestPromote(doc, TABLE, req)).rejects.toThrow('no longer running step 3');
   });
 });
 

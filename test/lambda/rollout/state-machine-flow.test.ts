@@ -9,14 +9,14 @@ import { TrafficWorld } from '../../support/traffic-world';
 describe('the rollout state machine (aws-local-stepfunctions), run against the task handler', () => {
   it('runs a plan to the end: snapshot, then each step gated, applied, audited and baked; the lease is released', async () => {
     const world = new TrafficWorld();
-    const run = await runPlan(world, { steps: [10, 50, 100], bakeSeconds: 60 });
+    const run = await runPlan(world, { steps: [10, 50, 100], bakeSeconds: 180 });
     expect(run.status).toBe('SUCCEEDED');
     expect(world.weights).toEqual({ blue: 0, green: 100 });
     expect(world.intent).toMatchObject({ weights: { blue: 0, green: 100 }, operationId: 'plan-1#step-3' });
     expect(world.audit.map((a) => a.detail)).toEqual([
-      'step 1/3 of 10% -> 50% -> 100%, bake 60s',
-      'step 2/3 of 10% -> 50% -> 100%, bake 60s',
-      'step 3/3 of 10% -> 50% -> 100%, bake 60s',
+      'step 1/3 of 10% -> 50% -> 100%, bake 180s',
+      'step 2/3 of 10% -> 50% -> 100%, bake 180s',
+      'step 3/3 of 10% -> 50% -> 100%, bake 180s',
     ]);
     expect(world.lease).toBeUndefined();
     expect(world.plan).toMatchObject({ status: 'succeeded' });
@@ -28,7 +28,7 @@ describe('the rollout state machine (aws-local-stepfunctions), run against the t
     const world = new TrafficWorld();
     const run = await runPlan(
       world,
-      { steps: [10, 50, 100], bakeSeconds: 120 },
+      { steps: [10, 50, 100], bakeSeconds: 300 },
       {
         beforeTask: (state) => {
           if (state === 'BakeCheck' && world.weights.green === 50)
@@ -49,7 +49,7 @@ describe('the rollout state machine (aws-local-stepfunctions), run against the t
     const world = new TrafficWorld();
     const run = await runPlan(
       world,
-      { steps: [10, 100], bakeSeconds: 120 },
+      { steps: [10, 100], bakeSeconds: 300 },
       {
         beforeTask: (state) => {
           if (state === 'BakeCheck') world.health.green = ['unhealthy', 'unhealthy'];
@@ -68,7 +68,7 @@ describe('the rollout state machine (aws-local-stepfunctions), run against the t
       if (command === 'elbv2.ModifyRule' && world.fault === undefined)
         world.fault = { index: index + 1, kind: 'error' };
     };
-    const run = await runPlan(world, { steps: [10, 100], bakeSeconds: 0 });
+    const run = await runPlan(world, { steps: [10, 100], bakeSeconds: 180 });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path.filter((s) => s === 'ApplyStep')).toHaveLength(3);
     expect(world.weights).toEqual({ blue: 0, green: 100 });
@@ -82,7 +82,7 @@ describe('the rollout state machine (aws-local-stepfunctions), run against the t
     world.onCall = (command, index) => {
       if (command === 'ddb.Delete' && throttled++ < 5) world.fault = { index, kind: 'error' };
     };
-    const run = await runPlan(world, { steps: [50, 100], bakeSeconds: 0 });
+    const run = await runPlan(world, { steps: [50, 100], bakeSeconds: 180 });
     expect(run.status).toBe('SUCCEEDED');
     expect(world.weights).toEqual({ blue: 0, green: 100 });
     expect(world.published.some((p) => /ROLLED BACK/.test(p.Subject ?? ''))).toBe(false);
@@ -93,7 +93,7 @@ describe('the rollout state machine (aws-local-stepfunctions), run against the t
   it('a closed gate before the snapshot ends the plan with traffic untouched and no snapshot', async () => {
     const world = new TrafficWorld();
     world.setChecks('violation');
-    const run = await runPlan(world, { steps: [10, 100], bakeSeconds: 60 });
+    const run = await runPlan(world, { steps: [10, 100], bakeSeconds: 180 });
     expect(run.status).toBe('FAILED');
     expect(world.snapshots).toHaveLength(0);
     expect(world.changes).toEqual([]);
@@ -105,7 +105,7 @@ describe('the rollout state machine (aws-local-stepfunctions), run against the t
     const world = new TrafficWorld();
     const run = await runPlan(
       world,
-      { steps: [10, 100], bakeSeconds: 0 },
+      { steps: [10, 100], bakeSeconds: 180 },
       {
         beforeTask: (state) => {
           if (state === 'ApplyStep' && world.weights.green === 10) world.alarms.set(world.composite, 'ALARM');

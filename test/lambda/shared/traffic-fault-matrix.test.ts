@@ -195,7 +195,7 @@ const WRITERS: Writer[] = [
     name: 'rollout plan 10 -> 100 (state machine Retry/Catch)',
     setup: async () => new TrafficWorld(),
     run: async (world) => {
-      await runPlan(world, { steps: [10, 100], bakeSeconds: 30 });
+      await runPlan(world, { steps: [10, 100], bakeSeconds: 180 });
     },
     check: (world) =>
       [0, 100].includes(world.weights.green)

@@ -12,6 +12,28 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: 'a minimum of requests per minute that is not a positive integer',
+    env: 'prod',
+    broken: (r) => (r.serviceLevels = { ...r.serviceLevels, minRequestsPerMinute: 0 }),
+    fixed: (r) => (r.serviceLevels = { ...r.serviceLevels, minRequestsPerMinute: 5 }),
+    message:
+      /routing\.serviceLevels\.minRequestsPerMinute: got 0, expected a positive number of requests per minute/,
+  },
+  {
+    name: 'a negative minimum of requests per step',
+    env: 'staging',
+    broken: (r) => (r.minRequestsPerStep = -1),
+    fixed: (r) => (r.minRequestsPerStep = 0),
+    message: /routing\.minRequestsPerStep: got -1, expected at least 0/,
+  },
+  {
+    name: 'an evidence wait longer than 6 hours',
+    env: 'prod',
+    broken: (r) => (r.evidenceWaitSeconds = 86400),
+    fixed: (r) => (r.evidenceWaitSeconds = 3600),
+    message: /routing\.evidenceWaitSeconds: got 86400, expected at most 21600 \(6h\)/,
+  },
+  {
     name: 'initial weights that do not sum to 100',
     env: 'prod',
     broken: (r) => (r.initialWeights = { blue: 90, green: 20 }),
@@ -245,8 +267,13 @@ describe('routing config validation', () => {
     expect(routing.green).toMatchObject({ cpu: 256, memory: 512, desiredCount: 1, containerPort: 80 });
     expect(routing.initialWeights).toEqual({ blue: 100, green: 0 });
     expect(routing.loadBalancer).toMatchObject({ internetFacing: true, allowPlainHttp: true });
-    expect(routing.serviceLevels).toMatchObject({ errorRatePercent: 1, p95Seconds: 7 });
+    expect(routing.serviceLevels).toMatchObject({
+      errorRatePercent: 1,
+      p95Seconds: 7,
+      minRequestsPerMinute: 10,
+    });
     expect(routing.serviceLevels.minThroughputPerHour).toBeUndefined();
+    expect(routing).toMatchObject({ minRequestsPerStep: 100, evidenceWaitSeconds: 1800 });
     expect(routing.preShiftSnapshot).toBe('when-green-rises-from-zero');
   });
 

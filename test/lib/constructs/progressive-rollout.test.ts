@@ -114,7 +114,7 @@ describe('ProgressiveRollout state machine definition', () => {
     });
     expect(asl.States.NextStep).toMatchObject({
       Type: 'Pass',
-      Parameters: { 'stepIndex.$': 'States.MathAdd($.step.stepIndex, 1)' },
+      Parameters: { 'stepIndex.$': '$.step.nextIndex' },
       ResultPath: '$.cursor',
       Next: 'StepGate',
     });
@@ -130,8 +130,12 @@ describe('ProgressiveRollout state machine definition', () => {
       'ApplyStep',
       'BakeCheck',
     ];
+    // Missing evidence at the last look before an increase (StepGate, ApplyStep) goes back to the bake
+    // loop first; everything else rolls back.
+    const evidence = { ErrorEquals: ['EvidenceMissing'], ResultPath: '$.evidenceMissing', Next: 'Bake' };
     for (const name of guarded) {
       expect(asl.States[name]!.Catch).toEqual([
+        ...(name === 'StepGate' || name === 'ApplyStep' ? [evidence] : []),
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' },
       ]);
     }
@@ -191,7 +195,7 @@ describe('ProgressiveRollout state machine definition', () => {
     });
   });
 
-  it('has a time limit that covers the longest plan (12 h of bakes) and the snapshot timeout', () => {
+  it('has a time limit that covers the longest plan (its 24 h deadline) and the snapshot timeout', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'pipeline-guardrails-test-rollout',
       StateMachineType: 'STANDARD',
@@ -199,7 +203,8 @@ describe('ProgressiveRollout state machine definition', () => {
       // Errors only, without execution data (inputs and outputs) unless the props ask for it.
       LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
     });
-    expect(asl.TimeoutSeconds).toBe((13 + 2) * 3600);
+    // The plan's 24 h deadline (bakes, evidence waits, pauses), an hour of checks, the 2 h snapshot timeout.
+    expect(asl.TimeoutSeconds).toBe((24 + 1 + 2) * 3600);
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: '/aws/vendedlogs/states/pipeline-guardrails-test-rollout',
       RetentionInDays: 30,
@@ -224,9 +229,30 @@ describe('ProgressiveRollout resources', () => {
           CHECK_INTERVAL_SECONDS: '30',
           DB_INSTANCE_IDENTIFIER: 'nba-test',
           SNAPSHOT_TIMEOUT_SECONDS: '7200',
+          // Evidence before promotion (defaults): 100 requests a step, 30 minutes' wait, 180 s minimum bake.
+          MIN_REQUESTS_PER_STEP: '100',
+          EVIDENCE_WAIT_SECONDS: '1800',
+          MIN_BAKE_SECONDS: '180',
         }),
       },
       VpcConfig: Match.absent(),
+    });
+  });
+
+  it("lets the task function read green's request count (GetMetricData) and publishes the evidence policy for the CLI", () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'GateReads',
+            Action: Match.arrayWith(['cloudwatch:GetMetricData']),
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/pipeline-guardrails/test/rollout/evidence',
+      Value: JSON.stringify({ minBakeSeconds: 180, minRequestsPerStep: 100, evidenceWaitSeconds: 1800 }),
     });
   });
 
@@ -337,6 +363,8 @@ describe('ProgressiveRollout validation', () => {
       { criticalCompositeAlarmName: '' },
       /criticalCompositeAlarmName: got "", expected the composite alarm name/,
     ],
+    [{ minRequestsPerStep: -1 }, /minRequestsPerStep: got -1, expected a whole number of requests >= 0/],
+    [{ evidenceWait: Duration.hours(7) }, /evidenceWait: got 25200s, expected at most 6 hours/],
   ])('rejects %o at synth', (rollout, message) => {
     expect(() => buildRolloutStack({ rollout })).toThrow(message);
   });
@@ -349,6 +377,8 @@ describe('ProgressiveRollout validation', () => {
           snapshotTimeout: Duration.minutes(5),
           snapshotPollInterval: Duration.seconds(600),
           checksMaxAge: Duration.seconds(60),
+          minRequestsPerStep: 0,
+          evidenceWait: Duration.hours(6),
         },
       }),
     ).not.toThrow();

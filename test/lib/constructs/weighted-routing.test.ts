@@ -374,17 +374,22 @@ describe('service-level alarms', () => {
     expect(alarm(dev.guardrails, 'pipeline-guardrails-dev-routing-throughput')).toBeUndefined();
   });
 
-  it('error rate: metric math over the color target group, above 1%, no traffic is not an error', () => {
+  it('error rate: metric math over the color target group, above 1%, judged only over 10 requests a minute (green)', () => {
     const a = alarm(prod.guardrails, 'pipeline-guardrails-prod-routing-green-error-rate');
     expect(a).toMatchObject({
       Threshold: 1,
       ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: 'missing',
     });
     const expr = a.Metrics.find((m: any) => m.Expression);
     expect(expr.Expression).toBe(
-      'IF(greenRequests > 0, 100 * (FILL(green5xx, 0) + FILL(greenConnErrors, 0)) / greenRequests, 0)',
+      'IF(greenRequests >= 10, IF(greenRequests > 0, 100 * (FILL(green5xx, 0) + FILL(greenConnErrors, 0)) / greenRequests, 0))',
     );
+    expect(
+      alarm(prod.guardrails, 'pipeline-guardrails-prod-routing-blue-error-rate').Metrics.find(
+        (m: any) => m.Expression,
+      ).Expression,
+    ).toBe('IF(blueRequests > 0, 100 * (FILL(blue5xx, 0) + FILL(blueConnErrors, 0)) / blueRequests, 0)');
     const names = a.Metrics.filter((m: any) => m.MetricStat)
       .map((m: any) => m.MetricStat.Metric.MetricName)
       .sort();
@@ -432,12 +437,27 @@ describe('service-level alarms', () => {
         };
       }),
     );
-    expect(alarm(custom.guardrails, 'pipeline-guardrails-prod-routing-green-latency-p95')).toMatchObject({
+    expect(alarm(custom.guardrails, 'pipeline-guardrails-prod-routing-blue-latency-p95')).toMatchObject({
       Namespace: 'UnifiedPipeline',
       MetricName: 'SubmissionProcessingSeconds',
-      Dimensions: [{ Name: 'Pipeline', Value: 'unified' }],
+      Dimensions: [{ Name: 'Pipeline', Value: 'monolith' }],
       ExtendedStatistic: 'p95',
       Threshold: 30,
+    });
+    // Green's: the same metric, judged only in minutes with at least 10 green requests.
+    const green = alarm(custom.guardrails, 'pipeline-guardrails-prod-routing-green-latency-p95');
+    expect(green).toMatchObject({ Threshold: 30, TreatMissingData: 'missing' });
+    expect(green.Metrics.find((m: any) => m.Expression).Expression).toBe(
+      'IF(greenRequests >= 10, greenLatency)',
+    );
+    const latency = green.Metrics.find((m: any) => m.Id === 'greenLatency');
+    expect(latency.MetricStat).toMatchObject({
+      Metric: {
+        Namespace: 'UnifiedPipeline',
+        MetricName: 'SubmissionProcessingSeconds',
+        Dimensions: [{ Name: 'Pipeline', Value: 'unified' }],
+      },
+      Stat: 'p95',
     });
   });
 

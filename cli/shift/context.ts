@@ -1,6 +1,6 @@
 import { loadDeployment, type Deployment } from '../deployed';
 import type { TrafficTarget } from '../../lambda/shared/traffic';
-import { DEPLOYMENT_KEYS, resourcePrefix } from '../../lib/project';
+import { alarmNamePrefix, DEPLOYMENT_KEYS } from '../../lib/project';
 import type { ShiftDeps } from './deps';
 
 /** What the environment deployed that the shift needs, read from its SSM parameters. */
@@ -64,7 +64,7 @@ export async function loadShiftContext(deps: ShiftDeps, envName: string): Promis
             green: d.get('routing/green-service-name'),
           }
         : undefined,
-    alarmPrefix: `${resourcePrefix(envName)}-`,
+    alarmPrefix: alarmNamePrefix(envName),
   };
 }
 

@@ -40,7 +40,7 @@ import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
-import { DEPLOYMENT_KEYS } from '../../lib/project';
+import { DEPLOYMENT_KEYS, parseAlarmName } from '../../lib/project';
 import {
   checksVerdict,
   environmentAlarms,
@@ -863,7 +863,7 @@ async function status(
   const lastPreShift = shifts.find((s) => s.snapshotId)?.snapshotId;
   const routing = new Set([...ctx.greenAlarmNames, ...ctx.blueAlarmNames]);
   const routingAlarms = alarms.filter(
-    (a) => routing.has(a.name) || a.name.startsWith(`${ctx.alarmPrefix}routing-`),
+    (a) => routing.has(a.name) || parseAlarmName(a.name)?.area === 'routing',
   );
   const criticalInAlarm = alarms.filter((a) => a.critical && a.state === 'ALARM');
 

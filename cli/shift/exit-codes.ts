@@ -1,3 +1,5 @@
+import type { GateId } from '../../lambda/rollout/gates';
+
 /**
  * Exit codes of `pipeline-guardrails shift`: one per refusal, so scripts and CI can tell them apart.
  * 2 (usage) is cli/main.ts's.
@@ -22,6 +24,16 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The exit code of a refusal by each gate (lambda/rollout/gates.ts's typed ids). */
+export const GATE_EXIT: Record<GateId, ExitCode> = {
+  alarms: EXIT.CRITICAL_ALARM,
+  'critical-any': EXIT.CRITICAL_ALARM,
+  'green-health': EXIT.GREEN_UNHEALTHY,
+  'data-checks': EXIT.CHECKS_NOT_CLEAN,
+  lease: EXIT.LOCKED,
+  parity: EXIT.PARITY_NOT_CLEAN,
+};
 
 /** Table for the usage text and the README. */
 export const EXIT_CODE_HELP: readonly [number, string][] = [

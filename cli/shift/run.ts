@@ -45,6 +45,7 @@ import {
   checksVerdict,
   environmentAlarms,
   formatDuration,
+  leaseGate,
   peekLock,
   preflight,
   targetHealth,
@@ -191,7 +192,9 @@ async function shift(
     if (opts.dryRun) {
       const holder = await peekLock(deps, ctx.tableName);
       if (holder)
-        return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: new LockHeldError(holder).message }]);
+        return refuse(out, [
+          { code: EXIT.LOCKED, gate: 'lease', message: new LockHeldError(holder).message },
+        ]);
       out.line('  ok    lock: free');
     } else {
       try {
@@ -209,7 +212,7 @@ async function shift(
         );
       } catch (err) {
         if (err instanceof LockHeldError) {
-          return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: err.message }]);
+          return refuse(out, [{ code: EXIT.LOCKED, gate: 'lease', message: err.message }]);
         }
         throw err;
       }
@@ -333,22 +336,14 @@ async function shift(
       }
     }
 
-    // 6. The gates again, right before the change (the prompt and the snapshot took time), and the lease.
+    // 6. The gates again, right before the change (the prompt and the snapshot took time): the same
+    //    evaluation, the lease renewed under its fence as one of them.
     if (to.green > from.green) {
-      try {
-        await renewer!.renewNow();
-      } catch (err) {
-        if (err instanceof LeaseLostError) {
-          out.error(`refused: ${err.message}`);
-          out.result.outcome = 'refused';
-          return EXIT.LOCKED;
-        }
-        throw err;
-      }
       const again = await preflight(deps, ctx, {
         targetGreen: to.green,
         force: opts.force,
         checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
+        lease: leaseGate(() => renewer!.renewNow()),
       });
       if (again.refusals.length > 0) {
         out.line('gates re-checked right before the change: closed');
@@ -570,11 +565,13 @@ function refuse(out: Output, refusals: readonly Refusal[]): ExitCode {
   return (refusals[0]?.code ?? EXIT.FAILED) as ExitCode;
 }
 
+/** The preflight as the operator reads it: one line per gate, from the one gate evaluation. */
 function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): void {
   const critical = r.alarms.filter((a) => a.critical);
-  if (r.blockingAlarms.length === 0) {
+  const missing = Object.entries(r.gates.alarmStates).filter(([, s]) => s === 'MISSING');
+  if (r.blockingAlarms.length === 0 && missing.length === 0) {
     out.line(`  ok    alarms: no critical or green alarm in ALARM (${critical.length} critical checked)`);
-  } else {
+  } else if (r.blockingAlarms.length > 0) {
     const names = r.blockingAlarms.map((a) => a.name).join(', ');
     out.line(
       opts.force
@@ -582,6 +579,7 @@ function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): v
         : `  FAIL  alarms in ALARM: ${names}`,
     );
   }
+  for (const [name] of missing) out.line(`  FAIL  alarm ${name} does not exist`);
   if (r.green) {
     out.line(
       `  ${r.green.healthy > 0 ? 'ok  ' : 'FAIL'}  green targets: ${r.green.healthy} of ${r.green.total} healthy`,
@@ -589,7 +587,10 @@ function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): v
   } else {
     out.line('  ok    green targets: not needed (green goes to 0%)');
   }
-  out.line(`  ${r.checks.ok ? 'ok  ' : 'FAIL'}  ${r.checks.message}`);
+  const checks = r.gates.closed.filter((c) => c.gate === 'data-checks');
+  if (checks.length === 0)
+    out.line(`  ok    ${r.checks.ok ? r.checks.message : 'data checks: clean and recent'}`);
+  for (const c of checks) out.line(`  FAIL  ${c.message}`);
 }
 
 function recordedAlarmStates(r: PreflightReport, ctx: ShiftContext): Record<string, string> {

@@ -369,7 +369,7 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.CRITICAL_ALARM);
     expect(r.err).toMatch(
-      /refused \(critical-alarms, exit 10\): in ALARM: pipeline-guardrails-prod-checks-rows-lost-games, pipeline-guardrails-prod-critical-any/,
+      /refused \(critical-any, exit 10\): alarm pipeline-guardrails-prod-critical-any is in ALARM \(critical in ALARM: pipeline-guardrails-prod-checks-rows-lost-games\)/,
     );
     unchanged();
     // The refusal is audited with what was asked for.
@@ -385,7 +385,9 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     env.setAlarm('routing-green-unhealthy-hosts', 'ALARM');
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.CRITICAL_ALARM);
-    expect(r.err).toMatch(/in ALARM: pipeline-guardrails-prod-routing-green-unhealthy-hosts \(/);
+    expect(r.err).toMatch(
+      /refused \(alarms, exit 10\): alarm pipeline-guardrails-prod-routing-green-unhealthy-hosts is in ALARM \(/,
+    );
     expect(r.err).not.toMatch(/routing-throughput/);
   });
 
@@ -421,7 +423,9 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     env.targets.green = ['unhealthy', 'draining'];
     const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--force', '--reason', 'x']);
     expect(r.code).toBe(EXIT.GREEN_UNHEALTHY);
-    expect(r.err).toMatch(/green has no healthy targets \(1 unhealthy, 1 draining\)/);
+    expect(r.err).toMatch(
+      /refused \(green-health, exit 11\): green: no healthy target in its target group \(1 unhealthy, 1 draining\)/,
+    );
     unchanged();
   });
 
@@ -448,7 +452,7 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
           checkedAt: new Date(env.now - 60_000).toISOString(),
           problems: ['games: rows lost 3 (noDecrease)'],
         }),
-      /data checks report violation at .* \(1m00s ago\): games: rows lost 3 \(noDecrease\)/,
+      /data checks: last run \(.*\) reported violation: games: rows lost 3 \(noDecrease\)/,
     ],
     [
       'an error',
@@ -458,15 +462,15 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
           checkedAt: new Date(env.now - 60_000).toISOString(),
           problems: ['connect ETIMEDOUT'],
         }),
-      /data checks report error/,
+      /data checks: last run \(.*\) reported error: connect ETIMEDOUT/,
     ],
     [
       'a stale summary',
       () =>
         (env.checks = { status: 'ok', checkedAt: new Date(env.now - 3_600_000).toISOString(), problems: [] }),
-      /data-check summary is stale: last run .* \(1h00m00s ago, more than 15m00s\)/,
+      /data checks: last result is from .* \(3600s ago\), expected one within 900s/,
     ],
-    ['no summary', () => (env.checks = undefined), /no data-check summary found/],
+    ['no summary', () => (env.checks = undefined), /data checks: no result recorded yet/],
   ])('data checks with %s', async (_name, arrange, message) => {
     arrange();
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);

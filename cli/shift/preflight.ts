@@ -197,6 +197,11 @@ export async function preflight(
     readonly targetGreen: number;
     readonly force: boolean;
     readonly checksMaxAgeMs: number;
+    /**
+     * With `force`: the alarms forced past (those in ALARM at the first preflight); an alarm that fires
+     * later still closes the gate. @default every watched alarm
+     */
+    readonly forcedAlarms?: readonly string[];
     /** The held lease, renewed as one of the gates (the check right before the change). */
     readonly lease?: ExtraGate;
   },
@@ -218,7 +223,7 @@ export async function preflight(
         checksMaxAgeSeconds: opts.checksMaxAgeMs / 1000,
         stateTableName: ctx.tableName,
         greenTargetGroupArn: ctx.target.greenTargetGroupArn,
-        ignoreAlarms: opts.force ? alarmNames : undefined,
+        ignoreAlarms: opts.force ? (opts.forcedAlarms ?? alarmNames) : undefined,
         parityPairs,
         criticalCompositeName: ctx.criticalCompositeName,
         extraGates: opts.lease ? [opts.lease] : [],

@@ -40,6 +40,7 @@ import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
+import { readBakeSignals } from '../../lambda/rollout/bake-signals';
 import { DEPLOYMENT_KEYS, parseAlarmName } from '../../lib/project';
 import {
   checksVerdict,
@@ -273,7 +274,8 @@ async function shift(
     }
 
     // 4. Confirmation (prod).
-    if (needsConfirmation(opts)) {
+    const prompted = needsConfirmation(opts);
+    if (prompted) {
       const answer = await renewer!.during(() =>
         io.prompt(
           `Move ${ctx.envName} traffic to ${formatWeights(to)}${opts.force ? ' (FORCED past alarms)' : ''}? Type "${ctx.envName}" to confirm: `,
@@ -284,6 +286,32 @@ async function shift(
         out.result.outcome = 'not-confirmed';
         return EXIT.NOT_CONFIRMED;
       }
+    }
+
+    // The gates again whenever time has passed since the preflight and green is about to rise: the same
+    // evaluation, the lease renewed under its fence as one of them, the alarms forced past at the
+    // preflight (and only those) still forced past. Closed: refused and audited; the lease is released
+    // (finally) and traffic is unchanged.
+    const recheck = async (moment: string): Promise<ExitCode | undefined> => {
+      if (to.green <= from.green) return undefined;
+      const again = await preflight(deps, ctx, {
+        targetGreen: to.green,
+        force: opts.force,
+        forcedAlarms: report.blockingAlarms.map((a) => a.name),
+        checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
+        lease: leaseGate(() => renewer!.renewNow()),
+      });
+      if (again.refusals.length > 0) {
+        out.line(`gates re-checked ${moment}: closed`);
+        await recordRefusal(`gates closed ${moment}: ${again.refusals.map((r) => r.message).join(' | ')}`);
+        return refuse(out, again.refusals);
+      }
+      out.line(`  ok    gates re-checked ${moment}`);
+      return undefined;
+    };
+    if (prompted) {
+      const refused = await recheck('after the confirmation');
+      if (refused !== undefined) return refused;
     }
 
     // 5. Snapshot.
@@ -336,24 +364,9 @@ async function shift(
       }
     }
 
-    // 6. The gates again, right before the change (the prompt and the snapshot took time): the same
-    //    evaluation, the lease renewed under its fence as one of them.
-    if (to.green > from.green) {
-      const again = await preflight(deps, ctx, {
-        targetGreen: to.green,
-        force: opts.force,
-        checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
-        lease: leaseGate(() => renewer!.renewNow()),
-      });
-      if (again.refusals.length > 0) {
-        out.line('gates re-checked right before the change: closed');
-        await recordRefusal(
-          `gates closed right before the change: ${again.refusals.map((r) => r.message).join(' | ')}`,
-        );
-        return refuse(out, again.refusals);
-      }
-      out.line('  ok    gates re-checked right before the change');
-    }
+    // 6. The gates again, right before the change (the snapshot took time).
+    const refused = await recheck('right before the change');
+    if (refused !== undefined) return refused;
 
     // 7. Apply and read back.
     const applyStarted = deps.clock.now();
@@ -611,27 +624,39 @@ async function bake(
   ignored: readonly string[],
   tty: boolean,
 ): Promise<{ fired: string[]; changedTo?: Weights }> {
-  // The same signals as the plan's bake and the auto-rollback: green's alarms, the critical composite,
-  // green's target health.
-  // (A shift forced past an alarm cannot watch the composite: that alarm keeps it in ALARM.)
-  const composite = ctx.criticalCompositeName && ignored.length === 0 ? [ctx.criticalCompositeName] : [];
-  const watched = [...composite, ...ctx.greenAlarmNames].filter((n) => !ignored.includes(n));
+  // The same signals as the plan's bake-check task (lambda/rollout/bake-signals.ts): the critical
+  // composite and green's alarms, green's target health, the data checks; the lease is renewed under its
+  // fence after every sleep (deps.clock is the renewer's). Alarms need minutes of data; a green whose
+  // tasks all died fails its share of requests with ELB 503s (counted by no target-group metric) at once,
+  // so its target health is checked directly too. An alarm forced past is not watched (a forced critical
+  // alarm keeps the composite in ALARM, so the composite is then forced past as well).
+  const watched = [
+    ...(ctx.criticalCompositeName ? [ctx.criticalCompositeName] : []),
+    ...ctx.greenAlarmNames,
+  ].filter((n) => !ignored.includes(n));
+  const notWatched = ignored.filter((n) => !watched.includes(n));
   out.line(
-    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')} and green's target health${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
+    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')}, green's target health and the data checks${notWatched.length > 0 ? ` (forced past, not watched: ${notWatched.join(', ')})` : ''}`,
   );
   const start = deps.clock.now();
   let lastLine = -Infinity;
   for (;;) {
-    // Alarms need minutes of data; a green whose tasks all died fails its share of requests with ELB 503s
-    // (counted by no target-group metric) at once, so its target health is checked directly too.
-    const [states, health, now] = await Promise.all([
-      readAlarmStates(deps.cloudwatch, watched),
-      targetHealth(deps, ctx.target.greenTargetGroupArn),
+    const [signals, now] = await Promise.all([
+      readBakeSignals(deps, {
+        alarmNames: watched,
+        criticalCompositeName: ctx.criticalCompositeName,
+        greenTargetGroupArn: ctx.target.greenTargetGroupArn,
+        stateTableName: ctx.tableName,
+      }),
       readListenerWeights(deps.elbv2, ctx.target),
     ]);
+    const { alarmStates: states, health } = signals;
     if (now.blue !== expected.blue) return { fired: [], changedTo: now };
-    const fired = watched.filter((n) => states[n] === 'ALARM');
-    if (health.healthy === 0) fired.push(`green target group (no healthy targets of ${health.total})`);
+    // Alarms by name; the other signals by what failed.
+    const fired = [
+      ...signals.firing,
+      ...signals.failed.filter((f) => f.gate !== 'alarms' && f.gate !== 'critical-any').map((f) => f.message),
+    ];
     if (fired.length > 0) return { fired };
     const elapsed = deps.clock.now() - start;
     if (elapsed >= bakeMs) return { fired: [] };

@@ -36,14 +36,12 @@ import { describeSnapshot } from '../snapshots/rds-snapshots';
 import { takeSnapshot } from '../snapshots/take-snapshot';
 import {
   AlarmFiringError,
-  alarmsInAlarm,
   evaluateGates,
   GateClosedError,
   GreenUnhealthyError,
-  readAlarmStates,
-  targetGroupHealth,
   type GateClients,
 } from './gates';
+import { readBakeSignals } from './bake-signals';
 import { assertPlan, formatPlan, type PlanRequest } from './plan';
 
 /**
@@ -552,16 +550,23 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
   const step = state.step;
   if (!step) throw new Error('state has no step: the apply task did not run');
   await holdLease(plan, ctx);
-  // The same signals as the CLI bake and the auto-rollback: the alarms and green's target health.
-  const [alarmStates, current, weights, health] = await Promise.all([
-    readAlarmStates(clients.cloudwatch, config.alarmNames),
+  // The same signals as the CLI bake (bake-signals.ts): the alarms, green's target health, the data checks.
+  const [signals, current, weights] = await Promise.all([
+    readBakeSignals(clients, {
+      alarmNames: config.alarmNames,
+      ignoreAlarms: plan.forcedAlarms,
+      criticalCompositeName: config.alarmNames[0],
+      greenTargetGroupArn: config.target.greenTargetGroupArn,
+      stateTableName: config.stateTableName,
+    }),
     readPlanState(clients.doc, config.stateTableName),
     readListenerWeights(clients.elbv2, config.target),
-    targetGroupHealth(clients.elbv2, config.target.greenTargetGroupArn),
   ]);
-  const firing = alarmsInAlarm(alarmStates).filter((n) => !plan.forcedAlarms.includes(n));
-  if (firing.length > 0) throw new AlarmFiringError(firing);
+  const { alarmStates, firing, health } = signals;
+  if (firing.length > 0) throw new AlarmFiringError([...firing]);
   if (health.healthy === 0) throw new GreenUnhealthyError(health.total);
+  const checks = signals.failed.filter((f) => f.gate === 'data-checks');
+  if (checks.length > 0) throw new GateClosedError(checks.map((c) => c.message));
   if (current?.planId !== plan.planId || current.status !== 'running') {
     throw new PlanAbortedError(
       `plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`,

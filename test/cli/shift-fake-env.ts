@@ -502,7 +502,14 @@ export class FakeEnvironment {
 }
 
 /** A CliIo that records what was written; `answers` are the prompt's replies, in order. */
-export function fakeIo(opts: { tty?: boolean; answers?: string[] } = {}) {
+export function fakeIo(
+  opts: {
+    tty?: boolean;
+    answers?: string[];
+    /** Runs while the prompt is open (before it is answered): change the world here. */
+    onPrompt?: (question: string) => void;
+  } = {},
+) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const prompts: string[] = [];
@@ -513,6 +520,7 @@ export function fakeIo(opts: { tty?: boolean; answers?: string[] } = {}) {
     isTTY: opts.tty ?? false,
     prompt: async (q) => {
       prompts.push(q);
+      opts.onPrompt?.(q);
       return answers.shift() ?? '';
     },
     env: {},

@@ -346,13 +346,170 @@ describe('bake-time rollback on target health', () => {
     const r = await shift(['--env', 'prod', '--green', '25', '--bake', '5m', '--yes']);
     expect(r.code).toBe(EXIT.ROLLED_BACK);
     expect(r.out).toContain(
-      'green failed during the bake: green target group (no healthy targets of 2); rolling back to 100% blue',
+      'green failed during the bake: green: no healthy target in its target group (of 2); rolling back to 100% blue',
     );
     expect(env.listener).toEqual({ blue: 100, green: 0 });
     expect(env.audit[1]).toMatchObject({
       kind: 'auto-rollback',
-      reason: 'bake: green target group (no healthy targets of 2)',
+      reason: 'bake: green: no healthy target in its target group (of 2)',
     });
+  });
+});
+
+describe('the gates are re-checked after the prompt and after the snapshot wait (issue 11, item 4)', () => {
+  /** Traffic unchanged, the lease released, the refusal audited with when it was found. */
+  const refusedBeforeTheChange = (moment: RegExp) => {
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.lock).toBeUndefined();
+    expect(env.audit).toHaveLength(1);
+    expect(env.audit[0]).toMatchObject({ outcome: 'refused', detail: expect.stringMatching(moment) });
+  };
+
+  const flips: [string, () => void, number, RegExp][] = [
+    [
+      'a critical alarm (critical-any)',
+      () => env.setAlarm('checks-rows-lost-games', 'ALARM'),
+      EXIT.CRITICAL_ALARM,
+      /refused \(critical-any, exit 10\): alarm pipeline-guardrails-prod-critical-any is in ALARM \(critical in ALARM: pipeline-guardrails-prod-checks-rows-lost-games\)/,
+    ],
+    [
+      "one of green's alarms",
+      () => env.setAlarm('routing-green-unhealthy-hosts', 'ALARM'),
+      EXIT.CRITICAL_ALARM,
+      /refused \(alarms, exit 10\): alarm pipeline-guardrails-prod-routing-green-unhealthy-hosts is in ALARM/,
+    ],
+    [
+      "green's last healthy target",
+      () => (env.targets.green = ['unhealthy', 'unhealthy']),
+      EXIT.GREEN_UNHEALTHY,
+      /refused \(green-health, exit 11\): green: no healthy target in its target group \(2 unhealthy\)/,
+    ],
+    [
+      'a data-checks violation',
+      () =>
+        (env.checks = {
+          status: 'violation',
+          checkedAt: new Date(env.now).toISOString(),
+          problems: ['games: rows lost 3 (noDecrease)'],
+        }),
+      EXIT.CHECKS_NOT_CLEAN,
+      /refused \(data-checks, exit 12\): data checks: last run .* reported violation: games: rows lost 3/,
+    ],
+  ];
+
+  it.each(flips)('%s while the prod confirmation prompt is open', async (_what, flip, code, message) => {
+    const io = fakeIo({ tty: true, answers: ['prod'], onPrompt: flip });
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '0'], io);
+    expect(io.prompts).toHaveLength(1);
+    expect(r.code).toBe(code);
+    expect(r.out).toMatch(/gates re-checked after the confirmation: closed/);
+    expect(r.err).toMatch(message);
+    // Refused before the snapshot too: nothing to wait for.
+    expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+    refusedBeforeTheChange(/^wanted blue 90% \/ green 10%; gates closed after the confirmation: /);
+  });
+
+  it.each(flips)('%s while the pre-shift snapshot is awaited', async (_what, flip, code, message) => {
+    const real = env.deps().takeSnapshot;
+    const io = fakeIo();
+    const argv = ['--env', 'prod', '--green', '10', '--bake', '0', '--yes'];
+    const result = await runShiftCommand(argv, io.io, () =>
+      env.deps({
+        takeSnapshot: async (...args) => {
+          const snap = await real(...args);
+          flip();
+          return snap;
+        },
+      }),
+    );
+    expect(result).toBe(code);
+    expect(mocks.rds).toHaveReceivedCommand(CreateDBSnapshotCommand);
+    expect(io.out()).toMatch(/gates re-checked right before the change: closed/);
+    expect(io.err()).toMatch(message);
+    refusedBeforeTheChange(/gates closed right before the change: /);
+  });
+
+  it('the lease taken over by another writer during the prompt refuses with exit 13, leaving their lease', async () => {
+    const io = fakeIo({
+      tty: true,
+      answers: ['prod'],
+      onPrompt: () =>
+        (env.lock = {
+          owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/bob (bob-laptop pid 77)',
+          acquiredAt: new Date(env.now).toISOString(),
+          expiresAt: Math.floor(env.now / 1000) + 600,
+          purpose: 'shift to blue 75% / green 25%',
+        }),
+    });
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '0'], io);
+    expect(r.code).toBe(EXIT.LOCKED);
+    expect(r.err).toMatch(/refused \(lease, exit 13\): /);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(env.lock?.owner).toMatch(/bob/);
+  });
+
+  it('--force lifts only the alarms in ALARM at the preflight: one that fires during the prompt refuses', async () => {
+    env.setAlarm('database-cpu-critical', 'ALARM');
+    const io = fakeIo({
+      tty: true,
+      answers: ['prod'],
+      onPrompt: () => env.setAlarm('routing-green-error-rate', 'ALARM'),
+    });
+    const r = await shift(
+      ['--env', 'prod', '--green', '10', '--bake', '0', '--force', '--reason', 'CPU is the vacuum'],
+      io,
+    );
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(r.err).toMatch(/alarm pipeline-guardrails-prod-routing-green-error-rate is in ALARM/);
+    expect(r.err).not.toMatch(/database-cpu-critical is in ALARM/);
+    refusedBeforeTheChange(/gates closed after the confirmation/);
+  });
+
+  it('a shift that lowers green is not held back by green-side gates after the prompt', async () => {
+    env.listener = { blue: 50, green: 50 };
+    env.intent = { blue: 50, green: 50 };
+    const io = fakeIo({
+      tty: true,
+      answers: ['prod'],
+      onPrompt: () => (env.targets.green = []),
+    });
+    const r = await shift(['--env', 'prod', '--green', '0'], io);
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+  });
+});
+
+describe('the bake watches the same signals as the plan (bake-signals.ts)', () => {
+  it('a data-checks violation during the bake rolls back to 100% blue', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 2)
+        env.checks = {
+          status: 'violation',
+          checkedAt: new Date(env.now).toISOString(),
+          problems: ['games: rows lost 12 (noDecrease)'],
+        };
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.ROLLED_BACK);
+    expect(r.out).toMatch(
+      /watching pipeline-guardrails-prod-critical-any, .*, green's target health and the data checks/,
+    );
+    expect(r.out).toMatch(
+      /green failed during the bake: data checks: run at .* found a violation: games: rows lost 12 \(noDecrease\); rolling back to 100% blue/,
+    );
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.lock).toBeUndefined();
+  });
+
+  it('a late checks result alone does not roll back (the heartbeat alarm reaches the bake through critical-any)', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 2)
+        env.checks = { status: 'ok', checkedAt: new Date(env.now - 7_200_000).toISOString(), problems: [] };
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
   });
 });
 

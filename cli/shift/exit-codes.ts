@@ -1,4 +1,5 @@
 import type { GateId } from '../../lambda/rollout/gates';
+import type { FailureKind } from '../errors';
 
 /**
  * Exit codes of `pipeline-guardrails shift`: one per refusal, so scripts and CI can tell them apart.
@@ -24,6 +25,22 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The exit code of a failure the one error formatter (cli/errors.ts `describeFailure`) described: the shift
+ * command's own catch and cli/main.ts (for the plan modes) use this one mapping.
+ */
+export function exitCodeForFailure(kind: FailureKind): ExitCode {
+  switch (kind) {
+    case 'usage':
+    case 'config':
+      return EXIT.USAGE;
+    case 'not-deployed':
+      return EXIT.NOT_DEPLOYED;
+    default:
+      return EXIT.FAILED;
+  }
+}
 
 /** The exit code of a refusal by each gate (lambda/rollout/gates.ts's typed ids). */
 export const GATE_EXIT: Record<GateId, ExitCode> = {

@@ -3,7 +3,7 @@ import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { loadConfig } from '../../lib/config';
-import { NotDeployedError } from '../deployed';
+import { describeFailure, formatFailure } from '../errors';
 import type { CliIo } from '../io';
 import { randomUUID } from 'node:crypto';
 import {
@@ -37,7 +37,7 @@ import { ACTIVE_PLAN_STATUSES, describeActivePlan } from '../../lambda/shared/ro
 import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
-import { EXIT, type ExitCode } from './exit-codes';
+import { EXIT, exitCodeForFailure, type ExitCode } from './exit-codes';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
 import { readBakeSignals } from '../../lambda/rollout/bake-signals';
@@ -111,24 +111,17 @@ export async function runShift(opts: ShiftOptions, io: CliIo, deps: ShiftDeps): 
         throw new Error(`mode ${opts.mode} is not handled here`);
     }
   } catch (err) {
-    if (err instanceof NotDeployedError) {
-      out.error(`error: ${err.message}`);
-      return out.finish(EXIT.NOT_DEPLOYED);
-    }
     if (err instanceof InvalidWeightsError || err instanceof UnexpectedListenerError) {
       out.error(`refused: ${err.message}`);
-      out.result.problems = err instanceof UnexpectedListenerError ? err.problems : err.problems;
+      out.result.problems = err.problems;
       out.result.outcome = 'refused';
       return out.finish(EXIT.INVALID_WEIGHTS);
     }
-    const message = err instanceof Error ? err.message : String(err);
-    const hint =
-      err instanceof Error && err.name === 'CredentialsProviderError'
-        ? ` (no AWS credentials: aws sso login, or set AWS_PROFILE for the ${opts.envName} account)`
-        : '';
-    out.error(`error: ${message}${hint}`);
-    out.result.error = message;
-    return out.finish(EXIT.FAILED);
+    // Everything else through the one error formatter (cli/errors.ts): one message, a hint, no stack.
+    const failure = describeFailure(err, { envName: opts.envName });
+    out.error(formatFailure(failure).trimEnd());
+    Object.assign(out.result, { error: failure.message, failure: failure.kind });
+    return out.finish(exitCodeForFailure(failure.kind));
   }
 }
 

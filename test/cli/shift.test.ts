@@ -707,11 +707,56 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     mocks.sts.on(GetCallerIdentityCommand).rejects(noCredentials);
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.FAILED);
-    expect(r.err).toMatch(
-      /Could not load credentials .*\(no AWS credentials: aws sso login, or set AWS_PROFILE for the prod account\)/,
+    // The one error formatter's message and hint (cli/errors.ts), no stack trace.
+    expect(r.err).toBe(
+      'error: no AWS credentials found (Could not load credentials from any providers)\n' +
+        'hint: sign in for the prod account: aws sso login --profile <profile> and export AWS_PROFILE=<profile> (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n',
     );
     expect(mocks.elbv2.calls()).toHaveLength(0);
   });
+
+  it.each([
+    [
+      'expired credentials',
+      () =>
+        mocks.sts
+          .on(GetCallerIdentityCommand)
+          .rejects(awsError('ExpiredToken', 'The security token included in the request is expired')),
+      /error: AWS rejected the credentials \(ExpiredToken: .*\)\nhint: they are expired .*prod account/,
+    ],
+    [
+      'a call IAM does not allow, after the lease was taken',
+      () =>
+        mocks.cloudwatch
+          .on(DescribeAlarmsCommand)
+          .rejects(awsError('AccessDenied', 'not authorized to perform: cloudwatch:DescribeAlarms')),
+      /error: AWS denied the call \(AccessDenied: .*\)\nhint: use credentials of a role in the prod account/,
+    ],
+    [
+      'no network',
+      () =>
+        mocks.sts
+          .on(GetCallerIdentityCommand)
+          .rejects(
+            Object.assign(new Error('getaddrinfo ENOTFOUND sts.us-east-1.amazonaws.com'), {
+              code: 'ENOTFOUND',
+            }),
+          ),
+      /error: AWS could not be reached \(ENOTFOUND: .*\)\nhint: check the network/,
+    ],
+  ])(
+    '%s: exit 1 through the one error formatter, no stack trace, lease released',
+    async (_what, arrange, message) => {
+      arrange();
+      const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--json']);
+      expect(r.code).toBe(EXIT.FAILED);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(JSON.parse(r.out)).toMatchObject({ exitCode: EXIT.FAILED, failure: expect.any(String) });
+      expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+      expect(env.lock).toBeUndefined();
+    },
+  );
 
   it('routing not deployed', async () => {
     env.params.delete(`${env.root}/routing/listener-arn`);
@@ -914,3 +959,12 @@ describe('progressive rollout flags', () => {
     expect(env.callCount()).toBe(0);
   });
 });
+
+/** An AWS API error as the SDK throws it (name = the error code, with $metadata and $fault). */
+function awsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403 },
+  });
+}

@@ -735,13 +735,11 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     [
       'no network',
       () =>
-        mocks.sts
-          .on(GetCallerIdentityCommand)
-          .rejects(
-            Object.assign(new Error('getaddrinfo ENOTFOUND sts.us-east-1.amazonaws.com'), {
-              code: 'ENOTFOUND',
-            }),
-          ),
+        mocks.sts.on(GetCallerIdentityCommand).rejects(
+          Object.assign(new Error('getaddrinfo ENOTFOUND sts.us-east-1.amazonaws.com'), {
+            code: 'ENOTFOUND',
+          }),
+        ),
       /error: AWS could not be reached \(ENOTFOUND: .*\)\nhint: check the network/,
     ],
   ])(

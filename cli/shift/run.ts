@@ -49,6 +49,7 @@ import {
   leaseGate,
   peekLock,
   preflight,
+  watchedAlarmNames,
   targetHealth,
   type PreflightReport,
   type Refusal,
@@ -829,7 +830,10 @@ async function status(
   const repair = (what: string, command: string) => broken.push(`${what}\n              repair: ${command}`);
   const cmd = (flags: string) => `npm run shift -- --env ${ctx.envName} ${flags}`;
   for (const p of reading.problems)
-    repair(`listener: ${p}`, 'fix the listener as described, then run the command again');
+    repair(
+      `listener: ${p}`,
+      `fix it as described (see: aws elbv2 describe-rules --listener-arn ${ctx.target.listenerArn}), then ${cmd('--status')}`,
+    );
   for (const n of reading.notes) repair(`listener: ${n}`, `npx cdk deploy -c env=${ctx.envName}`);
   if (listener && stored && (listener.blue !== stored.blue || listener.green !== stored.green)) {
     repair(
@@ -885,6 +889,28 @@ async function status(
     (a) => routing.has(a.name) || parseAlarmName(a.name)?.area === 'routing',
   );
   const criticalInAlarm = alarms.filter((a) => a.critical && a.state === 'ALARM');
+  // What the gates watch, as the shift and the plan evaluate them: missing means every shift is refused;
+  // in ALARM (or no healthy green) while green has traffic means the automatic rollback has not acted.
+  const watched = watchedAlarmNames(ctx, alarms);
+  const missing = watched.filter((n) => !alarms.some((a) => a.name === n));
+  if (missing.length > 0)
+    repair(
+      `alarm(s) the gates watch do not exist: ${missing.join(', ')} (every shift and plan step is refused)`,
+      `npx cdk deploy -c env=${ctx.envName}`,
+    );
+  if (listener && listener.green > 0) {
+    const firing = alarms.filter((a) => watched.includes(a.name) && a.state === 'ALARM');
+    if (firing.length > 0)
+      repair(
+        `green takes ${listener.green}% of traffic while ${firing.map((a) => a.name).join(', ')} ${firing.length === 1 ? 'is' : 'are'} in ALARM: the automatic rollback has not acted (is it armed? see its dead-letter queue)`,
+        cmd('--rollback'),
+      );
+    if (green.healthy === 0)
+      repair(
+        `green takes ${listener.green}% of traffic but has no healthy target (${green.total} registered): its share fails with ELB 503s`,
+        cmd('--rollback'),
+      );
+  }
 
   out.line(`${ctx.envName} routing status`);
   out.line(

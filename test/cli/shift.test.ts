@@ -933,6 +933,132 @@ describe('--status', () => {
   });
 });
 
+describe('--status reports every broken state it can see, with the command that repairs it (issue 11)', () => {
+  const SM = 'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout';
+  const problems = async () => {
+    const r = await shift(['--env', 'prod', '--status', '--json']);
+    return { ...r, result: JSON.parse(r.out) as { problems: string[]; outcome: string } };
+  };
+
+  it('a healthy environment has none', async () => {
+    const { code, result } = await problems();
+    expect(code).toBe(EXIT.OK);
+    expect(result).toMatchObject({ problems: [], outcome: 'status' });
+  });
+
+  it('a lease whose writer stopped renewing it', async () => {
+    env.lock = {
+      owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/bob (bob-laptop pid 77)',
+      acquiredAt: new Date(env.now - 3_600_000).toISOString(),
+      expiresAt: Math.floor(env.now / 1000) - 600,
+      purpose: 'shift to blue 75% / green 25%',
+    };
+    const { result } = await problems();
+    expect(result.outcome).toBe('problems');
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^lease held by .*bob .* but not renewed since .*: its writer is gone\n +repair: npm run shift -- --env prod --rollback if traffic must go back; the next shift takes the lease over/,
+      ),
+    ]);
+  });
+
+  it('a plan item marked running with no execution behind it', async () => {
+    env.params.set(`${env.root}/rollout/state-machine-arn`, SM);
+    mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    env.items.set('rollout#plan|current', {
+      pk: 'rollout#plan',
+      sk: 'current',
+      planId: 'plan-1',
+      executionArn: `${SM}:plan-1`,
+      status: 'running',
+      phase: 'baking',
+      steps: [10, 25],
+      stepIndex: 0,
+      bakeSeconds: 900,
+      weights: { blue: 100, green: 0 },
+      actor: 'alice',
+      startedAt: new Date(env.now - 7_200_000).toISOString(),
+      updatedAt: new Date(env.now - 7_200_000).toISOString(),
+    });
+    const { result } = await problems();
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^plan plan-1 is marked running but no execution runs \(stale plan item\)\n +repair: npm run shift -- --env prod --abort$/,
+      ),
+    ]);
+  });
+
+  it('an unexpected listener shape: exit 14, what was found and how to look', async () => {
+    const rules = await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(
+      new DescribeRulesCommand({}),
+    );
+    rules.Rules![1]!.Actions![0]!.ForwardConfig!.TargetGroups!.push({
+      TargetGroupArn: 'arn:tg/canary',
+      Weight: 5,
+    });
+    mocks.elbv2.on(DescribeRulesCommand).resolves(rules);
+    const { code, result, err } = await problems();
+    expect(code).toBe(EXIT.INVALID_WEIGHTS);
+    expect(err).toMatch(/refused to call this healthy/);
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^listener: the weighted rule also forwards to tg\/canary .*\n +repair: fix it as described \(see: aws elbv2 describe-rules --listener-arn arn:aws:elasticloadbalancing:.*\), then npm run shift -- --env prod --status$/,
+      ),
+    ]);
+  });
+
+  it.each([
+    ['critical-any', 'checks-rows-lost-games', /pipeline-guardrails-prod-critical-any is in ALARM/],
+    [
+      "one of green's alarms",
+      'routing-green-unhealthy-hosts',
+      /while pipeline-guardrails-prod-routing-green-unhealthy-hosts is in ALARM/,
+    ],
+  ])(
+    'green in traffic while %s is in ALARM (the automatic rollback has not acted)',
+    async (_what, alarm, text) => {
+      env.listener = { blue: 75, green: 25 };
+      env.intent = { blue: 75, green: 25 };
+      env.setAlarm(alarm, 'ALARM');
+      const { result } = await problems();
+      expect(result.problems).toEqual([
+        expect.stringMatching(
+          /^green takes 25% of traffic while .*\n +repair: npm run shift -- --env prod --rollback$/,
+        ),
+      ]);
+      expect(result.problems[0]).toMatch(text);
+    },
+  );
+
+  it('green in traffic with no healthy target', async () => {
+    env.listener = { blue: 90, green: 10 };
+    env.intent = { blue: 90, green: 10 };
+    env.targets.green = ['unhealthy'];
+    const { result } = await problems();
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^green takes 10% of traffic but has no healthy target \(1 registered\).*\n +repair: npm run shift -- --env prod --rollback$/,
+      ),
+    ]);
+  });
+
+  it('the same alarm in ALARM with green at 0% is not a problem of routing', async () => {
+    env.setAlarm('routing-green-error-rate', 'ALARM');
+    env.targets.green = [];
+    expect((await problems()).result.problems).toEqual([]);
+  });
+
+  it('an alarm the gates watch that does not exist (every shift would be refused)', async () => {
+    env.alarms.delete('pipeline-guardrails-prod-critical-any');
+    const { result } = await problems();
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^alarm\(s\) the gates watch do not exist: pipeline-guardrails-prod-critical-any .*\n +repair: npx cdk deploy -c env=prod$/,
+      ),
+    ]);
+  });
+});
+
 describe('progressive rollout flags', () => {
   it('are validated here and handed to the rollout command', async () => {
     const { runPlanCommand } = jest.requireMock('../../cli/shift/plan') as { runPlanCommand: jest.Mock };

@@ -4,7 +4,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { RDSClient } from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { resourcePrefix } from '../../lib/project';
+import { criticalCompositeAlarmName, resourcePrefix } from '../../lib/project';
 import { errorMessage, requireEnv, optionalEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import {
@@ -334,7 +334,7 @@ async function checkGates(plan: PlanContext, ctx: RolloutContext): Promise<Recor
       stateTableName: config.stateTableName,
       greenTargetGroupArn: config.target.greenTargetGroupArn,
       ignoreAlarms: plan.forcedAlarms,
-      criticalCompositeName: config.alarmNames[0],
+      criticalCompositeName: criticalCompositeAlarmName(config.envName),
     },
     ctx.now(),
   );
@@ -555,7 +555,7 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
     readBakeSignals(clients, {
       alarmNames: config.alarmNames,
       ignoreAlarms: plan.forcedAlarms,
-      criticalCompositeName: config.alarmNames[0],
+      criticalCompositeName: criticalCompositeAlarmName(config.envName),
       greenTargetGroupArn: config.target.greenTargetGroupArn,
       stateTableName: config.stateTableName,
     }),

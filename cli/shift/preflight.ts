@@ -274,7 +274,9 @@ function refusalText(
     case 'critical-any': {
       const behind = r.blockingAlarms.filter((a) => a.critical && a.name !== r.ctx.criticalCompositeName);
       const why = behind.length > 0 ? ` (critical in ALARM: ${behind.map((a) => a.name).join(', ')})` : '';
-      return `${text}${why}${FORCE_HINT}`;
+      // --force lifts an alarm in ALARM, never a composite that does not exist.
+      const composite = r.blockingAlarms.some((a) => a.name === r.ctx.criticalCompositeName);
+      return `${text}${why}${composite ? FORCE_HINT : ''}`;
     }
     case 'alarms':
       return `${text}${r.blockingAlarms.length > 0 ? FORCE_HINT : ''}`;

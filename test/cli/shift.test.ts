@@ -576,6 +576,17 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     expect(env.published[0]!.Message).toContain('FORCED: CPU alarm is the nightly vacuum');
   });
 
+  it('a watched alarm that does not exist closes its gate, and --force does not lift it', async () => {
+    env.alarms.delete('pipeline-guardrails-prod-critical-any');
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--force', '--reason', 'x']);
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(r.out).toContain('  FAIL  alarm pipeline-guardrails-prod-critical-any does not exist');
+    expect(r.err).toBe(
+      'refused (critical-any, exit 10): alarm pipeline-guardrails-prod-critical-any does not exist (is the environment deployed?)\n',
+    );
+    unchanged();
+  });
+
   it('--force does not lift the other gates', async () => {
     env.targets.green = ['unhealthy', 'draining'];
     const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--force', '--reason', 'x']);

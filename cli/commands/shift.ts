@@ -3,7 +3,7 @@ import type { CliCommand, CliIo } from '../io';
 import { createShiftDeps, type ShiftDeps } from '../shift/deps';
 import { parseShiftArgs, SHIFT_USAGE, type PlanCommandOptions } from '../shift/options';
 import { runShift } from '../shift/run';
-import { EXIT, EXIT_CODE_HELP } from '../shift/exit-codes';
+import { EXIT_CODE_HELP, exitCodeForFailure } from '../shift/exit-codes';
 
 /** The progressive rollout (cli/shift/plan.ts, issue 7), loaded only when a plan flag is given. */
 async function runPlan(opts: PlanCommandOptions, io: CliIo): Promise<number> {
@@ -35,8 +35,7 @@ const shift: CliCommand = {
   usage: SHIFT_USAGE,
   exitCodes: EXIT_CODE_HELP,
   // Failures run.ts did not turn into a code itself (the plan modes, a config error).
-  exitCodeFor: (kind) =>
-    kind === 'not-deployed' ? EXIT.NOT_DEPLOYED : kind === 'config' ? EXIT.USAGE : EXIT.FAILED,
+  exitCodeFor: exitCodeForFailure,
   run: (argv, io) => runShiftCommand(argv, io),
 };
 

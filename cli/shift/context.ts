@@ -1,7 +1,8 @@
 import { loadDeployment, type Deployment } from '../deployed';
 import type { TrafficTarget } from '../../lambda/shared/traffic';
-import { DEPLOYMENT_KEYS, resourcePrefix } from '../../lib/project';
-import type { ShiftDeps } from './deps';
+import { MIN_BAKE_SECONDS } from '../../lambda/rollout/plan';
+import { alarmNamePrefix, DEPLOYMENT_KEYS } from '../../lib/project';
+import type { PlanDeps, ShiftDeps } from './deps';
 
 /** What the environment deployed that the shift needs, read from its SSM parameters. */
 export interface ShiftContext {
@@ -31,11 +32,12 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-export async function loadShiftContext(deps: ShiftDeps, envName: string): Promise<ShiftContext> {
+export async function loadShiftContext(deps: Pick<ShiftDeps, 'ssm'>, envName: string): Promise<ShiftContext> {
   const d = await loadDeployment(deps.ssm, envName);
   const policy = d.has('routing/pre-shift-snapshot')
     ? d.get('routing/pre-shift-snapshot')
     : 'when-green-rises-from-zero';
+  const alarms = gateAlarmsOf(d);
   return {
     envName,
     deployment: d,
@@ -43,11 +45,9 @@ export async function loadShiftContext(deps: ShiftDeps, envName: string): Promis
     tableName: d.get(DEPLOYMENT_KEYS.stateTable),
     warningTopicArn: d.get('alerting/warning-topic-arn'),
     criticalTopicArn: d.get('alerting/critical-topic-arn'),
-    criticalCompositeName: d.has('alerting/critical-composite-alarm-name')
-      ? d.get('alerting/critical-composite-alarm-name')
-      : undefined,
-    greenAlarmNames: list(d.get('routing/green-alarm-names')),
-    blueAlarmNames: d.has('routing/blue-alarm-names') ? list(d.get('routing/blue-alarm-names')) : [],
+    criticalCompositeName: alarms.criticalCompositeName,
+    greenAlarmNames: alarms.greenAlarmNames,
+    blueAlarmNames: d.has(DEPLOYMENT_KEYS.blueAlarmNames) ? list(d.get(DEPLOYMENT_KEYS.blueAlarmNames)) : [],
     defaultBakeMs: Number(d.has('routing/bake-seconds') ? d.get('routing/bake-seconds') : '300') * 1000,
     preShiftSnapshot: policy === 'always' ? 'always' : 'when-green-rises-from-zero',
     snapshotTimeoutMs:
@@ -64,7 +64,61 @@ export async function loadShiftContext(deps: ShiftDeps, envName: string): Promis
             green: d.get('routing/green-service-name'),
           }
         : undefined,
-    alarmPrefix: `${resourcePrefix(envName)}-`,
+    alarmPrefix: alarmNamePrefix(envName),
+  };
+}
+
+/** What the environment deployed that the rollout commands need (cli/shift/plan.ts). */
+export interface PlanContext {
+  readonly envName: string;
+  readonly stateMachineArn: string;
+  readonly tableName: string;
+  readonly target: TrafficTarget;
+  /** The critical composite first (when deployed), then green's alarms: what the plan's gates watch. */
+  readonly alarmNames: string[];
+  readonly checksMaxAgeSeconds: number;
+  readonly checkIntervalSeconds: number;
+  readonly defaultBakeSeconds: number;
+  readonly warningTopicArn: string;
+  /** Evidence before promotion, as the state machine's task function applies it. */
+  readonly evidence: { minBakeSeconds: number; minRequestsPerStep: number; evidenceWaitSeconds: number };
+}
+
+export async function loadPlanContext(deps: Pick<PlanDeps, 'ssm'>, envName: string): Promise<PlanContext> {
+  const d = await loadDeployment(deps.ssm, envName);
+  const alarms = gateAlarmsOf(d);
+  const num = (key: string, fallback: number) => (d.has(key) ? Number(d.get(key)) : fallback);
+  return {
+    envName,
+    stateMachineArn: d.get(DEPLOYMENT_KEYS.stateMachineArn),
+    tableName: d.get(DEPLOYMENT_KEYS.stateTable),
+    target: trafficTargetOf(d, envName),
+    alarmNames: [
+      ...(alarms.criticalCompositeName ? [alarms.criticalCompositeName] : []),
+      ...alarms.greenAlarmNames,
+    ],
+    checksMaxAgeSeconds: num('rollout/checks-max-age-seconds', 900),
+    checkIntervalSeconds: num('rollout/check-interval-seconds', 30),
+    defaultBakeSeconds: num('routing/bake-seconds', 300),
+    warningTopicArn: d.get('alerting/warning-topic-arn'),
+    evidence: {
+      minBakeSeconds: MIN_BAKE_SECONDS,
+      minRequestsPerStep: 100,
+      evidenceWaitSeconds: 1800,
+      ...(d.has(DEPLOYMENT_KEYS.rolloutEvidence)
+        ? (JSON.parse(d.get(DEPLOYMENT_KEYS.rolloutEvidence)) as Partial<PlanContext['evidence']>)
+        : {}),
+    },
+  };
+}
+
+/** The alarms every traffic gate watches, as the deployment published them. */
+function gateAlarmsOf(d: Deployment): { criticalCompositeName?: string; greenAlarmNames: string[] } {
+  return {
+    criticalCompositeName: d.has(DEPLOYMENT_KEYS.criticalComposite)
+      ? d.get(DEPLOYMENT_KEYS.criticalComposite)
+      : undefined,
+    greenAlarmNames: list(d.get(DEPLOYMENT_KEYS.greenAlarmNames)),
   };
 }
 

@@ -10,7 +10,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { hostname } from 'node:os';
 import { takeSnapshot } from '../../lambda/snapshots/take-snapshot';
-import type { Clock } from '../../lambda/snapshots/retry';
+import { realClock, type Clock } from '../../lambda/snapshots/retry';
 
 /** Everything the shift command touches outside the process; tests pass mocked clients and a fake clock. */
 export interface ShiftDeps {
@@ -78,4 +78,22 @@ export function createShiftDeps(region: string): ShiftDeps {
     host: hostname(),
     pid: process.pid,
   };
+}
+
+/**
+ * What the plan commands (cli/shift/plan.ts) use of the same deps: tests pass only these. The plan runs in
+ * the environment, so its clock sleeps plainly (Ctrl-C during --follow only detaches the terminal).
+ */
+export type PlanDeps = Pick<
+  ShiftDeps,
+  'sfn' | 'ssm' | 'doc' | 'cloudwatch' | 'elbv2' | 'sns' | 'sts' | 'clock'
+> & {
+  /** How often `--follow` polls the execution, the plan item and the alarms. @default 5000 */
+  readonly pollIntervalMs?: number;
+  /** Random suffix of execution names (tests pin it). */
+  readonly random?: () => string;
+};
+
+export function createPlanDeps(region: string): PlanDeps {
+  return { ...createShiftDeps(region), clock: realClock, pollIntervalMs: 5000 };
 }

@@ -1,3 +1,6 @@
+import type { GateId } from '../../lambda/rollout/gates';
+import type { FailureKind } from '../errors';
+
 /**
  * Exit codes of `pipeline-guardrails shift`: one per refusal, so scripts and CI can tell them apart.
  * 2 (usage) is cli/main.ts's.
@@ -24,6 +27,33 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The exit code of a failure the one error formatter (cli/errors.ts `describeFailure`) described: the shift
+ * command's own catch and cli/main.ts (for the plan modes) use this one mapping.
+ */
+export function exitCodeForFailure(kind: FailureKind): ExitCode {
+  switch (kind) {
+    case 'usage':
+    case 'config':
+      return EXIT.USAGE;
+    case 'not-deployed':
+      return EXIT.NOT_DEPLOYED;
+    default:
+      return EXIT.FAILED;
+  }
+}
+
+/** The exit code of a refusal by each gate (lambda/rollout/gates.ts's typed ids). */
+export const GATE_EXIT: Record<GateId, ExitCode> = {
+  alarms: EXIT.CRITICAL_ALARM,
+  'critical-any': EXIT.CRITICAL_ALARM,
+  'green-health': EXIT.GREEN_UNHEALTHY,
+  'data-checks': EXIT.CHECKS_NOT_CLEAN,
+  lease: EXIT.LOCKED,
+  parity: EXIT.PARITY_NOT_CLEAN,
+  evidence: EXIT.NO_EVIDENCE,
+};
 
 /** Table for the usage text and the README. */
 export const EXIT_CODE_HELP: readonly [number, string][] = [

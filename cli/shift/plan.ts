@@ -1,11 +1,7 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { resourcePrefix } from '../../lib/project';
@@ -20,100 +16,16 @@ import {
   type PlanState,
 } from '../../lambda/shared/rollout-control';
 import { LOCK_KEY, recordShift } from '../../lambda/shared/shift-audit';
-import {
-  ALL_BLUE,
-  formatWeights,
-  readListenerWeights,
-  type TrafficTarget,
-} from '../../lambda/shared/traffic';
-import { loadDeployment } from '../deployed';
-import { trafficTargetOf } from './context';
+import { ALL_BLUE, formatWeights, readListenerWeights } from '../../lambda/shared/traffic';
+import { loadPlanContext, type PlanContext } from './context';
+import { createPlanDeps, type PlanDeps } from './deps';
 import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { UsageError, type CliIo } from '../io';
 import { EXIT } from './exit-codes';
 import type { PlanCommandOptions } from './options';
 
 export type { PlanCommandOptions } from './options';
-
-/** Everything the plan command touches outside the process; tests pass mocked clients and a fake clock. */
-export interface PlanDeps {
-  readonly sfn: SFNClient;
-  readonly ssm: SSMClient;
-  readonly doc: DynamoDBDocumentClient;
-  readonly cloudwatch: CloudWatchClient;
-  readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly sns: SNSClient;
-  readonly sts: STSClient;
-  readonly clock: { now(): number; sleep(ms: number): Promise<void> };
-  /** How often `--follow` polls the execution, the plan item and the alarms. @default 5000 */
-  readonly pollIntervalMs?: number;
-  /** Random suffix of execution names (tests pin it). */
-  readonly random?: () => string;
-}
-
-export function createPlanDeps(region: string): PlanDeps {
-  const common = { region };
-  return {
-    sfn: new SFNClient(common),
-    ssm: new SSMClient(common),
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
-    cloudwatch: new CloudWatchClient(common),
-    elbv2: new ElasticLoadBalancingV2Client(common),
-    sns: new SNSClient(common),
-    sts: new STSClient(common),
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
-  };
-}
-
-/** What the environment deployed that the rollout commands need (from its SSM parameters). */
-interface PlanContext {
-  readonly envName: string;
-  readonly stateMachineArn: string;
-  readonly tableName: string;
-  readonly target: TrafficTarget;
-  readonly alarmNames: string[];
-  readonly checksMaxAgeSeconds: number;
-  readonly checkIntervalSeconds: number;
-  readonly defaultBakeSeconds: number;
-  readonly warningTopicArn: string;
-  /** Evidence before promotion, as the state machine's task function applies it. */
-  readonly evidence: { minBakeSeconds: number; minRequestsPerStep: number; evidenceWaitSeconds: number };
-}
-
-const list = (v: string) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
-async function loadPlanContext(deps: PlanDeps, envName: string): Promise<PlanContext> {
-  const d = await loadDeployment(deps.ssm, envName);
-  const composite = d.has('alerting/critical-composite-alarm-name')
-    ? [d.get('alerting/critical-composite-alarm-name')]
-    : [];
-  const num = (key: string, fallback: number) => (d.has(key) ? Number(d.get(key)) : fallback);
-  return {
-    envName,
-    stateMachineArn: d.get('rollout/state-machine-arn'),
-    tableName: d.get('state/table-name'),
-    target: trafficTargetOf(d, envName),
-    alarmNames: [...composite, ...list(d.get('routing/green-alarm-names'))],
-    checksMaxAgeSeconds: num('rollout/checks-max-age-seconds', 900),
-    checkIntervalSeconds: num('rollout/check-interval-seconds', 30),
-    defaultBakeSeconds: num('routing/bake-seconds', 300),
-    warningTopicArn: d.get('alerting/warning-topic-arn'),
-    evidence: {
-      minBakeSeconds: MIN_BAKE_SECONDS,
-      minRequestsPerStep: 100,
-      evidenceWaitSeconds: 1800,
-      ...(d.has('rollout/evidence')
-        ? (JSON.parse(d.get('rollout/evidence')) as Partial<PlanContext['evidence']>)
-        : {}),
-    },
-  };
-}
+export type { PlanDeps } from './deps';
 
 /** Checks the options before any AWS call; returns the bake in whole seconds (for --plan). */
 function validate(opts: PlanCommandOptions): void {

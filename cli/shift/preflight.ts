@@ -6,12 +6,18 @@ import {
   readChecksSummary,
   type ChecksSummary,
 } from '../../lambda/shared/checks-summary';
-import { LOCK_KEY, type LockHolder } from '../../lambda/shared/shift-audit';
-import { judgeParity, parseParityGatePairs, PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
-import { readParitySummaries } from '../../lambda/shared/parity-summary';
+import { LeaseLostError, LOCK_KEY, type LockHolder } from '../../lambda/shared/shift-audit';
+import { parseParityGatePairs, PARITY_GATE_PARAMETER } from '../../lambda/shared/parity-gate';
+import {
+  evaluateGates,
+  type ExtraGate,
+  type GateId,
+  type GateProblem,
+  type GateResult,
+} from '../../lambda/rollout/gates';
 import type { ShiftContext } from './context';
 import type { ShiftDeps } from './deps';
-import { EXIT, type ExitCode } from './exit-codes';
+import { GATE_EXIT, type ExitCode } from './exit-codes';
 
 export interface AlarmState {
   readonly name: string;
@@ -121,83 +127,185 @@ export async function checksVerdict(
 
 export interface Refusal {
   readonly code: ExitCode;
-  readonly gate: 'critical-alarms' | 'green-health' | 'data-checks' | 'lock' | 'weights' | 'parity';
+  /** The gate that refused (lambda/rollout/gates.ts's ids), or the pre-shift snapshot. */
+  readonly gate: GateId | 'snapshot';
   readonly message: string;
 }
 
 export interface PreflightReport {
   readonly alarms: readonly AlarmState[];
-  /** Critical alarms and green's own alarms that are in ALARM. */
+  /**
+   * Watched alarms in ALARM (the critical composite, green's alarms) and, to say why the composite is,
+   * the critical alarms in ALARM behind it.
+   */
   readonly blockingAlarms: readonly AlarmState[];
   readonly green?: TargetHealthSummary;
+  /** For the printed line when the data-checks gate is open (the gate's own problems when it is closed). */
   readonly checks: ChecksVerdict;
+  /** The one gate evaluation (lambda/rollout/gates.ts), as the plan's StepGate and apply tasks run it. */
+  readonly gates: GateResult;
   readonly refusals: readonly Refusal[];
-  /** Alarms the operator forced past (not a refusal, recorded). */
+  /** What the operator forced past (alarm names, parity problems): not a refusal, recorded. */
   readonly forcedPast: readonly string[];
 }
 
+/** The gates in the order their refusals are printed; the first one's exit code is the command's. */
+const GATE_ORDER: readonly GateId[] = [
+  'lease',
+  'critical-any',
+  'alarms',
+  'green-health',
+  'data-checks',
+  'parity',
+  'evidence',
+];
+
+/** The alarms the shift's gates watch: the critical composite and green's alarms (as the plan's gates). */
+export function watchedAlarmNames(ctx: ShiftContext, alarms: readonly AlarmState[]): string[] {
+  // Without a composite (an alerting stack that predates it), every critical alarm is watched itself.
+  const critical = ctx.criticalCompositeName
+    ? [ctx.criticalCompositeName]
+    : alarms.filter((a) => a.critical).map((a) => a.name);
+  return [...new Set([...critical, ...ctx.greenAlarmNames])];
+}
+
+/** The lease as a gate: renewed under its fence right now; a lease another writer took closes the gate. */
+export function leaseGate(renew: () => Promise<void>): ExtraGate {
+  return {
+    id: 'lease',
+    evaluate: async () => {
+      try {
+        await renew();
+        return [];
+      } catch (err) {
+        if (err instanceof LeaseLostError) return [err.message];
+        throw err;
+      }
+    },
+  };
+}
+
 /**
- * The gates of a shift, all evaluated (so the operator sees every problem at once); the first refusal's
- * exit code is the command's. `force` lifts the alarm gate only.
+ * The gates of a shift: `evaluateGates` (lambda/rollout/gates.ts, the rollout's own evaluation) with the
+ * shift's alarms, checks age, parity pairs and (before the change) its lease, all evaluated so the
+ * operator sees every problem at once. `force` lifts the alarm and parity gates only; a shift that
+ * lowers green needs no healthy green and no parity.
  */
 export async function preflight(
   deps: ShiftDeps,
   ctx: ShiftContext,
-  opts: { readonly targetGreen: number; readonly force: boolean; readonly checksMaxAgeMs: number },
+  opts: {
+    readonly targetGreen: number;
+    /** Green's weight now: raising it from above 0 needs evidence (no watched alarm INSUFFICIENT_DATA). */
+    readonly currentGreen: number;
+    readonly force: boolean;
+    readonly checksMaxAgeMs: number;
+    /**
+     * With `force`: the alarms forced past (those in ALARM at the first preflight); an alarm that fires
+     * later still closes the gate. @default every watched alarm
+     */
+    readonly forcedAlarms?: readonly string[];
+    /** The held lease, renewed as one of the gates (the check right before the change). */
+    readonly lease?: ExtraGate;
+  },
 ): Promise<PreflightReport> {
-  const [alarms, green, checks] = await Promise.all([
-    environmentAlarms(deps, ctx),
+  const alarms = await environmentAlarms(deps, ctx);
+  const alarmNames = watchedAlarmNames(ctx, alarms);
+  // Parity of the deployed pairs (parameter parity/gate-pairs), when green's weight rises.
+  const parityPairs =
+    opts.targetGreen > 0
+      ? parseParityGatePairs(
+          ctx.deployment.has(PARITY_GATE_PARAMETER) ? ctx.deployment.get(PARITY_GATE_PARAMETER) : undefined,
+        )
+      : [];
+  const [gates, green, checks] = await Promise.all([
+    evaluateGates(
+      deps,
+      {
+        alarmNames,
+        checksMaxAgeSeconds: opts.checksMaxAgeMs / 1000,
+        stateTableName: ctx.tableName,
+        greenTargetGroupArn: ctx.target.greenTargetGroupArn,
+        ignoreAlarms: opts.force ? (opts.forcedAlarms ?? alarmNames) : undefined,
+        parityPairs,
+        criticalCompositeName: ctx.criticalCompositeName,
+        extraGates: opts.lease ? [opts.lease] : [],
+        // Lowering green needs no evidence; raising it from above 0 does (INSUFFICIENT_DATA is never a pass).
+        greenWeight: opts.targetGreen > opts.currentGreen ? opts.currentGreen : 0,
+      },
+      new Date(deps.clock.now()),
+    ),
     opts.targetGreen > 0 ? targetHealth(deps, ctx.target.greenTargetGroupArn) : Promise.resolve(undefined),
     checksVerdict(deps, ctx.tableName, opts.checksMaxAgeMs),
   ]);
-  const refusals: Refusal[] = [];
+  const inAlarm = new Set(alarmNames.filter((n) => gates.alarmStates[n] === 'ALARM'));
   const blockingAlarms = alarms.filter(
-    (a) => a.state === 'ALARM' && (a.critical || ctx.greenAlarmNames.includes(a.name)),
+    (a) =>
+      inAlarm.has(a.name) ||
+      (inAlarm.has(ctx.criticalCompositeName ?? '') && a.critical && a.state === 'ALARM'),
   );
-  if (blockingAlarms.length > 0 && !opts.force) {
-    refusals.push({
-      code: EXIT.CRITICAL_ALARM,
-      gate: 'critical-alarms',
-      message: `in ALARM: ${blockingAlarms.map((a) => a.name).join(', ')} (fix them, or --force --reason "..." to shift anyway)`,
-    });
-  }
-  if (green && green.healthy === 0) {
-    const detail = Object.entries(green.states)
-      .map(([s, n]) => `${n} ${s}`)
-      .join(', ');
-    refusals.push({
-      code: EXIT.GREEN_UNHEALTHY,
-      gate: 'green-health',
-      message: `green has no healthy targets (${green.total === 0 ? 'none registered' : detail}): check the green service`,
-    });
-  }
-  if (!checks.ok)
-    refusals.push({ code: EXIT.CHECKS_NOT_CLEAN, gate: 'data-checks', message: checks.message });
-  // Parity of the deployed pairs (parameter parity/gate-pairs), when green's weight rises.
-  const parityPairs = parseParityGatePairs(
-    ctx.deployment.has(PARITY_GATE_PARAMETER) ? ctx.deployment.get(PARITY_GATE_PARAMETER) : undefined,
-  );
-  const parity =
-    parityPairs.length > 0 && opts.targetGreen > 0
-      ? judgeParity(parityPairs, await readParitySummaries(deps.doc, ctx.tableName), deps.clock.now())
-      : undefined;
-  if (parity && !parity.open && !opts.force)
-    refusals.push({
-      code: EXIT.PARITY_NOT_CLEAN,
-      gate: 'parity',
-      message: `${parity.problems.map((p) => p.message).join('; ')} (or --force --reason "...")`,
-    });
+  const forcedParity = opts.force ? gates.closed.filter((c) => c.gate === 'parity') : [];
+  const lifted = (c: GateProblem) =>
+    (c.gate === 'green-health' && opts.targetGreen === 0) || forcedParity.includes(c);
+  const closed = gates.closed.filter((c) => !lifted(c));
+  const refusals = GATE_ORDER.flatMap((gate): Refusal[] => {
+    const problems = closed.filter((c) => c.gate === gate).map((c) => c.message);
+    if (problems.length === 0) return [];
+    return [
+      { code: GATE_EXIT[gate], gate, message: refusalText(gate, problems, { ctx, blockingAlarms, green }) },
+    ];
+  });
   return {
     alarms,
     blockingAlarms,
     green,
     checks,
+    gates,
     refusals,
     forcedPast: opts.force
-      ? [...blockingAlarms.map((a) => a.name), ...(parity?.problems ?? []).map((p) => `parity:${p.pair}`)]
+      ? [...blockingAlarms.map((a) => a.name), ...forcedParity.map((p) => p.message)]
       : [],
   };
 }
+
+/** One refusal line per gate: the gate's problems, with what the operator can do about them. */
+function refusalText(
+  gate: GateId,
+  problems: readonly string[],
+  r: { ctx: ShiftContext; blockingAlarms: readonly AlarmState[]; green?: TargetHealthSummary },
+): string {
+  const text = problems.join('; ');
+  switch (gate) {
+    case 'critical-any': {
+      const behind = r.blockingAlarms.filter((a) => a.critical && a.name !== r.ctx.criticalCompositeName);
+      const why = behind.length > 0 ? ` (critical in ALARM: ${behind.map((a) => a.name).join(', ')})` : '';
+      // --force lifts an alarm in ALARM, never a composite that does not exist.
+      const composite = r.blockingAlarms.some((a) => a.name === r.ctx.criticalCompositeName);
+      return `${text}${why}${composite ? FORCE_HINT : ''}`;
+    }
+    case 'alarms':
+      return `${text}${r.blockingAlarms.length > 0 ? FORCE_HINT : ''}`;
+    case 'green-health': {
+      const g = r.green;
+      const detail = g
+        ? g.total === 0
+          ? 'none registered'
+          : Object.entries(g.states)
+              .map(([s, n]) => `${n} ${s}`)
+              .join(', ')
+        : undefined;
+      return `${text}${detail ? ` (${detail})` : ''}: check the green service`;
+    }
+    case 'parity':
+      return `${text} (or --force --reason "...")`;
+    case 'evidence':
+      return `${text}: wait until green has served enough requests (or --force --reason "...")`;
+    default:
+      return text;
+  }
+}
+
+const FORCE_HINT = ' (fix them, or --force --reason "..." to shift anyway)';
 
 /** `1h02m03s`, `4m12s`, `9s`. */
 export function formatDuration(ms: number): string {

@@ -3,7 +3,7 @@ import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { loadConfig } from '../../lib/config';
-import { NotDeployedError } from '../deployed';
+import { describeFailure, formatFailure } from '../errors';
 import type { CliIo } from '../io';
 import { randomUUID } from 'node:crypto';
 import {
@@ -37,17 +37,20 @@ import { ACTIVE_PLAN_STATUSES, describeActivePlan } from '../../lambda/shared/ro
 import { rollBackAndEndPlan } from '../../lambda/shared/rollback';
 import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
-import { EXIT, type ExitCode } from './exit-codes';
+import { EXIT, exitCodeForFailure, type ExitCode } from './exit-codes';
 import { describePlanWait } from './plan-wait';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
-import { DEPLOYMENT_KEYS } from '../../lib/project';
+import { readBakeSignals } from '../../lambda/rollout/bake-signals';
+import { DEPLOYMENT_KEYS, parseAlarmName } from '../../lib/project';
 import {
   checksVerdict,
   environmentAlarms,
   formatDuration,
+  leaseGate,
   peekLock,
   preflight,
+  watchedAlarmNames,
   targetHealth,
   type PreflightReport,
   type Refusal,
@@ -110,24 +113,17 @@ export async function runShift(opts: ShiftOptions, io: CliIo, deps: ShiftDeps): 
         throw new Error(`mode ${opts.mode} is not handled here`);
     }
   } catch (err) {
-    if (err instanceof NotDeployedError) {
-      out.error(`error: ${err.message}`);
-      return out.finish(EXIT.NOT_DEPLOYED);
-    }
     if (err instanceof InvalidWeightsError || err instanceof UnexpectedListenerError) {
       out.error(`refused: ${err.message}`);
-      out.result.problems = err instanceof UnexpectedListenerError ? err.problems : err.problems;
+      out.result.problems = err.problems;
       out.result.outcome = 'refused';
       return out.finish(EXIT.INVALID_WEIGHTS);
     }
-    const message = err instanceof Error ? err.message : String(err);
-    const hint =
-      err instanceof Error && err.name === 'CredentialsProviderError'
-        ? ` (no AWS credentials: aws sso login, or set AWS_PROFILE for the ${opts.envName} account)`
-        : '';
-    out.error(`error: ${message}${hint}`);
-    out.result.error = message;
-    return out.finish(EXIT.FAILED);
+    // Everything else through the one error formatter (cli/errors.ts): one message, a hint, no stack.
+    const failure = describeFailure(err, { envName: opts.envName });
+    out.error(formatFailure(failure).trimEnd());
+    Object.assign(out.result, { error: failure.message, failure: failure.kind });
+    return out.finish(exitCodeForFailure(failure.kind));
   }
 }
 
@@ -192,7 +188,9 @@ async function shift(
     if (opts.dryRun) {
       const holder = await peekLock(deps, ctx.tableName);
       if (holder)
-        return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: new LockHeldError(holder).message }]);
+        return refuse(out, [
+          { code: EXIT.LOCKED, gate: 'lease', message: new LockHeldError(holder).message },
+        ]);
       out.line('  ok    lock: free');
     } else {
       try {
@@ -210,7 +208,7 @@ async function shift(
         );
       } catch (err) {
         if (err instanceof LockHeldError) {
-          return refuse(out, [{ code: EXIT.LOCKED, gate: 'lock', message: err.message }]);
+          return refuse(out, [{ code: EXIT.LOCKED, gate: 'lease', message: err.message }]);
         }
         throw err;
       }
@@ -221,6 +219,7 @@ async function shift(
     // 2. Alarms, green's targets, data checks.
     const report = await preflight(deps, ctx, {
       targetGreen: to.green,
+      currentGreen: from.green,
       force: opts.force,
       checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
     });
@@ -271,7 +270,8 @@ async function shift(
     }
 
     // 4. Confirmation (prod).
-    if (needsConfirmation(opts)) {
+    const prompted = needsConfirmation(opts);
+    if (prompted) {
       const answer = await renewer!.during(() =>
         io.prompt(
           `Move ${ctx.envName} traffic to ${formatWeights(to)}${opts.force ? ' (FORCED past alarms)' : ''}? Type "${ctx.envName}" to confirm: `,
@@ -282,6 +282,33 @@ async function shift(
         out.result.outcome = 'not-confirmed';
         return EXIT.NOT_CONFIRMED;
       }
+    }
+
+    // The gates again whenever time has passed since the preflight and green is about to rise: the same
+    // evaluation, the lease renewed under its fence as one of them, the alarms forced past at the
+    // preflight (and only those) still forced past. Closed: refused and audited; the lease is released
+    // (finally) and traffic is unchanged.
+    const recheck = async (moment: string): Promise<ExitCode | undefined> => {
+      if (to.green <= from.green) return undefined;
+      const again = await preflight(deps, ctx, {
+        targetGreen: to.green,
+        currentGreen: from.green,
+        force: opts.force,
+        forcedAlarms: report.blockingAlarms.map((a) => a.name),
+        checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
+        lease: leaseGate(() => renewer!.renewNow()),
+      });
+      if (again.refusals.length > 0) {
+        out.line(`gates re-checked ${moment}: closed`);
+        await recordRefusal(`gates closed ${moment}: ${again.refusals.map((r) => r.message).join(' | ')}`);
+        return refuse(out, again.refusals);
+      }
+      out.line(`  ok    gates re-checked ${moment}`);
+      return undefined;
+    };
+    if (prompted) {
+      const refused = await recheck('after the confirmation');
+      if (refused !== undefined) return refused;
     }
 
     // 5. Snapshot.
@@ -334,32 +361,9 @@ async function shift(
       }
     }
 
-    // 6. The gates again, right before the change (the prompt and the snapshot took time), and the lease.
-    if (to.green > from.green) {
-      try {
-        await renewer!.renewNow();
-      } catch (err) {
-        if (err instanceof LeaseLostError) {
-          out.error(`refused: ${err.message}`);
-          out.result.outcome = 'refused';
-          return EXIT.LOCKED;
-        }
-        throw err;
-      }
-      const again = await preflight(deps, ctx, {
-        targetGreen: to.green,
-        force: opts.force,
-        checksMaxAgeMs: checksMaxAgeMs(scheduleMinutes),
-      });
-      if (again.refusals.length > 0) {
-        out.line('gates re-checked right before the change: closed');
-        await recordRefusal(
-          `gates closed right before the change: ${again.refusals.map((r) => r.message).join(' | ')}`,
-        );
-        return refuse(out, again.refusals);
-      }
-      out.line('  ok    gates re-checked right before the change');
-    }
+    // 6. The gates again, right before the change (the snapshot took time).
+    const refused = await recheck('right before the change');
+    if (refused !== undefined) return refused;
 
     // 7. Apply and read back.
     const applyStarted = deps.clock.now();
@@ -571,11 +575,13 @@ function refuse(out: Output, refusals: readonly Refusal[]): ExitCode {
   return (refusals[0]?.code ?? EXIT.FAILED) as ExitCode;
 }
 
+/** The preflight as the operator reads it: one line per gate, from the one gate evaluation. */
 function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): void {
   const critical = r.alarms.filter((a) => a.critical);
-  if (r.blockingAlarms.length === 0) {
+  const missing = Object.entries(r.gates.alarmStates).filter(([, s]) => s === 'MISSING');
+  if (r.blockingAlarms.length === 0 && missing.length === 0) {
     out.line(`  ok    alarms: no critical or green alarm in ALARM (${critical.length} critical checked)`);
-  } else {
+  } else if (r.blockingAlarms.length > 0) {
     const names = r.blockingAlarms.map((a) => a.name).join(', ');
     out.line(
       opts.force
@@ -583,6 +589,7 @@ function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): v
         : `  FAIL  alarms in ALARM: ${names}`,
     );
   }
+  for (const [name] of missing) out.line(`  FAIL  alarm ${name} does not exist`);
   if (r.green) {
     out.line(
       `  ${r.green.healthy > 0 ? 'ok  ' : 'FAIL'}  green targets: ${r.green.healthy} of ${r.green.total} healthy`,
@@ -590,7 +597,10 @@ function printPreflight(out: Output, r: PreflightReport, opts: Mode<'shift'>): v
   } else {
     out.line('  ok    green targets: not needed (green goes to 0%)');
   }
-  out.line(`  ${r.checks.ok ? 'ok  ' : 'FAIL'}  ${r.checks.message}`);
+  const checks = r.gates.closed.filter((c) => c.gate === 'data-checks');
+  if (checks.length === 0)
+    out.line(`  ok    ${r.checks.ok ? r.checks.message : 'data checks: clean and recent'}`);
+  for (const c of checks) out.line(`  FAIL  ${c.message}`);
 }
 
 function recordedAlarmStates(r: PreflightReport, ctx: ShiftContext): Record<string, string> {
@@ -611,27 +621,39 @@ async function bake(
   ignored: readonly string[],
   tty: boolean,
 ): Promise<{ fired: string[]; changedTo?: Weights }> {
-  // The same signals as the plan's bake and the auto-rollback: green's alarms, the critical composite,
-  // green's target health.
-  // (A shift forced past an alarm cannot watch the composite: that alarm keeps it in ALARM.)
-  const composite = ctx.criticalCompositeName && ignored.length === 0 ? [ctx.criticalCompositeName] : [];
-  const watched = [...composite, ...ctx.greenAlarmNames].filter((n) => !ignored.includes(n));
+  // The same signals as the plan's bake-check task (lambda/rollout/bake-signals.ts): the critical
+  // composite and green's alarms, green's target health, the data checks; the lease is renewed under its
+  // fence after every sleep (deps.clock is the renewer's). Alarms need minutes of data; a green whose
+  // tasks all died fails its share of requests with ELB 503s (counted by no target-group metric) at once,
+  // so its target health is checked directly too. An alarm forced past is not watched (a forced critical
+  // alarm keeps the composite in ALARM, so the composite is then forced past as well).
+  const watched = [
+    ...(ctx.criticalCompositeName ? [ctx.criticalCompositeName] : []),
+    ...ctx.greenAlarmNames,
+  ].filter((n) => !ignored.includes(n));
+  const notWatched = ignored.filter((n) => !watched.includes(n));
   out.line(
-    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')} and green's target health${ignored.length > 0 ? ` (forced past, not watched: ${ignored.join(', ')})` : ''}`,
+    `bake ${formatDuration(bakeMs)}: watching ${watched.join(', ')}, green's target health and the data checks${notWatched.length > 0 ? ` (forced past, not watched: ${notWatched.join(', ')})` : ''}`,
   );
   const start = deps.clock.now();
   let lastLine = -Infinity;
   for (;;) {
-    // Alarms need minutes of data; a green whose tasks all died fails its share of requests with ELB 503s
-    // (counted by no target-group metric) at once, so its target health is checked directly too.
-    const [states, health, now] = await Promise.all([
-      readAlarmStates(deps.cloudwatch, watched),
-      targetHealth(deps, ctx.target.greenTargetGroupArn),
+    const [signals, now] = await Promise.all([
+      readBakeSignals(deps, {
+        alarmNames: watched,
+        criticalCompositeName: ctx.criticalCompositeName,
+        greenTargetGroupArn: ctx.target.greenTargetGroupArn,
+        stateTableName: ctx.tableName,
+      }),
       readListenerWeights(deps.elbv2, ctx.target),
     ]);
+    const { alarmStates: states, health } = signals;
     if (now.blue !== expected.blue) return { fired: [], changedTo: now };
-    const fired = watched.filter((n) => states[n] === 'ALARM');
-    if (health.healthy === 0) fired.push(`green target group (no healthy targets of ${health.total})`);
+    // Alarms by name; the other signals by what failed.
+    const fired = [
+      ...signals.firing,
+      ...signals.failed.filter((f) => f.gate !== 'alarms' && f.gate !== 'critical-any').map((f) => f.message),
+    ];
     if (fired.length > 0) return { fired };
     const elapsed = deps.clock.now() - start;
     if (elapsed >= bakeMs) return { fired: [] };
@@ -813,7 +835,10 @@ async function status(
   const repair = (what: string, command: string) => broken.push(`${what}\n              repair: ${command}`);
   const cmd = (flags: string) => `npm run shift -- --env ${ctx.envName} ${flags}`;
   for (const p of reading.problems)
-    repair(`listener: ${p}`, 'fix the listener as described, then run the command again');
+    repair(
+      `listener: ${p}`,
+      `fix it as described (see: aws elbv2 describe-rules --listener-arn ${ctx.target.listenerArn}), then ${cmd('--status')}`,
+    );
   for (const n of reading.notes) repair(`listener: ${n}`, `npx cdk deploy -c env=${ctx.envName}`);
   if (listener && stored && (listener.blue !== stored.blue || listener.green !== stored.green)) {
     repair(
@@ -866,9 +891,31 @@ async function status(
   const lastPreShift = shifts.find((s) => s.snapshotId)?.snapshotId;
   const routing = new Set([...ctx.greenAlarmNames, ...ctx.blueAlarmNames]);
   const routingAlarms = alarms.filter(
-    (a) => routing.has(a.name) || a.name.startsWith(`${ctx.alarmPrefix}routing-`),
+    (a) => routing.has(a.name) || parseAlarmName(a.name)?.area === 'routing',
   );
   const criticalInAlarm = alarms.filter((a) => a.critical && a.state === 'ALARM');
+  // What the gates watch, as the shift and the plan evaluate them: missing means every shift is refused;
+  // in ALARM (or no healthy green) while green has traffic means the automatic rollback has not acted.
+  const watched = watchedAlarmNames(ctx, alarms);
+  const missing = watched.filter((n) => !alarms.some((a) => a.name === n));
+  if (missing.length > 0)
+    repair(
+      `alarm(s) the gates watch do not exist: ${missing.join(', ')} (every shift and plan step is refused)`,
+      `npx cdk deploy -c env=${ctx.envName}`,
+    );
+  if (listener && listener.green > 0) {
+    const firing = alarms.filter((a) => watched.includes(a.name) && a.state === 'ALARM');
+    if (firing.length > 0)
+      repair(
+        `green takes ${listener.green}% of traffic while ${firing.map((a) => a.name).join(', ')} ${firing.length === 1 ? 'is' : 'are'} in ALARM: the automatic rollback has not acted (is it armed? see its dead-letter queue)`,
+        cmd('--rollback'),
+      );
+    if (green.healthy === 0)
+      repair(
+        `green takes ${listener.green}% of traffic but has no healthy target (${green.total} registered): its share fails with ELB 503s`,
+        cmd('--rollback'),
+      );
+  }
 
   out.line(`${ctx.envName} routing status`);
   out.line(

@@ -23,7 +23,7 @@ import { ACTIVE_PLAN_STATUSES, describeActivePlan } from '../../lambda/shared/ro
 import { LOCK_KEY, type LockHolder } from '../../lambda/shared/shift-audit';
 import { formatWeights, inspectTraffic, readWeightsIntent } from '../../lambda/shared/traffic';
 import { isManagedSnapshot } from '../../lambda/snapshots/naming';
-import { DEPLOYMENT_KEYS, resourcePrefix } from '../../lib/project';
+import { alarmNamePrefix, DEPLOYMENT_KEYS } from '../../lib/project';
 import type { Deployment } from '../deployed';
 import { describeFailure } from '../errors';
 import { formatDurationMs } from '../io';
@@ -337,7 +337,7 @@ async function alarmsSection(c: Ctx): Promise<Section> {
   do {
     const out: DescribeAlarmsCommandOutput = await c.deps.cloudwatch.send(
       new DescribeAlarmsCommand({
-        AlarmNamePrefix: `${resourcePrefix(c.envName)}-`,
+        AlarmNamePrefix: alarmNamePrefix(c.envName),
         StateValue: 'ALARM',
         AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
         NextToken,
@@ -356,7 +356,7 @@ async function alarmsSection(c: Ctx): Promise<Section> {
     title,
     level: inAlarm.length > 0 ? 'attention' : 'ok',
     summary:
-      inAlarm.length > 0 ? `${inAlarm.length} in ALARM` : `none in ALARM (${resourcePrefix(c.envName)}-*)`,
+      inAlarm.length > 0 ? `${inAlarm.length} in ALARM` : `none in ALARM (${alarmNamePrefix(c.envName)}*)`,
     details: inAlarm.map((a) => `${a.name}${a.reason ? `: ${a.reason}` : ''}`),
     data: inAlarm,
   };

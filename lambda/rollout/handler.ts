@@ -4,7 +4,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { RDSClient } from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { resourcePrefix } from '../../lib/project';
+import { criticalCompositeAlarmName, resourcePrefix } from '../../lib/project';
 import { errorMessage, requireEnv, optionalEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import {
@@ -37,15 +37,13 @@ import { describeSnapshot } from '../snapshots/rds-snapshots';
 import { takeSnapshot } from '../snapshots/take-snapshot';
 import {
   AlarmFiringError,
-  alarmsInAlarm,
   evaluateGates,
   EvidenceMissingError,
   GateClosedError,
   GreenUnhealthyError,
-  readAlarmStates,
-  targetGroupHealth,
   type GateClients,
 } from './gates';
+import { readBakeSignals } from './bake-signals';
 import { describeEvidence, greenRequestsSince, judgeEvidence, type Evidence } from './evidence';
 import { assertPlan, formatPlan, MIN_BAKE_SECONDS, PLAN_LIMITS, type PlanRequest } from './plan';
 
@@ -393,7 +391,7 @@ async function checkGates(
       stateTableName: config.stateTableName,
       greenTargetGroupArn: config.target.greenTargetGroupArn,
       ignoreAlarms: plan.forcedAlarms,
-      criticalCompositeName: config.alarmNames[0],
+      criticalCompositeName: criticalCompositeAlarmName(config.envName),
       greenWeight: evidence.greenWeight,
       evidenceWaivedBy: evidence.waivedBy,
     },
@@ -659,16 +657,23 @@ async function bakeCheck(state: RolloutState, ctx: RolloutContext): Promise<Step
   const step = state.step;
   if (!step) throw new Error('state has no step: the apply task did not run');
   await holdLease(plan, ctx);
-  // The same signals as the CLI bake and the auto-rollback: the alarms and green's target health.
-  const [alarmStates, current, weights, health] = await Promise.all([
-    readAlarmStates(clients.cloudwatch, config.alarmNames),
+  // The same signals as the CLI bake (bake-signals.ts): the alarms, green's target health, the data checks.
+  const [signals, current, weights] = await Promise.all([
+    readBakeSignals(clients, {
+      alarmNames: config.alarmNames,
+      ignoreAlarms: plan.forcedAlarms,
+      criticalCompositeName: criticalCompositeAlarmName(config.envName),
+      greenTargetGroupArn: config.target.greenTargetGroupArn,
+      stateTableName: config.stateTableName,
+    }),
     readPlanState(clients.doc, config.stateTableName),
     readListenerWeights(clients.elbv2, config.target),
-    targetGroupHealth(clients.elbv2, config.target.greenTargetGroupArn),
   ]);
-  const firing = alarmsInAlarm(alarmStates).filter((n) => !plan.forcedAlarms.includes(n));
-  if (firing.length > 0) throw new AlarmFiringError(firing);
+  const { alarmStates, firing, health } = signals;
+  if (firing.length > 0) throw new AlarmFiringError([...firing]);
   if (health.healthy === 0) throw new GreenUnhealthyError(health.total);
+  const checks = signals.failed.filter((f) => f.gate === 'data-checks');
+  if (checks.length > 0) throw new GateClosedError(checks.map((c) => c.message));
   if (current?.planId !== plan.planId || current.status !== 'running') {
     throw new PlanAbortedError(
       `plan ${plan.planId} was aborted during the bake of step ${step.stepIndex + 1}`,

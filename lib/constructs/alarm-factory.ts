@@ -2,10 +2,17 @@ import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
+import {
+  ALARM_NAME_SEGMENT,
+  ALARM_NAME_WHAT,
+  alarmName as buildAlarmName,
+  alarmNamePrefix,
+  criticalCompositeAlarmName,
+} from '../project';
 import type { AlertTopics, Severity } from './alert-topics';
 
 export interface GuardrailAlarmProps {
-  /** Capability the alarm belongs to: `checks`, `snapshots`, `database`, `routing`, ... */
+  /** Capability the alarm belongs to: `checks`, `snapshots`, `database`, `routing`, ... (one segment, no hyphen). */
   readonly area: string;
   /** Short kebab-case name of what is watched, e.g. `rows-lost-games`. */
   readonly what: string;
@@ -60,21 +67,16 @@ export interface RegisteredAlarm {
 
 export interface AlarmFactoryProps {
   readonly topics: AlertTopics;
-  /** `<project>-<env>`, prefix of every alarm name. */
-  readonly namePrefix: string;
+  /** The environment: every alarm is named `alarmName(envName, area, what)` (lib/project.ts). */
+  readonly envName: string;
   /** URL of docs/RUNBOOK.md as the on-call person opens it. */
   readonly runbookUrl: string;
 }
 
-const NAME_PART = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const NAME_PART = ALARM_NAME_WHAT;
 
 /** CloudWatch's limit on the length of a composite alarm rule. */
 export const ALARM_RULE_MAX_LENGTH = 10240;
-
-/** Name of the environment's "anything critical" composite alarm: `<project>-<env>-critical-any`. */
-export function criticalCompositeName(namePrefix: string): string {
-  return `${namePrefix}-critical-any`;
-}
 
 /**
  * The one way this app creates alarms: name `<project>-<env>-<area>-<what>`, a description that says what
@@ -145,7 +147,7 @@ export class AlarmFactory extends Construct {
    */
   createCriticalComposite(scope: Construct, id: string): cloudwatch.CompositeAlarm {
     const stack = Stack.of(scope);
-    const alarmName = criticalCompositeName(this.props.namePrefix);
+    const alarmName = criticalCompositeAlarmName(this.props.envName);
     const rule: cloudwatch.IAlarmRule = {
       renderAlarmRule: () =>
         Lazy.string({
@@ -171,7 +173,7 @@ export class AlarmFactory extends Construct {
       alarmRule: rule,
       alarmDescription: [
         '[CRITICAL] At least one critical alarm of this environment is in ALARM (each one pages on its own; this alarm has no actions).',
-        `First check: aws cloudwatch describe-alarms --state-value ALARM --alarm-name-prefix ${this.props.namePrefix}-`,
+        `First check: aws cloudwatch describe-alarms --state-value ALARM --alarm-name-prefix ${alarmNamePrefix(this.props.envName)}`,
         `Runbook: ${this.props.runbookUrl}#critical-any`,
       ].join('\n'),
     });
@@ -180,13 +182,18 @@ export class AlarmFactory extends Construct {
   /** Creates the alarm in `scope` (the capability's construct) and wires it to its severity's topic. */
   createAlarm(scope: Construct, id: string, p: GuardrailAlarmProps): cloudwatch.Alarm {
     const problems: string[] = [];
-    if (!NAME_PART.test(p.area)) problems.push(`area ${JSON.stringify(p.area)} must be kebab-case`);
+    if (!ALARM_NAME_SEGMENT.test(p.area))
+      problems.push(
+        `area ${JSON.stringify(p.area)} must be one lowercase word (no hyphen: names parse back)`,
+      );
+    if (!ALARM_NAME_SEGMENT.test(this.props.envName))
+      problems.push(`environment ${JSON.stringify(this.props.envName)} must be one lowercase word`);
     if (!NAME_PART.test(p.what)) problems.push(`what ${JSON.stringify(p.what)} must be kebab-case`);
     if (!NAME_PART.test(p.runbookAnchor))
       problems.push(`runbookAnchor ${JSON.stringify(p.runbookAnchor)} must be a heading slug`);
     if (!Token.isUnresolved(p.threshold) && !Number.isFinite(p.threshold))
       problems.push(`threshold ${p.threshold} must be finite`);
-    const alarmName = `${this.props.namePrefix}-${p.area}-${p.what}`;
+    const alarmName = buildAlarmName(this.props.envName, p.area, p.what);
     if (this.registered.some((r) => r.alarmName === alarmName))
       problems.push(`alarm name ${alarmName} is already used`);
     const description = [

@@ -7,7 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE, resourcePrefix, STATE_KEYS } from '../project';
+import { DEPLOYMENT_KEYS, METRIC_NAMESPACE, resourcePrefix, STATE_KEYS } from '../project';
 import type { AlarmFactory } from './alarm-factory';
 import type { DashboardSection } from './dashboard-section';
 import { publishDeploymentParameter } from './deployment-parameter';
@@ -278,7 +278,7 @@ export class ProgressiveRollout extends Construct {
       this,
       'EvidenceParameter',
       props.envName,
-      'rollout/evidence',
+      DEPLOYMENT_KEYS.rolloutEvidence,
       JSON.stringify({
         minBakeSeconds: MIN_BAKE_SECONDS,
         minRequestsPerStep,

@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError, type RoutingConfig } from '../config';
-import { DEPLOYMENT_KEYS, METRIC_NAMESPACE, PROJECT, resourcePrefix } from '../project';
+import { alarmNamePrefix, DEPLOYMENT_KEYS, METRIC_NAMESPACE, PROJECT, resourcePrefix } from '../project';
 import type { Color } from '../../lambda/shared/traffic';
 import { accept } from '../nag/acknowledge';
 import { logAlbAccessLogs } from './access-logs';
@@ -468,7 +468,7 @@ export class WeightedRouting extends Construct {
   ): iam.ManagedPolicy {
     const colonArn = (service: string, resource: string, resourceName: string) =>
       stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const alarmsArn = colonArn('cloudwatch', 'alarm', `${prefix}-*`);
+    const alarmsArn = colonArn('cloudwatch', 'alarm', `${alarmNamePrefix(props.envName)}*`);
     const dbArn = colonArn('rds', 'db', props.databaseInstanceIdentifier);
     const snapshotsArn = colonArn('rds', 'snapshot', `${prefix}-pre-shift-*`);
     const paramsArn = stack.formatArn({

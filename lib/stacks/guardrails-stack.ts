@@ -2,8 +2,8 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
-import { resourcePrefix } from '../project';
-import { AlarmFactory, criticalCompositeName } from '../constructs/alarm-factory';
+import { criticalCompositeAlarmName as compositeAlarmName, resourcePrefix } from '../project';
+import { AlarmFactory } from '../constructs/alarm-factory';
 import { AutoRollback } from '../constructs/auto-rollback';
 import { autoRollbackTriggers } from '../constructs/auto-rollback-triggers';
 import { AlertTopics } from '../constructs/alert-topics';
@@ -78,7 +78,7 @@ export class GuardrailsStack extends Stack {
     });
     this.alarms = new AlarmFactory(this, 'AlarmFactory', {
       topics: this.topics,
-      namePrefix: prefix,
+      envName: config.envName,
       runbookUrl: config.alerting.runbookUrl,
     });
     this.topics.createRedriveAlarms(this.alarms);
@@ -157,7 +157,7 @@ export class GuardrailsStack extends Stack {
         greenTargetGroupArn: this.routing.green.targetGroup.targetGroupArn,
         ruleArn: this.routing.weightedRule.ruleArn,
       };
-      const criticalCompositeAlarmName = criticalCompositeName(prefix);
+      const criticalCompositeAlarmName = compositeAlarmName(config.envName);
       this.rollout = new ProgressiveRollout(this, 'Rollout', {
         envName: config.envName,
         traffic,

@@ -104,9 +104,14 @@ export class FakeEnvironment {
   now = Date.parse('2026-11-26T02:00:00Z');
   /** Describe calls a new snapshot needs before it is available. */
   snapshotPolls = 3;
-  /** Called before each bake poll (DescribeAlarms by name) with its index: flip alarms mid-bake here. */
+  /**
+   * Called before each bake poll (DescribeAlarms by name of green's alarms once the rule was modified; the
+   * gates before the change read the same names) with its index: flip alarms mid-bake here.
+   */
   onAlarmPoll: (poll: number) => void = () => undefined;
   private alarmPolls = 0;
+  /** ModifyRule calls so far. */
+  ruleWrites = 0;
   callerAccount: string;
 
   constructor(readonly envName: Env = 'prod') {
@@ -309,6 +314,7 @@ export class FakeEnvironment {
       const groups = input.Actions?.[0]?.ForwardConfig?.TargetGroups ?? [];
       const w = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
       this.listener = { blue: w(tg('blue')), green: w(tg('green')) };
+      this.ruleWrites++;
       return {};
     });
     mocks.elbv2.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn?: string }) => {
@@ -323,7 +329,7 @@ export class FakeEnvironment {
 
     mocks.cloudwatch.on(DescribeAlarmsCommand).callsFake((input: DescribeAlarmsCommandInput) => {
       if (input.AlarmNames && !input.AlarmNamePrefix) {
-        const isBakePoll = input.AlarmNames.some((n) => n.includes('-routing-green-'));
+        const isBakePoll = this.ruleWrites > 0 && input.AlarmNames.some((n) => n.includes('-routing-green-'));
         if (isBakePoll) this.onAlarmPoll(this.alarmPolls++);
       }
       const selected = [...this.alarms.entries()].filter(([name]) =>
@@ -496,7 +502,14 @@ export class FakeEnvironment {
 }
 
 /** A CliIo that records what was written; `answers` are the prompt's replies, in order. */
-export function fakeIo(opts: { tty?: boolean; answers?: string[] } = {}) {
+export function fakeIo(
+  opts: {
+    tty?: boolean;
+    answers?: string[];
+    /** Runs while the prompt is open (before it is answered): change the world here. */
+    onPrompt?: (question: string) => void;
+  } = {},
+) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const prompts: string[] = [];
@@ -507,6 +520,7 @@ export function fakeIo(opts: { tty?: boolean; answers?: string[] } = {}) {
     isTTY: opts.tty ?? false,
     prompt: async (q) => {
       prompts.push(q);
+      opts.onPrompt?.(q);
       return answers.shift() ?? '';
     },
     env: {},

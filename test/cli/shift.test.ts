@@ -346,13 +346,170 @@ describe('bake-time rollback on target health', () => {
     const r = await shift(['--env', 'prod', '--green', '25', '--bake', '5m', '--yes']);
     expect(r.code).toBe(EXIT.ROLLED_BACK);
     expect(r.out).toContain(
-      'green failed during the bake: green target group (no healthy targets of 2); rolling back to 100% blue',
+      'green failed during the bake: green: no healthy target in its target group (of 2); rolling back to 100% blue',
     );
     expect(env.listener).toEqual({ blue: 100, green: 0 });
     expect(env.audit[1]).toMatchObject({
       kind: 'auto-rollback',
-      reason: 'bake: green target group (no healthy targets of 2)',
+      reason: 'bake: green: no healthy target in its target group (of 2)',
     });
+  });
+});
+
+describe('the gates are re-checked after the prompt and after the snapshot wait (issue 11, item 4)', () => {
+  /** Traffic unchanged, the lease released, the refusal audited with when it was found. */
+  const refusedBeforeTheChange = (moment: RegExp) => {
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.lock).toBeUndefined();
+    expect(env.audit).toHaveLength(1);
+    expect(env.audit[0]).toMatchObject({ outcome: 'refused', detail: expect.stringMatching(moment) });
+  };
+
+  const flips: [string, () => void, number, RegExp][] = [
+    [
+      'a critical alarm (critical-any)',
+      () => env.setAlarm('checks-rows-lost-games', 'ALARM'),
+      EXIT.CRITICAL_ALARM,
+      /refused \(critical-any, exit 10\): alarm pipeline-guardrails-prod-critical-any is in ALARM \(critical in ALARM: pipeline-guardrails-prod-checks-rows-lost-games\)/,
+    ],
+    [
+      "one of green's alarms",
+      () => env.setAlarm('routing-green-unhealthy-hosts', 'ALARM'),
+      EXIT.CRITICAL_ALARM,
+      /refused \(alarms, exit 10\): alarm pipeline-guardrails-prod-routing-green-unhealthy-hosts is in ALARM/,
+    ],
+    [
+      "green's last healthy target",
+      () => (env.targets.green = ['unhealthy', 'unhealthy']),
+      EXIT.GREEN_UNHEALTHY,
+      /refused \(green-health, exit 11\): green: no healthy target in its target group \(2 unhealthy\)/,
+    ],
+    [
+      'a data-checks violation',
+      () =>
+        (env.checks = {
+          status: 'violation',
+          checkedAt: new Date(env.now).toISOString(),
+          problems: ['games: rows lost 3 (noDecrease)'],
+        }),
+      EXIT.CHECKS_NOT_CLEAN,
+      /refused \(data-checks, exit 12\): data checks: last run .* reported violation: games: rows lost 3/,
+    ],
+  ];
+
+  it.each(flips)('%s while the prod confirmation prompt is open', async (_what, flip, code, message) => {
+    const io = fakeIo({ tty: true, answers: ['prod'], onPrompt: flip });
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '0'], io);
+    expect(io.prompts).toHaveLength(1);
+    expect(r.code).toBe(code);
+    expect(r.out).toMatch(/gates re-checked after the confirmation: closed/);
+    expect(r.err).toMatch(message);
+    // Refused before the snapshot too: nothing to wait for.
+    expect(mocks.rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+    refusedBeforeTheChange(/^wanted blue 90% \/ green 10%; gates closed after the confirmation: /);
+  });
+
+  it.each(flips)('%s while the pre-shift snapshot is awaited', async (_what, flip, code, message) => {
+    const real = env.deps().takeSnapshot;
+    const io = fakeIo();
+    const argv = ['--env', 'prod', '--green', '10', '--bake', '0', '--yes'];
+    const result = await runShiftCommand(argv, io.io, () =>
+      env.deps({
+        takeSnapshot: async (...args) => {
+          const snap = await real(...args);
+          flip();
+          return snap;
+        },
+      }),
+    );
+    expect(result).toBe(code);
+    expect(mocks.rds).toHaveReceivedCommand(CreateDBSnapshotCommand);
+    expect(io.out()).toMatch(/gates re-checked right before the change: closed/);
+    expect(io.err()).toMatch(message);
+    refusedBeforeTheChange(/gates closed right before the change: /);
+  });
+
+  it('the lease taken over by another writer during the prompt refuses with exit 13, leaving their lease', async () => {
+    const io = fakeIo({
+      tty: true,
+      answers: ['prod'],
+      onPrompt: () =>
+        (env.lock = {
+          owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/bob (bob-laptop pid 77)',
+          acquiredAt: new Date(env.now).toISOString(),
+          expiresAt: Math.floor(env.now / 1000) + 600,
+          purpose: 'shift to blue 75% / green 25%',
+        }),
+    });
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '0'], io);
+    expect(r.code).toBe(EXIT.LOCKED);
+    expect(r.err).toMatch(/refused \(lease, exit 13\): /);
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(env.lock?.owner).toMatch(/bob/);
+  });
+
+  it('--force lifts only the alarms in ALARM at the preflight: one that fires during the prompt refuses', async () => {
+    env.setAlarm('database-cpu-critical', 'ALARM');
+    const io = fakeIo({
+      tty: true,
+      answers: ['prod'],
+      onPrompt: () => env.setAlarm('routing-green-error-rate', 'ALARM'),
+    });
+    const r = await shift(
+      ['--env', 'prod', '--green', '10', '--bake', '0', '--force', '--reason', 'CPU is the vacuum'],
+      io,
+    );
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(r.err).toMatch(/alarm pipeline-guardrails-prod-routing-green-error-rate is in ALARM/);
+    expect(r.err).not.toMatch(/database-cpu-critical is in ALARM/);
+    refusedBeforeTheChange(/gates closed after the confirmation/);
+  });
+
+  it('a shift that lowers green is not held back by green-side gates after the prompt', async () => {
+    env.listener = { blue: 50, green: 50 };
+    env.intent = { blue: 50, green: 50 };
+    const io = fakeIo({
+      tty: true,
+      answers: ['prod'],
+      onPrompt: () => (env.targets.green = []),
+    });
+    const r = await shift(['--env', 'prod', '--green', '0'], io);
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+  });
+});
+
+describe('the bake watches the same signals as the plan (bake-signals.ts)', () => {
+  it('a data-checks violation during the bake rolls back to 100% blue', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 2)
+        env.checks = {
+          status: 'violation',
+          checkedAt: new Date(env.now).toISOString(),
+          problems: ['games: rows lost 12 (noDecrease)'],
+        };
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.ROLLED_BACK);
+    expect(r.out).toMatch(
+      /watching pipeline-guardrails-prod-critical-any, .*, green's target health and the data checks/,
+    );
+    expect(r.out).toMatch(
+      /green failed during the bake: data checks: run at .* found a violation: games: rows lost 12 \(noDecrease\); rolling back to 100% blue/,
+    );
+    expect(env.listener).toEqual({ blue: 100, green: 0 });
+    expect(env.lock).toBeUndefined();
+  });
+
+  it('a late checks result alone does not roll back (the heartbeat alarm reaches the bake through critical-any)', async () => {
+    env.onAlarmPoll = (poll) => {
+      if (poll === 2)
+        env.checks = { status: 'ok', checkedAt: new Date(env.now - 7_200_000).toISOString(), problems: [] };
+    };
+    const r = await shift(['--env', 'prod', '--green', '10', '--bake', '5m', '--yes']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
   });
 });
 
@@ -369,7 +526,7 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.CRITICAL_ALARM);
     expect(r.err).toMatch(
-      /refused \(critical-alarms, exit 10\): in ALARM: pipeline-guardrails-prod-checks-rows-lost-games, pipeline-guardrails-prod-critical-any/,
+      /refused \(critical-any, exit 10\): alarm pipeline-guardrails-prod-critical-any is in ALARM \(critical in ALARM: pipeline-guardrails-prod-checks-rows-lost-games\)/,
     );
     unchanged();
     // The refusal is audited with what was asked for.
@@ -385,7 +542,9 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     env.setAlarm('routing-green-unhealthy-hosts', 'ALARM');
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.CRITICAL_ALARM);
-    expect(r.err).toMatch(/in ALARM: pipeline-guardrails-prod-routing-green-unhealthy-hosts \(/);
+    expect(r.err).toMatch(
+      /refused \(alarms, exit 10\): alarm pipeline-guardrails-prod-routing-green-unhealthy-hosts is in ALARM \(/,
+    );
     expect(r.err).not.toMatch(/routing-throughput/);
   });
 
@@ -417,12 +576,48 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     expect(env.published[0]!.Message).toContain('FORCED: CPU alarm is the nightly vacuum');
   });
 
+  it('a watched alarm that does not exist closes its gate, and --force does not lift it', async () => {
+    env.alarms.delete('pipeline-guardrails-prod-critical-any');
+    const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--force', '--reason', 'x']);
+    expect(r.code).toBe(EXIT.CRITICAL_ALARM);
+    expect(r.out).toContain('  FAIL  alarm pipeline-guardrails-prod-critical-any does not exist');
+    expect(r.err).toBe(
+      'refused (critical-any, exit 10): alarm pipeline-guardrails-prod-critical-any does not exist (is the environment deployed?)\n',
+    );
+    unchanged();
+  });
+
   it('--force does not lift the other gates', async () => {
     env.targets.green = ['unhealthy', 'draining'];
     const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--force', '--reason', 'x']);
     expect(r.code).toBe(EXIT.GREEN_UNHEALTHY);
-    expect(r.err).toMatch(/green has no healthy targets \(1 unhealthy, 1 draining\)/);
+    expect(r.err).toMatch(
+      /refused \(green-health, exit 11\): green: no healthy target in its target group \(1 unhealthy, 1 draining\)/,
+    );
     unchanged();
+  });
+
+  it('raising green from above 0 needs evidence: an alarm of green in INSUFFICIENT_DATA is never a pass', async () => {
+    env.listener = { blue: 90, green: 10 };
+    env.intent = { blue: 90, green: 10 };
+    env.setAlarm('routing-green-error-rate', 'INSUFFICIENT_DATA');
+    const r = await shift(['--env', 'prod', '--green', '25', '--yes']);
+    expect(r.code).toBe(EXIT.NO_EVIDENCE);
+    expect(r.err).toMatch(
+      /refused \(evidence, exit 17\): alarm pipeline-guardrails-prod-routing-green-error-rate is INSUFFICIENT_DATA: .*wait until green has served enough requests/,
+    );
+    unchanged();
+  });
+
+  it('needs no evidence for the first step (green at 0) nor to lower green', async () => {
+    env.setAlarm('routing-green-error-rate', 'INSUFFICIENT_DATA');
+    const first = await shift(['--env', 'prod', '--green', '10', '--yes', '--bake', '0s']);
+    expect(first.code).toBe(EXIT.OK);
+    env.listener = { blue: 75, green: 25 };
+    env.intent = { blue: 75, green: 25 };
+    const lower = await shift(['--env', 'prod', '--green', '10', '--yes', '--bake', '0s']);
+    expect(lower.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
   });
 
   it('green with no targets at all', async () => {
@@ -448,7 +643,7 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
           checkedAt: new Date(env.now - 60_000).toISOString(),
           problems: ['games: rows lost 3 (noDecrease)'],
         }),
-      /data checks report violation at .* \(1m00s ago\): games: rows lost 3 \(noDecrease\)/,
+      /data checks: last run \(.*\) reported violation: games: rows lost 3 \(noDecrease\)/,
     ],
     [
       'an error',
@@ -458,15 +653,15 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
           checkedAt: new Date(env.now - 60_000).toISOString(),
           problems: ['connect ETIMEDOUT'],
         }),
-      /data checks report error/,
+      /data checks: last run \(.*\) reported error: connect ETIMEDOUT/,
     ],
     [
       'a stale summary',
       () =>
         (env.checks = { status: 'ok', checkedAt: new Date(env.now - 3_600_000).toISOString(), problems: [] }),
-      /data-check summary is stale: last run .* \(1h00m00s ago, more than 15m00s\)/,
+      /data checks: last result is from .* \(3600s ago\), expected one within 900s/,
     ],
-    ['no summary', () => (env.checks = undefined), /no data-check summary found/],
+    ['no summary', () => (env.checks = undefined), /data checks: no result recorded yet/],
   ])('data checks with %s', async (_name, arrange, message) => {
     arrange();
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
@@ -546,11 +741,54 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     mocks.sts.on(GetCallerIdentityCommand).rejects(noCredentials);
     const r = await shift(['--env', 'prod', '--green', '10', '--yes']);
     expect(r.code).toBe(EXIT.FAILED);
-    expect(r.err).toMatch(
-      /Could not load credentials .*\(no AWS credentials: aws sso login, or set AWS_PROFILE for the prod account\)/,
+    // The one error formatter's message and hint (cli/errors.ts), no stack trace.
+    expect(r.err).toBe(
+      'error: no AWS credentials found (Could not load credentials from any providers)\n' +
+        'hint: sign in for the prod account: aws sso login --profile <profile> and export AWS_PROFILE=<profile> (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n',
     );
     expect(mocks.elbv2.calls()).toHaveLength(0);
   });
+
+  it.each([
+    [
+      'expired credentials',
+      () =>
+        mocks.sts
+          .on(GetCallerIdentityCommand)
+          .rejects(awsError('ExpiredToken', 'The security token included in the request is expired')),
+      /error: AWS rejected the credentials \(ExpiredToken: .*\)\nhint: they are expired .*prod account/,
+    ],
+    [
+      'a call IAM does not allow, after the lease was taken',
+      () =>
+        mocks.cloudwatch
+          .on(DescribeAlarmsCommand)
+          .rejects(awsError('AccessDenied', 'not authorized to perform: cloudwatch:DescribeAlarms')),
+      /error: AWS denied the call \(AccessDenied: .*\)\nhint: use credentials of a role in the prod account/,
+    ],
+    [
+      'no network',
+      () =>
+        mocks.sts.on(GetCallerIdentityCommand).rejects(
+          Object.assign(new Error('getaddrinfo ENOTFOUND sts.us-east-1.amazonaws.com'), {
+            code: 'ENOTFOUND',
+          }),
+        ),
+      /error: AWS could not be reached \(ENOTFOUND: .*\)\nhint: check the network/,
+    ],
+  ])(
+    '%s: exit 1 through the one error formatter, no stack trace, lease released',
+    async (_what, arrange, message) => {
+      arrange();
+      const r = await shift(['--env', 'prod', '--green', '10', '--yes', '--json']);
+      expect(r.code).toBe(EXIT.FAILED);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(JSON.parse(r.out)).toMatchObject({ exitCode: EXIT.FAILED, failure: expect.any(String) });
+      expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+      expect(env.lock).toBeUndefined();
+    },
+  );
 
   it('routing not deployed', async () => {
     env.params.delete(`${env.root}/routing/listener-arn`);
@@ -729,6 +967,132 @@ describe('--status', () => {
   });
 });
 
+describe('--status reports every broken state it can see, with the command that repairs it (issue 11)', () => {
+  const SM = 'arn:aws:states:us-east-1:333333333333:stateMachine:pipeline-guardrails-prod-rollout';
+  const problems = async () => {
+    const r = await shift(['--env', 'prod', '--status', '--json']);
+    return { ...r, result: JSON.parse(r.out) as { problems: string[]; outcome: string } };
+  };
+
+  it('a healthy environment has none', async () => {
+    const { code, result } = await problems();
+    expect(code).toBe(EXIT.OK);
+    expect(result).toMatchObject({ problems: [], outcome: 'status' });
+  });
+
+  it('a lease whose writer stopped renewing it', async () => {
+    env.lock = {
+      owner: 'arn:aws:sts::333333333333:assumed-role/DataPlatformOperator/bob (bob-laptop pid 77)',
+      acquiredAt: new Date(env.now - 3_600_000).toISOString(),
+      expiresAt: Math.floor(env.now / 1000) - 600,
+      purpose: 'shift to blue 75% / green 25%',
+    };
+    const { result } = await problems();
+    expect(result.outcome).toBe('problems');
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^lease held by .*bob .* but not renewed since .*: its writer is gone\n +repair: npm run shift -- --env prod --rollback if traffic must go back; the next shift takes the lease over/,
+      ),
+    ]);
+  });
+
+  it('a plan item marked running with no execution behind it', async () => {
+    env.params.set(`${env.root}/rollout/state-machine-arn`, SM);
+    mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    env.items.set('rollout#plan|current', {
+      pk: 'rollout#plan',
+      sk: 'current',
+      planId: 'plan-1',
+      executionArn: `${SM}:plan-1`,
+      status: 'running',
+      phase: 'baking',
+      steps: [10, 25],
+      stepIndex: 0,
+      bakeSeconds: 900,
+      weights: { blue: 100, green: 0 },
+      actor: 'alice',
+      startedAt: new Date(env.now - 7_200_000).toISOString(),
+      updatedAt: new Date(env.now - 7_200_000).toISOString(),
+    });
+    const { result } = await problems();
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^plan plan-1 is marked running but no execution runs \(stale plan item\)\n +repair: npm run shift -- --env prod --abort$/,
+      ),
+    ]);
+  });
+
+  it('an unexpected listener shape: exit 14, what was found and how to look', async () => {
+    const rules = await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(
+      new DescribeRulesCommand({}),
+    );
+    rules.Rules![1]!.Actions![0]!.ForwardConfig!.TargetGroups!.push({
+      TargetGroupArn: 'arn:tg/canary',
+      Weight: 5,
+    });
+    mocks.elbv2.on(DescribeRulesCommand).resolves(rules);
+    const { code, result, err } = await problems();
+    expect(code).toBe(EXIT.INVALID_WEIGHTS);
+    expect(err).toMatch(/refused to call this healthy/);
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^listener: the weighted rule also forwards to tg\/canary .*\n +repair: fix it as described \(see: aws elbv2 describe-rules --listener-arn arn:aws:elasticloadbalancing:.*\), then npm run shift -- --env prod --status$/,
+      ),
+    ]);
+  });
+
+  it.each([
+    ['critical-any', 'checks-rows-lost-games', /pipeline-guardrails-prod-critical-any is in ALARM/],
+    [
+      "one of green's alarms",
+      'routing-green-unhealthy-hosts',
+      /while pipeline-guardrails-prod-routing-green-unhealthy-hosts is in ALARM/,
+    ],
+  ])(
+    'green in traffic while %s is in ALARM (the automatic rollback has not acted)',
+    async (_what, alarm, text) => {
+      env.listener = { blue: 75, green: 25 };
+      env.intent = { blue: 75, green: 25 };
+      env.setAlarm(alarm, 'ALARM');
+      const { result } = await problems();
+      expect(result.problems).toEqual([
+        expect.stringMatching(
+          /^green takes 25% of traffic while .*\n +repair: npm run shift -- --env prod --rollback$/,
+        ),
+      ]);
+      expect(result.problems[0]).toMatch(text);
+    },
+  );
+
+  it('green in traffic with no healthy target', async () => {
+    env.listener = { blue: 90, green: 10 };
+    env.intent = { blue: 90, green: 10 };
+    env.targets.green = ['unhealthy'];
+    const { result } = await problems();
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^green takes 10% of traffic but has no healthy target \(1 registered\).*\n +repair: npm run shift -- --env prod --rollback$/,
+      ),
+    ]);
+  });
+
+  it('the same alarm in ALARM with green at 0% is not a problem of routing', async () => {
+    env.setAlarm('routing-green-error-rate', 'ALARM');
+    env.targets.green = [];
+    expect((await problems()).result.problems).toEqual([]);
+  });
+
+  it('an alarm the gates watch that does not exist (every shift would be refused)', async () => {
+    env.alarms.delete('pipeline-guardrails-prod-critical-any');
+    const { result } = await problems();
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^alarm\(s\) the gates watch do not exist: pipeline-guardrails-prod-critical-any .*\n +repair: npx cdk deploy -c env=prod$/,
+      ),
+    ]);
+  });
+});
+
 describe('progressive rollout flags', () => {
   it('are validated here and handed to the rollout command', async () => {
     const { runPlanCommand } = jest.requireMock('../../cli/shift/plan') as { runPlanCommand: jest.Mock };
@@ -755,3 +1119,12 @@ describe('progressive rollout flags', () => {
     expect(env.callCount()).toBe(0);
   });
 });
+
+/** An AWS API error as the SDK throws it (name = the error code, with $metadata and $fault). */
+function awsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403 },
+  });
+}

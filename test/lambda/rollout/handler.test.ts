@@ -211,6 +211,8 @@ describe('bake-check', () => {
       'GreenUnhealthy',
     ],
     ['traffic moved under it', (w: TrafficWorld) => (w.weights = { blue: 100, green: 0 }), 'PlanAborted'],
+    // The same signals as the CLI bake (bake-signals.ts).
+    ['a data-checks violation', (w: TrafficWorld) => w.setChecks('violation'), 'GateClosed'],
   ])('fails on %s (the machine then rolls back)', async (_what, change, name) => {
     const { plan, step } = await baking();
     change(world);

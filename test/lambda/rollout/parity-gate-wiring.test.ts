@@ -123,7 +123,7 @@ describe('shift preflight with parity pairs', () => {
     }) as unknown as ShiftContext;
   const withPairs = ctx({ [PARITY_GATE_PARAMETER]: JSON.stringify(PAIRS) });
   const run = (c: ShiftContext, over: { targetGreen?: number; force?: boolean } = {}) =>
-    preflight(deps, c, { targetGreen: 25, force: false, checksMaxAgeMs: 900_000, ...over });
+    preflight(deps, c, { targetGreen: 25, currentGreen: 0, force: false, checksMaxAgeMs: 900_000, ...over });
 
   it('refuses with its own exit code when green would rise over a failed pair', async () => {
     parityResults([
@@ -145,7 +145,7 @@ describe('shift preflight with parity pairs', () => {
     parityResults([result({ status: 'different', differences: 4, onlyInBlue: 4 })]);
     const forced = await run(withPairs, { force: true });
     expect(forced.refusals).toEqual([]);
-    expect(forced.forcedPast).toEqual(['parity:games']);
+    expect(forced.forcedPast).toEqual([expect.stringMatching(/^parity games: 4 difference\(s\)/)]);
     parityResults([result()]);
     expect((await run(withPairs)).refusals).toEqual([]);
   });

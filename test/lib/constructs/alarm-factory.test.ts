@@ -19,7 +19,7 @@ function setup() {
   });
   const factory = new AlarmFactory(stack, 'Alarms', {
     topics,
-    namePrefix: 'pipeline-guardrails-test',
+    envName: 'test',
     runbookUrl: 'https://git.example.com/RUNBOOK.md',
   });
   return { stack, topics, factory };
@@ -76,6 +76,10 @@ describe('AlarmFactory', () => {
     const { stack, factory } = setup();
     expect(() => factory.createAlarm(stack, 'A', { ...base, what: 'Rows Lost' })).toThrow(
       /what "Rows Lost" must be kebab-case/,
+    );
+    // An area with a hyphen would not parse back (parseAlarmName takes the first segment as the area).
+    expect(() => factory.createAlarm(stack, 'A2', { ...base, area: 'data-checks' })).toThrow(
+      /area "data-checks" must be one lowercase word/,
     );
     factory.createAlarm(stack, 'B', base);
     expect(() => factory.createAlarm(stack, 'C', base)).toThrow(/already used/);

@@ -27,7 +27,7 @@ function setup(config: DatabaseHealthConfig = PROD_HEALTH, instanceIdentifier = 
   });
   const alarms = new AlarmFactory(stack, 'Alarms', {
     topics,
-    namePrefix: PREFIX,
+    envName: 'test',
     runbookUrl: 'https://git.example.com/RUNBOOK.md',
   });
   const health = new DatabaseHealth(stack, 'Health', {
@@ -152,7 +152,7 @@ describe('DatabaseHealth', () => {
     });
     const alarms = new AlarmFactory(stack, 'Alarms', {
       topics,
-      namePrefix: PREFIX,
+      envName: 'test',
       runbookUrl: 'https://x/R.md',
     });
     new DatabaseHealth(stack, 'Health', {

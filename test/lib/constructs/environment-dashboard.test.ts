@@ -40,7 +40,7 @@ function setup(sections: readonly (DashboardSection | undefined)[], withComposit
     namePrefix: PREFIX,
     key: new kms.Key(stack, 'Key'),
   });
-  const alarms = new AlarmFactory(stack, 'Alarms', { topics, namePrefix: PREFIX, runbookUrl: RUNBOOK });
+  const alarms = new AlarmFactory(stack, 'Alarms', { topics, envName: 'test', runbookUrl: RUNBOOK });
   alarms.createAlarm(stack, 'Early', alarmProps('early', 'critical'));
   const composite = withComposite ? alarms.createCriticalComposite(stack, 'Composite') : undefined;
   const dashboard = new EnvironmentDashboard(stack, 'Dashboard', {

@@ -57,7 +57,7 @@ export function buildDrillStack(options: DrillFixtureOptions = {}) {
   });
   const alarms = new AlarmFactory(stack, 'Alarms', {
     topics,
-    namePrefix: 'pipeline-guardrails-test',
+    envName: 'test',
     runbookUrl: 'https://git.example.com/RUNBOOK.md',
   });
   const table = new dynamodb.Table(stack, 'State', {

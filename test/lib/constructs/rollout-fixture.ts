@@ -60,7 +60,7 @@ export function buildRolloutStack(options: RolloutFixtureOptions = {}) {
   });
   const alarms = new AlarmFactory(stack, 'Alarms', {
     topics,
-    namePrefix: 'pipeline-guardrails-test',
+    envName: 'test',
     runbookUrl: 'https://git.example.com/RUNBOOK.md',
   });
   const table = new dynamodb.Table(stack, 'State', {

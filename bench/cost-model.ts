@@ -22,6 +22,7 @@
  *   groups, a created database's log groups, NAT gateways and their addresses.
  */
 import type { EnvironmentConfig } from '../lib/config';
+import { CREDENTIALS_TTL_MS } from '../lambda/data-checks/handler';
 import { metricData } from '../lambda/data-checks/metrics';
 import type { RunReport } from '../lambda/data-checks/results';
 import { parityMetricData } from '../lambda/parity/metrics';
@@ -494,7 +495,11 @@ export function costReport(config: EnvironmentConfig, templates: readonly Json[]
     const puts = ((f.perMonth * use.puts) / 1000) * PRICES.putMetricDataPer1000;
     if (f.role !== 'event') {
       const r = USAGE.runs[f.role];
-      secretReads += f.perMonth * r.secretReads;
+      // The checker keeps its credentials for CREDENTIALS_TTL_MS per container (at most one read per run).
+      secretReads +=
+        f.role === 'data-checks'
+          ? Math.min(f.perMonth, MINUTES_PER_MONTH / (CREDENTIALS_TTL_MS / 60_000))
+          : f.perMonth * r.secretReads;
       stateWrites += f.perMonth * r.writes;
       stateReads += f.perMonth * r.reads;
     }
@@ -552,7 +557,7 @@ export function costReport(config: EnvironmentConfig, templates: readonly Json[]
   add(
     'guardrails',
     'Secrets Manager',
-    `${secrets.length} secrets x $${PRICES.secret} + ${Math.round(secretReads)} reads by the scheduled functions x $${PRICES.secretApiCallsPer10000}/10,000`,
+    `${secrets.length} secrets x $${PRICES.secret} + ${Math.round(secretReads)} reads by the scheduled functions (the checker's at most every ${CREDENTIALS_TTL_MS / 60_000} min) x $${PRICES.secretApiCallsPer10000}/10,000`,
     secrets.length * PRICES.secret + (secretReads / 10_000) * PRICES.secretApiCallsPer10000,
   );
   const tables = of('AWS::DynamoDB::Table');

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { handler, ChecksRunFailedError } from '../../../lambda/data-checks/handler';
+import { handler, ChecksRunFailedError, forgetCredentials } from '../../../lambda/data-checks/handler';
 import { statePk } from '../../../lambda/data-checks/state-store';
 import { createTestDatabase, type TestDatabase } from '../../support/pg';
 
@@ -51,6 +51,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  forgetCredentials();
   cw.reset();
   sm.reset();
   ddb.reset();
@@ -80,6 +81,34 @@ beforeEach(() => {
 afterEach(() => writeSpy.mockRestore());
 
 describe('data checks handler', () => {
+  it('reads its secret once for several runs, and again at once when the login with it is refused', async () => {
+    await handler({ checks: CHECKS });
+    await handler({ checks: CHECKS });
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+
+    // The role is renamed and its secret updated (a rotation): the cached user is refused, the run re-reads.
+    const role = `rotating_${process.pid}`;
+    await db.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
+    try {
+      forgetCredentials();
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ username: role, password: 'x' }),
+      });
+      await handler({ checks: CHECKS });
+      await db.query(`ALTER ROLE ${role} RENAME TO ${role}_b`);
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ username: `${role}_b`, password: 'x' }),
+      });
+      sm.resetHistory();
+      const summary = await handler({ checks: CHECKS });
+      expect(summary.status).toBe('ok');
+      expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    } finally {
+      await db.query(`DROP ROLE IF EXISTS ${role}`);
+      await db.query(`DROP ROLE IF EXISTS ${role}_b`);
+    }
+  });
+
   it('checks, publishes metrics with a heartbeat, saves baselines, writes the verdict, logs one line', async () => {
     const summary = await handler({ checks: CHECKS });
 

@@ -49,6 +49,31 @@ export async function readCredentials(secretArn: string): Promise<{ user: string
 }
 
 /**
+ * Credentials are read at most once per CREDENTIALS_TTL_MS per container: each GetSecretValue is billed
+ * ($0.05 per 10,000), and prod runs every minute. A login refused with cached credentials is retried at once
+ * with freshly read ones (a rotated password costs no run).
+ */
+export const CREDENTIALS_TTL_MS = 15 * 60_000;
+let cached: { secretArn: string; readAt: number; value: { user: string; password: string } } | undefined;
+
+async function credentialsFor(
+  secretArn: string,
+  now: number,
+): Promise<{ value: { user: string; password: string }; fromCache: boolean }> {
+  if (cached && cached.secretArn === secretArn && now - cached.readAt < CREDENTIALS_TTL_MS)
+    return { value: cached.value, fromCache: true };
+  cached = undefined;
+  const value = await readCredentials(secretArn);
+  cached = { secretArn, readAt: now, value };
+  return { value, fromCache: false };
+}
+
+/** Forgets the cached credentials (tests; a refused login does it by itself). */
+export function forgetCredentials(): void {
+  cached = undefined;
+}
+
+/**
  * Scheduled data checks: reads the credentials, runs every check over one connection, publishes the
  * metrics, writes the verdict the traffic shift reads, logs one JSON line, and fails the invocation
  * when it could not look (unreachable, authentication, timeout, missing table or column, permission).
@@ -65,8 +90,8 @@ export async function handler(event: DataChecksEvent): Promise<ChecksSummary> {
     const plan = checksSchema.parse(event?.checks);
     const sslMode = optionalEnv('DB_SSL_MODE', 'verify-full');
     if (!isSslMode(sslMode)) throw new Error(`DB_SSL_MODE ${JSON.stringify(sslMode)} is not a known sslmode`);
-    const creds = await readCredentials(requireEnv('DB_SECRET_ARN'));
-    const settings: ConnectionSettings = {
+    const secretArn = requireEnv('DB_SECRET_ARN');
+    const settingsWith = (creds: { user: string; password: string }): ConnectionSettings => ({
       host: requireEnv('DB_HOST'),
       port: Number(requireEnv('DB_PORT')),
       database: requireEnv('DB_NAME'),
@@ -74,8 +99,19 @@ export async function handler(event: DataChecksEvent): Promise<ChecksSummary> {
       sslMode,
       statementTimeoutMs: plan.statementTimeoutSeconds * 1000,
       lockTimeoutMs: plan.lockTimeoutSeconds * 1000,
-    };
-    report = await checkDatabase(settings, plan, new DynamoStateStore(doc, stateTable));
+    });
+    const store = new DynamoStateStore(doc, stateTable);
+    const creds = await credentialsFor(secretArn, started.getTime());
+    report = await checkDatabase(settingsWith(creds.value), plan, store);
+    const refused = report.failures.some((f) => f.kind === 'authentication');
+    if (refused) forgetCredentials();
+    // A login refused before anything was checked: run again with the secret as it is now.
+    const nothingChecked = report.tables.length === 0 && report.results.length === 0;
+    if (refused && creds.fromCache && nothingChecked) {
+      const fresh = await credentialsFor(secretArn, Date.now());
+      report = await checkDatabase(settingsWith(fresh.value), plan, store);
+      if (report.failures.some((f) => f.kind === 'authentication')) forgetCredentials();
+    }
   } catch (err) {
     // Before any check ran (bad event, secret unreadable): still a failure metric and a failed summary.
     const failure = err instanceof CheckFailedError ? err : new CheckFailedError('error', errorMessage(err));

@@ -1,20 +1,28 @@
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import type { RunReport } from './results';
+import type { RunReport, TableReport } from './results';
 
 /** Metric names the checker publishes; the alarms and dashboard use the same constants. */
 export const CHECK_METRICS = {
   rowCount: 'RowCount',
-  /** Rows of an earlier exact look that are gone (by primary key), open until accepted: one page per loss. */
+  /**
+   * Rows of an earlier exact look that are gone (by primary key), open until accepted. Per run (dimension
+   * Environment only): the largest open loss over the guarded tables, what the one loss alarm reads; per table
+   * (with Table) only while that table's loss is open, for the dashboard.
+   */
   rowsLost: 'RowsLost',
-  /** 1 while a table's "could not verify" is open (per table), and the number of such tables (per run). */
+  /** 1 while a table's "could not verify" is open (per table, only then), and the number of such tables (per run). */
   unverified: 'Unverified',
   unverifiedTables: 'UnverifiedTables',
+  /** 1 while a tracked table's schema differs from its baseline (per table, only then). */
   schemaChanged: 'SchemaChanged',
+  /** Tracked tables whose schema differs from their baseline (per run): what the schema alarm reads. */
+  schemaChangedTables: 'SchemaChangedTables',
   freshnessAge: 'FreshnessAgeSeconds',
   checkFailures: 'CheckFailures',
+  /** 1 when a run could not connect to the database (published only then). */
+  databaseUnreachable: 'DatabaseUnreachable',
   customValue: 'CustomCheckValue',
   heartbeat: 'Heartbeat',
-  databaseTime: 'CheckDatabaseTimeMs',
 } as const;
 
 /**
@@ -24,10 +32,32 @@ export const CHECK_METRICS = {
 export const HIGH_RESOLUTION_METRICS: ReadonlySet<string> = new Set([CHECK_METRICS.rowsLost]);
 
 /**
- * The run as CloudWatch metric data: per table (dimensions Environment, Table), per custom check
- * (Environment, Check), and per run (Environment): CheckFailures always, UnverifiedTables when tables were
- * checked, Heartbeat only when the run looked at everything it was asked to (a run that could not look: an open
- * "could not verify" is paged by its own alarm, so it alone does not stop the heartbeat).
+ * The largest value of `values`, or undefined when one is unknown (a table this run could not look at): a
+ * per-run aggregate is published only when it covers every table, so a table that could not be checked can
+ * never turn an open violation into a false 0. Its alarm ignores missing data and keeps its state.
+ */
+export function completeMax(values: readonly (number | undefined)[]): number | undefined {
+  if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
+  return Math.max(...(values as number[]));
+}
+
+/** How many of `values` are at least 1, or undefined when one is unknown (see completeMax). */
+export function completeCount(values: readonly (number | undefined)[]): number | undefined {
+  if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
+  return values.filter((v) => (v ?? 0) >= 1).length;
+}
+
+/**
+ * The run as CloudWatch metric data. Every series costs $0.30 a month for each hour it receives data, so
+ * only what an alarm or a graph reads is published, and what only a graph reads or only a "missing is not
+ * breaching" alarm reads is published when non-zero (to such an alarm a 0 and no datapoint are the same):
+ * - per table (Environment, Table): RowCount; RowsLost, Unverified, SchemaChanged and CheckFailures only while
+ *   non-zero (the dashboard names the table);
+ * - per freshness table: FreshnessAgeSeconds; per custom check (Environment, Check): CustomCheckValue;
+ * - per run (Environment): RowsLost (largest open loss), UnverifiedTables and SchemaChangedTables, each only
+ *   when every table it covers was looked at (completeMax, completeCount); CheckFailures and
+ *   DatabaseUnreachable when non-zero; Heartbeat only when the run looked at everything it was asked to.
+ * The database time of a run is in its log line; the function's Duration is graphed.
  */
 export function metricData(
   envName: string,
@@ -50,17 +80,18 @@ export function metricData(
       Dimensions: [env, ...dims],
       ...(HIGH_RESOLUTION_METRICS.has(name) ? { StorageResolution: 1 } : {}),
     });
+  const whenNonZero = (name: string, value: number | undefined, dims: { Name: string; Value: string }[]) => {
+    if (value !== undefined && value !== 0) put(name, value, dims, 'Count');
+  };
 
   for (const t of report.tables) {
     const table = [{ Name: 'Table', Value: t.key }];
-    // Per table only when it failed (as for freshness): no alarm or graph reads a per-table 0, and every
-    // series published costs $0.30 a month; the per-run CheckFailures below counts every failure.
     if (t.failed) put(CHECK_METRICS.checkFailures, 1, table, 'Count');
     if (t.failed && t.method === 'none') continue;
     if (t.rowCount !== undefined) put(CHECK_METRICS.rowCount, t.rowCount, table, 'Count');
-    if (t.rowsLost !== undefined) put(CHECK_METRICS.rowsLost, t.rowsLost, table, 'Count');
-    if (t.unverified !== undefined) put(CHECK_METRICS.unverified, t.unverified, table, 'Count');
-    if (t.schemaChanged !== undefined) put(CHECK_METRICS.schemaChanged, t.schemaChanged, table, 'Count');
+    whenNonZero(CHECK_METRICS.rowsLost, t.rowsLost, table);
+    whenNonZero(CHECK_METRICS.unverified, t.unverified, table);
+    whenNonZero(CHECK_METRICS.schemaChanged, t.schemaChanged, table);
   }
   for (const f of report.freshness) {
     const table = [{ Name: 'Table', Value: f.key }];
@@ -71,17 +102,28 @@ export function metricData(
     if (c.value !== undefined)
       put(CHECK_METRICS.customValue, c.value, [{ Name: 'Check', Value: c.name }], 'None');
   }
+  // Per-run aggregates: over the tables whose rule the config sets (failed ones included, as unknown), and
+  // only from a run that reached every table (a run that stopped early lists only some).
+  const complete = report.failures.length === 0;
+  const known = (t: TableReport, v: number | undefined) => (complete && !t.failed ? v : undefined);
+  const guarded = report.tables.filter((t) => t.guarded ?? t.rowsLost !== undefined);
+  const tracked = report.tables.filter((t) => t.tracked ?? t.schemaChanged !== undefined);
+  const lost = completeMax(guarded.map((t) => known(t, t.rowsLost)));
+  if (lost !== undefined) put(CHECK_METRICS.rowsLost, lost, [], 'Count');
+  const unverifiedOpen = completeCount(
+    report.tables.filter((t) => t.guarded || t.unverified !== undefined).map((t) => known(t, t.unverified)),
+  );
+  if (unverifiedOpen !== undefined) put(CHECK_METRICS.unverifiedTables, unverifiedOpen, [], 'Count');
+  const schemaOpen = completeCount(tracked.map((t) => known(t, t.schemaChanged)));
+  if (schemaOpen !== undefined) put(CHECK_METRICS.schemaChangedTables, schemaOpen, [], 'Count');
   // An open "could not verify" has its own metric and alarm (UnverifiedTables), so it is not also a failure.
   const failedChecks =
     report.results.filter((r) => r.status === 'error' && r.failure !== 'unverified').length +
     report.failures.length;
-  put(CHECK_METRICS.checkFailures, failedChecks, [], 'Count');
-  if (report.tables.length > 0) {
-    const open = report.tables.filter((t) => t.unverified === 1).length;
-    put(CHECK_METRICS.unverifiedTables, open, [], 'Count');
-  }
+  whenNonZero(CHECK_METRICS.checkFailures, failedChecks, []);
+  if (report.failures.some((f) => f.kind === 'unreachable'))
+    put(CHECK_METRICS.databaseUnreachable, 1, [], 'Count');
   if (failedChecks === 0) put(CHECK_METRICS.heartbeat, 1, [], 'Count');
-  put(CHECK_METRICS.databaseTime, report.databaseMs, [], 'Milliseconds');
   return data;
 }
 

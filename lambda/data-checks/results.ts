@@ -35,6 +35,10 @@ export interface TableReport {
   readonly method: 'counters' | 'audit' | 'exact' | 'none';
   readonly reason?: string;
   readonly failed: boolean;
+  /** The config sets a loss rule (noDecrease or appendOnly): the per-run RowsLost covers this table. */
+  readonly guarded?: boolean;
+  /** The config sets trackSchema: the per-run SchemaChangedTables covers this table. */
+  readonly tracked?: boolean;
 }
 
 export interface FreshnessReport {

@@ -297,7 +297,7 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
             failure: kind,
           });
         }
-        tables.push({ key, rowCountExact: false, method: 'none', failed: true });
+        tables.push({ key, rowCountExact: false, method: 'none', failed: true, ...coverage(cfg) });
         if (keep) nextStates.push(keep);
       };
       if (stored instanceof InvalidStateEntry) {
@@ -356,7 +356,7 @@ export async function runChecks(opts: RunOptions): Promise<RunReport> {
         schemaChanged = s.changed ? 1 : 0;
         if (!s.changed) fingerprint = fp;
       }
-      tables.push({ ...checked.report, key, schemaChanged });
+      tables.push({ ...checked.report, key, schemaChanged, ...coverage(cfg) });
       if (checked.state) {
         const { fingerprint: _f, ...rest } = checked.state;
         nextStates.push({ ...rest, ...(fingerprint ? { fingerprint } : {}) });
@@ -527,4 +527,12 @@ export function formatAge(seconds: number): string {
   if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
   const h = Math.floor(m / 60);
   return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+}
+
+/** Which per-run aggregates cover a table (see metricData): from its config, whether or not it was checked. */
+function coverage(cfg: { noDecrease?: boolean; appendOnly?: boolean; trackSchema?: boolean }): {
+  guarded: boolean;
+  tracked: boolean;
+} {
+  return { guarded: Boolean(cfg.noDecrease || cfg.appendOnly), tracked: Boolean(cfg.trackSchema) };
 }

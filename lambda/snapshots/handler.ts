@@ -223,7 +223,7 @@ export async function runSnapshotJob(
   }
   const allFailures = [...failures, ...report.failures];
   await publish(deps, [
-    ...maintenanceMetrics(report, settings.envName, settings.quotaLimit, deps.now(), failures.length),
+    ...maintenanceMetrics(report, settings.envName, deps.now(), failures.length),
     ...(drill ? drillUpkeepMetrics(drill, settings.envName, deps.now()) : []),
   ]);
   const summary: SnapshotRunSummary = {

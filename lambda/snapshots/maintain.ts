@@ -244,7 +244,6 @@ async function applyRetention(
 /** Metric names this capability publishes (namespace PipelineGuardrails, dimensions Environment, Region). */
 export const SNAPSHOT_METRICS = {
   manualCount: 'ManualSnapshotCount',
-  quotaUsedPercent: 'ManualSnapshotQuotaUsedPercent',
   newestAgeMinutes: 'NewestSnapshotAgeMinutes',
   failures: 'SnapshotFailures',
   deleted: 'SnapshotsDeleted',
@@ -258,7 +257,6 @@ export const SNAPSHOT_METRICS = {
 export function maintenanceMetrics(
   report: MaintenanceReport,
   envName: string,
-  quotaLimit: number,
   now: Date,
   extraFailures = 0,
 ): MetricDatum[] {
@@ -277,20 +275,15 @@ export function maintenanceMetrics(
       Unit: 'Count',
       Timestamp: now,
     });
-    data.push({
-      MetricName: SNAPSHOT_METRICS.quotaUsedPercent,
-      Dimensions,
-      Value: Math.round((r.manualCount / quotaLimit) * 1000) / 10,
-      Unit: 'Percent',
-      Timestamp: now,
-    });
-    data.push({
-      MetricName: SNAPSHOT_METRICS.deleted,
-      Dimensions,
-      Value: r.deleted.length,
-      Unit: 'Count',
-      Timestamp: now,
-    });
+    // Only when non-zero: the graph alone reads it, and a series costs for every hour it receives data.
+    if (r.deleted.length > 0)
+      data.push({
+        MetricName: SNAPSHOT_METRICS.deleted,
+        Dimensions,
+        Value: r.deleted.length,
+        Unit: 'Count',
+        Timestamp: now,
+      });
     // Before the first snapshot is available (a new environment, a new copy region), the age counts from
     // the start of the oldest one in progress: no false page at the first deploy, yet a stuck one alarms.
     const since = r.newest?.createdAt ?? r.oldestInProgress?.createdAt;
@@ -306,20 +299,26 @@ export function maintenanceMetrics(
     }
   }
   const Dimensions = [{ Name: 'Environment', Value: envName }];
-  data.push({
-    MetricName: SNAPSHOT_METRICS.failures,
-    Dimensions,
-    Value: report.failures.length + extraFailures,
-    Unit: 'Count',
-    Timestamp: now,
-  });
-  data.push({
-    MetricName: SNAPSHOT_METRICS.copiesStarted,
-    Dimensions,
-    Value: report.dryRun ? 0 : report.copiesStarted.length,
-    Unit: 'Count',
-    Timestamp: now,
-  });
+  // Failures and copies only when non-zero: the failure alarm treats missing data as not breaching (a 0 and
+  // no datapoint are the same to it) and only the graph reads the copies started.
+  const failures = report.failures.length + extraFailures;
+  if (failures > 0)
+    data.push({
+      MetricName: SNAPSHOT_METRICS.failures,
+      Dimensions,
+      Value: failures,
+      Unit: 'Count',
+      Timestamp: now,
+    });
+  const copies = report.dryRun ? 0 : report.copiesStarted.length;
+  if (copies > 0)
+    data.push({
+      MetricName: SNAPSHOT_METRICS.copiesStarted,
+      Dimensions,
+      Value: copies,
+      Unit: 'Count',
+      Timestamp: now,
+    });
   return data;
 }
 
@@ -411,18 +410,21 @@ export async function runDrillUpkeep(opts: DrillUpkeepOptions): Promise<DrillUpk
   return { leaked, deleted, daysSinceSuccess, failures };
 }
 
-/** Metric data of the drill upkeep: leaked instances (always, so its alarm sees zeros) and days since success. */
+/**
+ * Metric data of the drill upkeep: leaked instances when there were any (its alarm treats missing data as not
+ * breaching, so a 0 would say nothing more) and days since success.
+ */
 export function drillUpkeepMetrics(report: DrillUpkeepReport, envName: string, now: Date): MetricDatum[] {
   const Dimensions = [{ Name: 'Environment', Value: envName }];
-  const data: MetricDatum[] = [
-    {
+  const data: MetricDatum[] = [];
+  if (report.leaked.length > 0)
+    data.push({
       MetricName: DRILL_METRICS.leakedInstancesDeleted,
       Dimensions,
       Value: report.leaked.length,
       Unit: 'Count',
       Timestamp: now,
-    },
-  ];
+    });
   if (report.daysSinceSuccess !== undefined) {
     data.push({
       MetricName: DRILL_METRICS.daysSinceSuccess,

@@ -1,4 +1,4 @@
-import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
@@ -9,6 +9,7 @@ import {
   alarmNamePrefix,
   criticalCompositeAlarmName,
 } from '../project';
+import { accept } from '../nag/acknowledge';
 import type { AlertTopics, Severity } from './alert-topics';
 
 export interface GuardrailAlarmProps {
@@ -73,6 +74,35 @@ export interface AlarmFactoryProps {
   readonly runbookUrl: string;
 }
 
+/** A critical alarm whose page a composite alarm sends, held while another alarm (the known cause) is in ALARM. */
+export interface HeldPage {
+  /** The metric alarm: still critical and in the critical composite, but without actions of its own. */
+  readonly target: RegisteredAlarm;
+  /** The alarm whose ALARM state holds the page (CloudWatch's actions suppressor). */
+  readonly holder: RegisteredAlarm;
+  /** `<target name>-page`: ALARM(target), pages on the critical topic unless held. */
+  readonly composite: cloudwatch.CompositeAlarm;
+  readonly waitPeriod: Duration;
+  readonly extensionPeriod: Duration;
+}
+
+export interface HoldPageProps {
+  /** Area and name part of the critical alarm whose page is held, e.g. `routing`, `blue-error-rate`. */
+  readonly area: string;
+  readonly what: string;
+  /** The alarm that says the cause is already known (it pages or mails on its own). */
+  readonly holder: cloudwatch.Alarm;
+  /**
+   * The longest the holder can take to enter ALARM after the cause began. The page waits this long minus the
+   * shortest the target can take (its period x datapoints to alarm), at least 60 s, for the holder.
+   */
+  readonly holderLatency: Duration;
+  /** How long the page stays held after the holder leaves ALARM (for the target to recover too). */
+  readonly extensionPeriod: Duration;
+  /** Why the page is held, in one sentence (appended to the page's description). */
+  readonly reason: string;
+}
+
 const NAME_PART = ALARM_NAME_WHAT;
 
 /** CloudWatch's limit on the length of a composite alarm rule. */
@@ -86,6 +116,7 @@ export const ALARM_RULE_MAX_LENGTH = 10240;
  */
 export class AlarmFactory extends Construct {
   private readonly registered: RegisteredAlarm[] = [];
+  private readonly held: HeldPage[] = [];
 
   constructor(
     scope: Construct,
@@ -98,6 +129,80 @@ export class AlarmFactory extends Construct {
   /** Every alarm created so far, in creation order. */
   get alarms(): readonly RegisteredAlarm[] {
     return this.registered;
+  }
+
+  /** The pages held while their cause's alarm is in ALARM (see holdPageWhile). */
+  get heldPages(): readonly HeldPage[] {
+    return this.held;
+  }
+
+  /** The registered alarm `<prefix>-<area>-<what>`, if one was created. */
+  find(area: string, what: string): RegisteredAlarm | undefined {
+    const name = buildAlarmName(this.props.envName, area, what);
+    return this.registered.find((r) => r.alarmName === name);
+  }
+
+  /**
+   * One page per cause where one cause trips two critical alarms: the target keeps its state (and its place
+   * in the critical composite and on the dashboard) but loses its actions; a composite alarm `<target>-page`,
+   * ALARM(target), pages instead, with CloudWatch's actions suppressor set to the holder. When the target
+   * enters ALARM while the holder is in ALARM, nothing pages; when the holder is not (yet) in ALARM, the page
+   * waits for it up to the wait period, then pages; once the holder leaves ALARM, a target still in ALARM after
+   * the extension period pages (its own problem, not the held cause). The cost: a page of the target that is
+   * not the held cause comes up to the wait period later.
+   */
+  holdPageWhile(scope: Construct, id: string, p: HoldPageProps): HeldPage {
+    const target = this.find(p.area, p.what);
+    const holder = this.registered.find((r) => r.alarm === p.holder);
+    const name = buildAlarmName(this.props.envName, p.area, p.what);
+    if (!target) throw new Error(`AlarmFactory: holdPageWhile: no alarm ${name} to hold`);
+    if (!holder)
+      throw new Error(`AlarmFactory: holdPageWhile: the holder of ${name} is not an alarm of this factory`);
+    if (target.props.severity !== 'critical')
+      throw new Error(
+        `AlarmFactory: holdPageWhile: ${name} is ${target.props.severity}; only a page can be held`,
+      );
+    if (this.held.some((h) => h.target === target))
+      throw new Error(`AlarmFactory: holdPageWhile: the page of ${name} is already held`);
+    const metric = target.alarm.metric;
+    const period =
+      metric instanceof cloudwatch.MathExpression
+        ? metric.period
+        : (metric.toMetricConfig().metricStat?.period ?? Duration.minutes(1));
+    const fastest =
+      period.toSeconds() * (target.props.datapointsToAlarm ?? target.props.evaluationPeriods ?? 1);
+    const waitPeriod = Duration.seconds(Math.max(60, p.holderLatency.toSeconds() - fastest));
+    // The metric alarm keeps its state; the composite carries its page (and its OK).
+    const cfn = target.alarm.node.defaultChild as cloudwatch.CfnAlarm;
+    cfn.alarmActions = undefined;
+    cfn.okActions = undefined;
+    accept.alarmPagedByComposite(
+      cfn,
+      `${name} pages through ${name}-page, a composite alarm with its actions and an actions suppressor (${holder.alarmName}).`,
+    );
+    const description = [
+      `[CRITICAL] ${target.props.meaning} (Held while ${holder.alarmName} is in ALARM: ${p.reason})`,
+      `First check: ${target.props.firstCheck}`,
+      `Runbook: ${this.props.runbookUrl}#${target.props.runbookAnchor}`,
+    ].join('\n');
+    if (description.length > 1024)
+      throw new Error(
+        `AlarmFactory: description of ${name}-page is ${description.length} characters (max 1024)`,
+      );
+    const composite = new cloudwatch.CompositeAlarm(scope, id, {
+      compositeAlarmName: `${name}-page`,
+      alarmRule: cloudwatch.AlarmRule.fromAlarm(target.alarm, cloudwatch.AlarmState.ALARM),
+      alarmDescription: description,
+      actionsSuppressor: holder.alarm,
+      actionsSuppressorWaitPeriod: waitPeriod,
+      actionsSuppressorExtensionPeriod: p.extensionPeriod,
+    });
+    const action = new actions.SnsAction(this.props.topics.topicFor('critical'));
+    composite.addAlarmAction(action);
+    composite.addOkAction(action);
+    const page: HeldPage = { target, holder, composite, waitPeriod, extensionPeriod: p.extensionPeriod };
+    this.held.push(page);
+    return page;
   }
 
   /** The alarms of one severity, in creation order. */

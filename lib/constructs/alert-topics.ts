@@ -122,18 +122,22 @@ export class AlertTopics extends Construct {
   }
 
   /**
-   * One alarm per redrive queue: a message in it is an alert that reached no one on that channel. Called
-   * once the alarm factory exists (it needs the topics first).
+   * One alarm per redrive queue: a message in it is an alert that reached no one on that channel after SNS's
+   * retries; it stays there (14 days) until someone reads it, so the alarm neither flaps nor resolves by
+   * itself. Both mail (warning): a pager path that fails cannot be trusted to page about itself. It is the
+   * only alarm on undelivered pages (SNS's NumberOfNotificationsFailed of the same deliveries is graphed, not
+   * alarmed: one cause, one notice). Called once the alarm factory exists (it needs the topics first).
    */
   createRedriveAlarms(alarms: AlarmFactory): cloudwatch.Alarm[] {
     return SEVERITIES.flatMap((severity) => {
       const queue = this.redriveQueues[severity];
       if (!queue) return [];
+      const what = severity === 'critical' ? 'pages' : 'mails';
       return [
         alarms.createAlarm(this, severity === 'critical' ? 'CriticalUndelivered' : 'WarningUndelivered', {
           area: 'alerting',
           what: `${severity}-undelivered`,
-          severity,
+          severity: 'warning',
           metric: queue.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(5),
             statistic: 'Maximum',
@@ -142,8 +146,8 @@ export class AlertTopics extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           // An empty queue publishes zeros; no datapoint at all is not a failed delivery.
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          meaning: `SNS could not deliver ${severity} alerts to at least one subscriber after its retries; they are kept in ${queue.queueName}.`,
-          firstCheck: `The messages in SQS queue ${queue.queueName} (the alert and which endpoint failed), then the subscriber's side (paging service integration, mailbox).`,
+          meaning: `SNS could not deliver ${what} (${severity} topic) to at least one subscriber after its retries; they are kept in ${queue.queueName}.${severity === 'critical' ? ' The pager path is broken: this mail is the notice.' : ''}`,
+          firstCheck: `The messages in SQS queue ${queue.queueName} (the alert and which endpoint failed), then the subscriber's side (paging service integration, mailbox; PendingConfirmation?).`,
           runbookAnchor: 'alerting-undelivered',
         }),
       ];

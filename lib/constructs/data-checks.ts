@@ -64,6 +64,8 @@ export class DataChecks extends Construct {
   /** The secret the checker logs in with. */
   readonly credentials: secretsmanager.ISecret;
   readonly alarmList: cloudwatch.Alarm[] = [];
+  /** In ALARM while the checker cannot connect to the database (warning; holds blue's error-rate page). */
+  readonly databaseUnreachableAlarm: cloudwatch.Alarm;
   /** Row counts, loss and schema signals, and the checker's own health. */
   readonly dashboardSection: DashboardSection;
   /** Freshness ages against their thresholds; undefined when no freshness rule is configured. */
@@ -211,7 +213,7 @@ export class DataChecks extends Construct {
       'Data checks function (invoke it to run the checks now)',
     );
 
-    this.createAlarms(props);
+    this.databaseUnreachableAlarm = this.createAlarms(props);
     this.dashboardSection = this.integritySection(cfg);
     this.freshnessDashboardSection = cfg.freshness.length > 0 ? this.freshnessSection(cfg) : undefined;
   }
@@ -227,7 +229,8 @@ export class DataChecks extends Construct {
     });
   }
 
-  private createAlarms(props: DataChecksProps): void {
+  /** Creates the alarms; returns the database-unreachable one (the stack holds blue's page with it). */
+  private createAlarms(props: DataChecksProps): cloudwatch.Alarm {
     const cfg = props.config;
     const alarm = (id: string, p: Parameters<AlarmFactory['createAlarm']>[2]) =>
       this.alarmList.push(props.alarms.createAlarm(this, id, p));
@@ -249,25 +252,30 @@ export class DataChecks extends Construct {
     const lossMetric = (name: string, dims: Record<string, string>) =>
       this.metric(name, dims, 'Maximum').with({ period: LOSS_ALARM_PERIOD });
 
+    const guarded = cfg.tables.filter((t) => t.noDecrease || t.appendOnly);
+    if (guarded.length > 0) {
+      // One alarm for every guarded table: the per-run RowsLost is the largest open loss over them, published
+      // only by a run that looked at every one (so a table that could not be checked never reads as 0). A
+      // second table losing rows while the first is open keeps it in ALARM (one incident; the check output
+      // and the dashboard's per-table graph name every table); it resolves only when every loss is accepted.
+      const keys = guarded.map((t) => `${t.schemaName}.${t.table}`);
+      alarm('RowsLost', {
+        area: 'checks',
+        what: 'rows-lost',
+        severity: 'critical',
+        metric: lossMetric(CHECK_METRICS.rowsLost, {}),
+        threshold: 0,
+        comparisonOperator: GT,
+        ...loss,
+        meaning: `Rows present at the last exact look are gone from a guarded table (data loss${guarded.some((t) => t.appendOnly) ? ', append-only history included' : ''}): ${keys.join(', ')}. It stays in ALARM until every loss is accepted.`,
+        firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the tables and key ranges that lost rows and since when; find the DELETE/TRUNCATE in the database logs.`,
+        runbookAnchor: 'checks-rows-lost',
+      });
+    }
     for (const t of cfg.tables) {
       const key = `${t.schemaName}.${t.table}`;
       const slug = tableSlug(t.schemaName, t.table);
       const dims = { Table: key };
-      if (t.noDecrease || t.appendOnly) {
-        // One page per loss: noDecrease and appendOnly report the same fact (rows of the last exact look gone).
-        alarm(`RowsLost-${slug}`, {
-          area: 'checks',
-          what: `rows-lost-${slug}`,
-          severity: 'critical',
-          metric: lossMetric(CHECK_METRICS.rowsLost, dims),
-          threshold: 0,
-          comparisonOperator: GT,
-          ...loss,
-          meaning: `Rows of ${key} present at the last exact look are gone (data loss${t.appendOnly ? ' in append-only history' : ''}); it stays in ALARM until the loss is accepted.`,
-          firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the key ranges that lost rows and since when; find the DELETE/TRUNCATE in the database logs.`,
-          runbookAnchor: 'checks-rows-lost',
-        });
-      }
       if (t.minRows !== undefined) {
         alarm(`BelowFloor-${slug}`, {
           area: 'checks',
@@ -284,21 +292,24 @@ export class DataChecks extends Construct {
           runbookAnchor: 'checks-below-floor',
         });
       }
-      if (t.trackSchema) {
-        alarm(`Schema-${slug}`, {
-          area: 'checks',
-          what: `schema-changed-${slug}`,
-          severity: 'critical',
-          metric: this.metric(CHECK_METRICS.schemaChanged, dims, 'Maximum'),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: silent,
-          silenceCoveredBy,
-          meaning: `Columns (name, type, nullability) or the primary key of ${key} differ from the baseline fingerprint.`,
-          firstCheck: `The check output names the dropped/retyped column; was a migration deployed? Accept an intended change: npm run check -- --env ${props.envName} --deployed --accept ${key}`,
-          runbookAnchor: 'checks-schema-changed',
-        });
-      }
+    }
+    const tracked = cfg.tables.filter((t) => t.trackSchema);
+    if (tracked.length > 0) {
+      // One alarm for every tracked table (a migration that changes several tables is one cause): the per-run
+      // count of tables whose schema differs, published only by a run that looked at every one.
+      alarm('SchemaChanged', {
+        area: 'checks',
+        what: 'schema-changed',
+        severity: 'critical',
+        metric: this.metric(CHECK_METRICS.schemaChangedTables, {}, 'Maximum'),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: silent,
+        silenceCoveredBy,
+        meaning: `Columns (name, type, nullability) or the primary key of a tracked table differ from its baseline fingerprint (${tracked.length} tracked: ${tracked.map((t) => t.table).join(', ')}).`,
+        firstCheck: `The check output names the table and the dropped/retyped column; was a migration deployed? Accept an intended change: npm run check -- --env ${props.envName} --deployed --accept SCHEMA.TABLE`,
+        runbookAnchor: 'checks-schema-changed',
+      });
     }
 
     for (const f of cfg.freshness) {
@@ -386,6 +397,26 @@ export class DataChecks extends Construct {
       firstCheck: `Run npm run check -- --env ${props.envName} --database-url ... : its ERROR lines name the table and the failure.`,
       runbookAnchor: 'checks-failing',
     });
+    // The database is the cause while the checker cannot connect: this alarm holds blue's error-rate page
+    // (see AlarmFactory.holdPageWhile in the guardrails stack), so an unreachable database pages once, through
+    // the heartbeat. Published only when a run could not connect; 1 of 2 periods, so a run whose datapoint
+    // lands a minute late does not flap it.
+    const unreachable = props.alarms.createAlarm(this, 'DatabaseUnreachable', {
+      area: 'checks',
+      what: 'database-unreachable',
+      severity: 'warning',
+      metric: this.metric(CHECK_METRICS.databaseUnreachable, {}, 'Maximum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      meaning:
+        "The data checks could not connect to the database (stopped, failing over, network, security group, TLS). The checker's heartbeat pages for it; blue's error-rate page is held meanwhile.",
+      firstCheck: `aws rds describe-db-instances for the instance status, then the checker's log line (the connect error) and the security groups.`,
+      runbookAnchor: 'checks-database-unreachable',
+    });
+    this.alarmList.push(unreachable);
     alarm('Unverified', {
       area: 'checks',
       what: 'unverified',
@@ -400,19 +431,7 @@ export class DataChecks extends Construct {
       firstCheck: `npm run check -- --env ${props.envName} --database-url ... names the table, the key ranges and since when; compare with a snapshot, then accept: --deployed --accept SCHEMA.TABLE`,
       runbookAnchor: 'checks-unverified',
     });
-    alarm('FunctionErrors', {
-      area: 'checks',
-      what: 'function-errors',
-      severity: 'warning',
-      metric: fnErrors(this.function, this.period),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No invocation, no error: the heartbeat alarm covers a checker that does not run.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      meaning: 'The data-checks function failed an invocation (it could not check, or crashed).',
-      firstCheck: "The function's log group: the run's JSON line says which check failed and why.",
-      runbookAnchor: 'checks-failing',
-    });
+    return unreachable;
   }
 
   private integritySection(cfg: ChecksConfig): DashboardSection {
@@ -446,10 +465,22 @@ export class DataChecks extends Construct {
     for (let i = 0; i < counts.length; i += 3) rows.push(counts.slice(i, i + 3));
     if (tables.length > 0) {
       rows.push([
+        // Per table only while non-zero (a series costs for every hour it has data); the per-run totals always.
         new cloudwatch.GraphWidget({
           title: 'Rows lost (left) / could not verify (right): must be 0',
-          left: per(CHECK_METRICS.rowsLost, 'Maximum'),
-          right: per(CHECK_METRICS.unverified, 'Maximum'),
+          left: [
+            this.metric(CHECK_METRICS.rowsLost, {}, 'Maximum').with({
+              label: 'largest open loss (critical > 0)',
+              period: LOSS_ALARM_PERIOD,
+            }),
+            ...per(CHECK_METRICS.rowsLost, 'Maximum'),
+          ],
+          right: [
+            this.metric(CHECK_METRICS.unverifiedTables, {}, 'Maximum').with({
+              label: 'tables (critical >= 1)',
+            }),
+            ...per(CHECK_METRICS.unverified, 'Maximum'),
+          ],
           leftAnnotations: zero,
           leftYAxis: { min: 0, showUnits: false },
           rightYAxis: { min: 0, showUnits: false },
@@ -457,9 +488,14 @@ export class DataChecks extends Construct {
         }),
         new cloudwatch.GraphWidget({
           title: 'Schema changed (must be 0)',
-          left: per(CHECK_METRICS.schemaChanged, 'Maximum'),
+          left: [
+            this.metric(CHECK_METRICS.schemaChangedTables, {}, 'Maximum').with({
+              label: 'tables (critical >= 1)',
+            }),
+            ...per(CHECK_METRICS.schemaChanged, 'Maximum'),
+          ],
           leftAnnotations: zero,
-          leftYAxis: { min: 0, max: 1, showUnits: false },
+          leftYAxis: { min: 0, showUnits: false },
           width: 12,
         }),
       ]);
@@ -487,9 +523,13 @@ export class DataChecks extends Construct {
         leftYAxis: { min: 0, showUnits: false },
         width: 8,
       }),
+      // The run's database time is in its log line; its duration against the timeout is under guardrails health.
       new cloudwatch.GraphWidget({
-        title: 'Checker: database time per run (ms)',
-        left: [this.metric(CHECK_METRICS.databaseTime, {}, 'Maximum').with({ label: 'database time' })],
+        title: 'Checker: runs that could not connect (mail at 1)',
+        left: [
+          this.metric(CHECK_METRICS.databaseUnreachable, {}, 'Maximum').with({ label: 'could not connect' }),
+        ],
+        leftAnnotations: [{ value: 1, label: 'warning >= 1', color: cloudwatch.Color.ORANGE }],
         leftYAxis: { min: 0, showUnits: false },
         width: 8,
       }),
@@ -528,8 +568,4 @@ export class DataChecks extends Construct {
 /** Window of the heartbeat alarm: three schedule intervals, at least 5 minutes, at most a day. */
 export function heartbeatWindowMinutes(scheduleMinutes: number): number {
   return Math.min(1440, Math.max(5, scheduleMinutes * 3));
-}
-
-function fnErrors(fn: GuardrailsFunction, period: Duration): cloudwatch.IMetric {
-  return fn.function.metricErrors({ statistic: 'Sum', period });
 }

@@ -65,8 +65,8 @@ export class EnvironmentDashboard extends Construct {
       this.dashboard.addWidgets(
         header,
         new cloudwatch.AlarmStatusWidget({
-          title: 'Anything critical? (composite of every critical alarm)',
-          alarms: [props.criticalComposite],
+          title: 'Anything critical? (composite of every critical alarm; held pages)',
+          alarms: [props.criticalComposite, ...props.alarms.heldPages.map((h) => h.composite)],
           width: 8,
           height: 5,
         }),

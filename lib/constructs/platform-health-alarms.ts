@@ -29,8 +29,8 @@ export interface PlatformHealthAlarmsProps {
 
 /**
  * The guardrails watching themselves, all mail (warning):
- * - the paging path: `NumberOfNotificationsFailed` of the critical topic (a page SNS could not deliver, e.g. a
- *   paging endpoint that answers 4xx). It cannot page about itself, so it mails the warning topic;
+ * - the paging path: `NumberOfNotificationsFailed` of the critical topic graphed (its alarm is the critical
+ *   redrive queue's, AlertTopics.createRedriveAlarms: one notice per failed delivery);
  * - each scheduled function's maximum Duration above `durationPercentOfTimeout` of its timeout (the next runs
  *   will time out: the checker's timeout equals its schedule) and its Throttles (the snapshot function has a
  *   reserved concurrency of 1 and two schedules). An error or a missed run is already watched by the capability
@@ -48,28 +48,12 @@ export class PlatformHealthAlarms extends Construct {
       period: Duration.minutes(5),
       statistic: 'Sum',
     });
-    this.alarmList.push(
-      props.alarms.createAlarm(this, 'PagesUndelivered', {
-        area: 'alerting',
-        what: 'pages-undelivered',
-        severity: 'warning',
-        metric: failed,
-        threshold: 1,
-        comparisonOperator: GE,
-        // SNS publishes the metric only when it delivers something: no page, nothing to fail.
-        treatMissingData: notBreaching,
-        meaning:
-          'SNS could not deliver a page from the critical topic to at least one subscriber: the pager path is broken (this mail is the only notice).',
-        firstCheck:
-          'aws sns list-subscriptions-by-topic for the critical topic (PendingConfirmation?), then the paging service integration.',
-        runbookAnchor: 'alerting-pages-undelivered',
-      }),
-    );
     const widgets: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
-        title: 'Pages SNS could not deliver',
-        left: [failed.with({ label: 'failed notifications (critical topic)' })],
-        leftAnnotations: [{ value: 1, label: 'warning >= 1', color: cloudwatch.Color.ORANGE }],
+        // Graphed, not alarmed: the same failed deliveries end in the critical topic's redrive queue, whose
+        // alarm (alerting-critical-undelivered) is the one notice.
+        title: 'Pages SNS could not deliver (critical topic)',
+        left: [failed.with({ label: 'failed notifications' })],
         leftYAxis: { min: 0, showUnits: false },
         width: 8,
         height: 6,

@@ -325,7 +325,7 @@ export class RestoreDrill extends Construct {
       metric: metric(DRILL_METRICS.leakedInstancesDeleted, 'Maximum', quarter),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // Published by every snapshot upkeep run (0 when nothing leaked); silence is the snapshot alarms' concern.
+      // Published by a snapshot upkeep run that deleted one (missing: nothing leaked); silence is the snapshot alarms' concern.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       meaning: `The snapshot upkeep found a restore-drill instance older than the drill's limit (${limitMinutes} minutes) and deleted it: a drill was stopped or its cleanup failed, and the instance ran (and cost) until now.`,
       firstCheck: `The snapshot function's "leaked drill instance" log lines name the instance; the ${this.stateMachineName} executions show which drill left it.`,

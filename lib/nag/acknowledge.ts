@@ -25,6 +25,14 @@ function acknowledge(scope: IConstruct, ruleIds: readonly string[], reason: stri
 
 export const accept = {
   /**
+   * A metric alarm whose page a composite alarm sends (AlarmFactory.holdPageWhile): its own actions are
+   * removed so the composite's actions suppressor can hold the page; the composite has the alarm and OK actions.
+   */
+  alarmPagedByComposite(alarm: IConstruct, reason: string): void {
+    acknowledge(alarm, inPacks('CloudWatchAlarmAction', ['NIST.800.53.R5', 'HIPAA.Security']), reason);
+  },
+
+  /**
    * A state machine that logs errors only, without execution data: its states carry alarm states,
    * weights and operators' reasons, and a full execution history is in Step Functions itself.
    */

@@ -276,6 +276,21 @@ export class GuardrailsStack extends Stack {
       ],
     });
 
+    // One page for an unreachable database: the checker's heartbeat pages for it; blue's error-rate page (blue
+    // takes the traffic and cannot write) is held while the checker cannot connect. The holder enters ALARM at
+    // most two schedule intervals plus a minute (a run, its connect timeout, ingestion) after the database
+    // went; once it is OK again, blue has five minutes to recover before its own page goes out.
+    if (this.routing) {
+      this.alarms.holdPageWhile(this, 'BlueErrorRatePage', {
+        area: 'routing',
+        what: 'blue-error-rate',
+        holder: this.dataChecks.databaseUnreachableAlarm,
+        holderLatency: Duration.minutes(2 * config.checks.scheduleMinutes + 1),
+        extensionPeriod: Duration.minutes(5),
+        reason: 'the database is unreachable, which the checker heartbeat pages for',
+      });
+    }
+
     // --- Review layer: keep this block LAST in the constructor. -------------------------------------------
     // The composite's rule and the dashboard's alarm list are rendered at synth from this.alarms, so every
     // alarm is included wherever it was created; the sections below must exist by now, in display order:

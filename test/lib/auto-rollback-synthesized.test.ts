@@ -69,7 +69,7 @@ describe('the synthesized auto-rollback rule and function (prod)', () => {
       'routing-green-latency-p95',
       'service-green-healthy-tasks-critical',
       'service-green-healthy-tasks-warning',
-      'checks-rows-lost-games',
+      'checks-rows-lost',
       'checks-below-floor-games',
     ])
       expect(delivered).toContain(`pipeline-guardrails-prod-${must}`);
@@ -112,7 +112,7 @@ describe('the synthesized auto-rollback rule and function (prod)', () => {
     return w;
   }
 
-  it.each(['routing-green-error-rate', 'service-green-healthy-tasks-critical', 'checks-rows-lost-games'])(
+  it.each(['routing-green-error-rate', 'service-green-healthy-tasks-critical', 'checks-rows-lost'])(
     '%s, 2 h after green rose: 100%% blue, result mailed on the warning topic',
     async (what) => {
       const w = prodAt25(2);

@@ -13,6 +13,10 @@
  *   an RDS event whose category a subscription to the critical topic lists, and the auto-rollback function's
  *   message (on the topic in its RESULT_TOPIC_ARN when a watched alarm enters ALARM with green in traffic; a
  *   page only if that is the critical topic).
+ * - a composite alarm's actions suppressor (ActionsSuppressor, WaitPeriod, ExtensionPeriod): entering ALARM
+ *   while the suppressor is in ALARM does nothing; otherwise the actions wait up to WaitPeriod for the
+ *   suppressor (which suppresses them if it enters ALARM meanwhile); once the suppressor leaves ALARM, a
+ *   composite still in ALARM after ExtensionPeriod performs its actions.
  * What it does not: anomaly detection, percentiles (approximated by the maximum), CloudWatch's own delays
  * beyond `ingestSeconds`.
  */
@@ -373,6 +377,8 @@ export function simulate(template: Json, scenario: Scenario, options: SimulateOp
   const compositeStates: Record<string, AlarmState> = Object.fromEntries(
     composites.map((c) => [c.name, 'OK']),
   );
+  const suppression: Record<string, { pendingSince?: number; suppressed?: boolean; leftAt?: number }> =
+    Object.fromEntries(composites.map((c) => [c.name, {}]));
 
   const step = 10;
   for (let now = step; now <= options.horizonSeconds; now += step) {
@@ -416,13 +422,36 @@ export function simulate(template: Json, scenario: Scenario, options: SimulateOp
     for (const c of composites) {
       const next: AlarmState = c.children.some((n) => states[n] === 'ALARM') ? 'ALARM' : 'OK';
       const previous = compositeStates[c.name]!;
-      if (next === previous) continue;
-      compositeStates[c.name] = next;
-      transitions.push({ t: now, alarmName: c.name, from: previous, to: next });
-      if (next === 'ALARM' && c.topic === 'critical') pages.push({ t: now, source: c.name });
-      if (next === 'ALARM' && greenInTraffic && autoRollback?.watched.has(c.name)) {
-        if (autoRollback.topic === 'critical') pages.push({ t: now, source: `auto-rollback:${c.name}` });
-        greenInTraffic = false;
+      const held = suppression[c.name]!;
+      const suppressorInAlarm = c.suppressor !== undefined && states[c.suppressor] === 'ALARM';
+      if (next !== previous) {
+        compositeStates[c.name] = next;
+        transitions.push({ t: now, alarmName: c.name, from: previous, to: next });
+        if (next === 'ALARM') {
+          held.pendingSince = now;
+          held.suppressed = suppressorInAlarm;
+          held.leftAt = undefined;
+        } else held.pendingSince = undefined;
+        if (next === 'ALARM' && greenInTraffic && autoRollback?.watched.has(c.name)) {
+          if (autoRollback.topic === 'critical') pages.push({ t: now, source: `auto-rollback:${c.name}` });
+          greenInTraffic = false;
+        }
+      }
+      if (compositeStates[c.name] !== 'ALARM' || held.pendingSince === undefined) continue;
+      // Pending actions: performed now, suppressed, or performed once the wait or the extension ran out.
+      let act = false;
+      if (c.suppressor === undefined) act = true;
+      else if (!held.suppressed) {
+        if (suppressorInAlarm) held.suppressed = true;
+        else if (now - held.pendingSince >= c.waitSeconds) act = true;
+      } else if (suppressorInAlarm) held.leftAt = undefined;
+      else {
+        held.leftAt ??= now;
+        if (now - held.leftAt >= c.extensionSeconds) act = true;
+      }
+      if (act) {
+        held.pendingSince = undefined;
+        if (c.topic === 'critical') pages.push({ t: now, source: c.name });
       }
     }
   }
@@ -446,16 +475,34 @@ export function simulate(template: Json, scenario: Scenario, options: SimulateOp
 function compositeModels(
   resources: Record<string, Json>,
   alarms: readonly ModelAlarm[],
-): { name: string; children: string[]; topic?: 'critical' | 'warning' }[] {
+): {
+  name: string;
+  children: string[];
+  topic?: 'critical' | 'warning';
+  suppressor?: string;
+  waitSeconds: number;
+  extensionSeconds: number;
+}[] {
   const topics = alertTopics(resources);
   const byId = new Map(alarms.map((a) => [a.logicalId, a.name]));
   return Object.values(resources)
     .filter((r) => r.Type === 'AWS::CloudWatch::CompositeAlarm')
     .map((r) => {
-      const rule = refText(r.Properties.AlarmRule);
+      const p = r.Properties;
+      const rule = refText(p.AlarmRule);
       if (/\b(AND|NOT)\b/.test(rule)) throw new Error(`composite rule not modelled: ${rule}`);
       const children = [...rule.matchAll(/\{([A-Za-z0-9]+)\.Arn\}/g)].map((m) => byId.get(m[1]!) ?? m[1]!);
-      return { name: r.Properties.AlarmName, children, topic: topicOf(r.Properties.AlarmActions, topics) };
+      const suppressorId = /^\{([A-Za-z0-9]+)\.Arn\}$/.exec(refText(p.ActionsSuppressor ?? ''))?.[1];
+      if (p.ActionsSuppressor !== undefined && (!suppressorId || !byId.has(suppressorId)))
+        throw new Error(`actions suppressor not modelled: ${JSON.stringify(p.ActionsSuppressor)}`);
+      return {
+        name: p.AlarmName,
+        children,
+        topic: topicOf(p.AlarmActions, topics),
+        suppressor: suppressorId ? byId.get(suppressorId) : undefined,
+        waitSeconds: Number(p.ActionsSuppressorWaitPeriod ?? 0),
+        extensionSeconds: Number(p.ActionsSuppressorExtensionPeriod ?? 0),
+      };
     });
 }
 

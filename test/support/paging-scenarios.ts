@@ -47,35 +47,39 @@ export function baseline(config: EnvironmentConfig, options: BaselineOptions): S
           case 'RowCount':
             return checker((floorOf(m.dims.Table) ?? 500_000) * 2);
           case 'RowsLost':
-          case 'Unverified':
           case 'UnverifiedTables':
-          case 'SchemaChanged':
-          case 'CheckFailures':
+          case 'SchemaChangedTables':
           case 'CustomCheckValue':
             return checker(0);
+          // Published only when non-zero (per table, or per run for the failure counters).
+          case 'Unverified':
+          case 'SchemaChanged':
+          case 'CheckFailures':
+          case 'DatabaseUnreachable':
+            return [];
           case 'FreshnessAgeSeconds':
             return checker(600);
           case 'Heartbeat':
             return checker(1);
-          case 'CheckDatabaseTimeMs':
-            return checker(1500);
           case 'NewestSnapshotAgeMinutes':
             return every(900, () => 60, h);
           case 'ManualSnapshotCount':
             return every(900, () => 10, h);
           case 'SnapshotFailures':
-            return every(900, () => 0, h);
+            return [];
           case 'GreenWeightPercent':
             return every(60, () => 0, h);
           // Output parity (one run per pair and schedule; published every minute here, always fresh).
           case 'ParityDifferences':
+            return every(60, () => 0, h);
+          // Published only when non-zero.
           case 'ParityOnlyInBlue':
           case 'ParityOnlyInGreen':
           case 'ParityChanged':
           case 'ParityDuplicateKeys':
           case 'ParityNullKeys':
           case 'ParityFailures':
-            return every(60, () => 0, h);
+            return [];
           case 'ParityHeartbeat':
             return every(60, () => 1, h);
           // Restore drills: one a week (here: daily, all good), the upkeep every 15 minutes.
@@ -86,8 +90,9 @@ export function baseline(config: EnvironmentConfig, options: BaselineOptions): S
             return every(86400, () => 30, h);
           case 'RestoreVerifyMinutes':
           case 'RestoreChecksFailed':
-          case 'RestoreDrillInstancesLeaked':
             return every(86400, () => 0, h);
+          case 'RestoreDrillInstancesLeaked':
+            return [];
           case 'RestoreRecoveryPointAgeHours':
             return every(86400, () => 12, h);
           case 'RestoreDrillDaysSinceSuccess':
@@ -178,6 +183,10 @@ export interface Cause {
 export function causes(config: EnvironmentConfig, horizon: number, t0: number): Cause[] {
   const base = baseline(config, { horizon });
   const schedule = config.checks.scheduleMinutes * 60;
+  /** A value at each checker run (20 s after each scheduled start, as the baseline). */
+  const atRuns = (value: number) => every(schedule, () => value, horizon, 20);
+  /** The per-run loss metric (what the one rows-lost alarm reads), as opposed to the per-table one. */
+  const perRun = (m: MetricId) => m.dims.Table === undefined;
   const guarded = config.checks.tables.find((t) => t.noDecrease) ?? config.checks.tables[0]!;
   const key = `${guarded.schemaName}.${guarded.table}`;
   const checkerStopped = (m: MetricId) =>
@@ -188,8 +197,10 @@ export function causes(config: EnvironmentConfig, horizon: number, t0: number): 
       name: `a delete of ${lost} rows on ${key}`,
       scenario: {
         series: override(base, t0, (m, s) => {
-          if (m.namespace !== 'PipelineGuardrails' || m.dims.Table !== key) return undefined;
-          if (m.name === 'RowsLost') return s.map((x) => ({ ...x, value: lost }));
+          if (m.namespace !== 'PipelineGuardrails') return undefined;
+          if (m.name === 'RowsLost' && perRun(m)) return s.map((x) => ({ ...x, value: lost }));
+          if (m.dims.Table !== key) return undefined;
+          if (m.name === 'RowsLost') return atRuns(lost);
           if (m.name === 'RowCount')
             return s.map((x) => ({ ...x, value: (guarded.minRows ?? x.value / 2) - lost }));
           return undefined;
@@ -204,8 +215,10 @@ export function causes(config: EnvironmentConfig, horizon: number, t0: number): 
           // The pipelines cannot write: blue (100% of traffic) answers 5xx.
           if (m.namespace === 'AWS/ApplicationELB' && m.name === 'HTTPCode_Target_5XX_Count')
             return s.map((x) => ({ ...x, value: /Green/.test(JSON.stringify(m.dims)) ? 0 : 100 }));
+          // Every run fails to connect: a failure and "could not connect", nothing else.
           if (checkerStopped(m)) {
-            if (m.name === 'CheckFailures') return s.map((x) => ({ ...x, value: 1 }));
+            if (m.name === 'CheckFailures' && perRun(m)) return atRuns(1);
+            if (m.name === 'DatabaseUnreachable') return atRuns(1);
             return [];
           }
           return undefined;
@@ -261,8 +274,9 @@ export function causes(config: EnvironmentConfig, horizon: number, t0: number): 
           const gap = (t: number) => t >= t0 + 2 * schedule && t < t0 + 4 * schedule;
           if (checkerStopped(m) && m.name !== 'CheckFailures') {
             const kept = s.filter((x) => !gap(x.t));
+            if (m.name === 'RowsLost' && perRun(m)) return kept.map((x) => ({ ...x, value: lost }));
             if (m.dims.Table !== key) return kept;
-            if (m.name === 'RowsLost') return kept.map((x) => ({ ...x, value: lost }));
+            if (m.name === 'RowsLost') return atRuns(lost).filter((x) => !gap(x.t));
             if (m.name === 'RowCount')
               return kept.map((x) => ({ ...x, value: (guarded.minRows ?? x.value / 2) - lost }));
             return kept;

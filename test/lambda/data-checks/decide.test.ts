@@ -251,11 +251,70 @@ describe('metricData', () => {
           ],
         }),
       ),
-    ).toEqual([
-      'CheckFailures:prod/public.t=1',
-      'CheckFailures:prod=1',
-      'UnverifiedTables:prod=0',
-      'CheckDatabaseTimeMs:prod=12',
+    ).toEqual(['CheckFailures:prod/public.t=1', 'CheckFailures:prod=1']);
+  });
+
+  const table = (key: string, rowsLost: number, over: Partial<RunReport['tables'][number]> = {}) => ({
+    key,
+    rowCount: 9,
+    rowCountExact: true,
+    rowsLost,
+    unverified: 0 as const,
+    schemaChanged: 0 as const,
+    method: 'exact' as const,
+    failed: false,
+    guarded: true,
+    tracked: true,
+    ...over,
+  });
+
+  it('publishes the largest open loss per run, and the per-table loss only while non-zero', () => {
+    const n = names(report({ status: 'violation', tables: [table('public.a', 0), table('public.b', 7)] }));
+    expect(n.filter((x) => x.startsWith('RowsLost'))).toEqual([
+      'RowsLost:prod/public.b=7',
+      'RowsLost:prod=7',
+    ]);
+    expect(n).toContain('SchemaChangedTables:prod=0');
+    const clean = names(report({ tables: [table('public.a', 0), table('public.b', 0)] }));
+    expect(clean.filter((x) => x.startsWith('RowsLost'))).toEqual(['RowsLost:prod=0']);
+  });
+
+  it('never publishes a per-run 0 that a table it could not look at might contradict', () => {
+    // public.b holds an open loss but could not be checked this run: no per-run RowsLost, UnverifiedTables or
+    // SchemaChangedTables at all (the alarms keep their state through the gap; the run's error results, left out
+    // here, also stop the heartbeat).
+    const failed = table('public.b', 0, {
+      rowsLost: undefined,
+      unverified: undefined,
+      schemaChanged: undefined,
+      rowCount: undefined,
+      method: 'none',
+      failed: true,
+    });
+    const n = names(report({ status: 'error', tables: [table('public.a', 0), failed] }));
+    expect(n.filter((x) => /^(RowsLost|UnverifiedTables|SchemaChangedTables):prod=/.test(x))).toEqual([]);
+    // A run that stopped early (a failure of the run, whatever tables it listed) publishes none either.
+    const early = names(
+      report({
+        status: 'error',
+        tables: [table('public.a', 0)],
+        failures: [{ kind: 'unreachable', message: 'connection lost' }],
+      }),
+    );
+    expect(early.filter((x) => /^(RowsLost|UnverifiedTables|SchemaChangedTables):prod=/.test(x))).toEqual([]);
+    expect(early).toContain('DatabaseUnreachable:prod=1');
+  });
+
+  it('counts the tables whose schema changed per run; the per-table flag only while set', () => {
+    const n = names(
+      report({
+        tables: [table('public.a', 0, { schemaChanged: 1 }), table('public.b', 0, { schemaChanged: 1 })],
+      }),
+    );
+    expect(n.filter((x) => x.startsWith('SchemaChanged'))).toEqual([
+      'SchemaChanged:prod/public.a=1',
+      'SchemaChanged:prod/public.b=1',
+      'SchemaChangedTables:prod=2',
     ]);
   });
 
@@ -309,12 +368,8 @@ describe('metricData', () => {
       }),
     );
     expect(n).toEqual(
-      expect.arrayContaining([
-        'Unverified:prod/public.t=1',
-        'UnverifiedTables:prod=1',
-        'CheckFailures:prod=0',
-        'Heartbeat:prod=1',
-      ]),
+      expect.arrayContaining(['Unverified:prod/public.t=1', 'UnverifiedTables:prod=1', 'Heartbeat:prod=1']),
     );
+    expect(n.filter((x) => x.startsWith('CheckFailures'))).toEqual([]);
   });
 });

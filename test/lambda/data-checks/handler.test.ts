@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { handler, ChecksRunFailedError } from '../../../lambda/data-checks/handler';
+import { handler, ChecksRunFailedError, forgetCredentials } from '../../../lambda/data-checks/handler';
 import { statePk } from '../../../lambda/data-checks/state-store';
 import { createTestDatabase, type TestDatabase } from '../../support/pg';
 
@@ -51,6 +51,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  forgetCredentials();
   cw.reset();
   sm.reset();
   ddb.reset();
@@ -80,13 +81,42 @@ beforeEach(() => {
 afterEach(() => writeSpy.mockRestore());
 
 describe('data checks handler', () => {
+  it('reads its secret once for several runs, and again at once when the login with it is refused', async () => {
+    await handler({ checks: CHECKS });
+    await handler({ checks: CHECKS });
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+
+    // The role is renamed and its secret updated (a rotation): the cached user is refused, the run re-reads.
+    const role = `rotating_${process.pid}`;
+    await db.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
+    try {
+      forgetCredentials();
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ username: role, password: 'x' }),
+      });
+      await handler({ checks: CHECKS });
+      await db.query(`ALTER ROLE ${role} RENAME TO ${role}_b`);
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ username: `${role}_b`, password: 'x' }),
+      });
+      sm.resetHistory();
+      const summary = await handler({ checks: CHECKS });
+      expect(summary.status).toBe('ok');
+      expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    } finally {
+      await db.query(`DROP ROLE IF EXISTS ${role}`);
+      await db.query(`DROP ROLE IF EXISTS ${role}_b`);
+    }
+  });
+
   it('checks, publishes metrics with a heartbeat, saves baselines, writes the verdict, logs one line', async () => {
     const summary = await handler({ checks: CHECKS });
 
     expect(summary.status).toBe('ok');
     expect(cw).toHaveReceivedCommandWith(PutMetricDataCommand, { Namespace: 'PipelineGuardrails' });
     expect(datum('Heartbeat')?.Value).toBe(1);
-    expect(datum('CheckFailures')?.Value).toBe(0);
+    // Failures and per-table loss only when non-zero; the per-run loss (the alarm's) always.
+    expect(datum('CheckFailures')).toBeUndefined();
     expect(datum('RowCount', 'public.games')).toMatchObject({
       Value: 3,
       Dimensions: [
@@ -94,7 +124,7 @@ describe('data checks handler', () => {
         { Name: 'Table', Value: 'public.games' },
       ],
     });
-    expect(datum('RowsLost', 'public.games')?.Value).toBe(0);
+    expect(datum('RowsLost', 'public.games')).toBeUndefined();
     expect(datum('FreshnessAgeSeconds', 'public.games')?.Value).toBeLessThan(60);
     expect(ddb).toHaveReceivedCommandWith(BatchWriteCommand, {
       RequestItems: {

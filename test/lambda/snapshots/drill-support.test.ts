@@ -12,7 +12,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { runSnapshotJob, type SnapshotSettings } from '../../../lambda/snapshots/handler';
-import { runDrillUpkeep } from '../../../lambda/snapshots/maintain';
+import { drillUpkeepMetrics, runDrillUpkeep } from '../../../lambda/snapshots/maintain';
 import { awsError, memoryLogger, ours } from './fixtures';
 
 /**
@@ -225,7 +225,7 @@ describe('the upkeep sweep of leaked drill instances', () => {
     );
   });
 
-  it('publishes the leak count every run (0 when clean) and the days since the last successful drill', async () => {
+  it('publishes the days since the last successful drill every run, the leak count only when one leaked', async () => {
     ddbMock
       .on(GetCommand, { Key: { pk: 'drill#result', sk: 'last-success' } })
       .resolves({ Item: { finishedAt: '2026-11-23T12:00:00Z' } });
@@ -233,10 +233,23 @@ describe('the upkeep sweep of leaked drill instances', () => {
     await runSnapshotJob({ action: 'maintain' }, settings, deps());
     expect(cwMock).toHaveReceivedCommandWith(PutMetricDataCommand, {
       MetricData: expect.arrayContaining([
-        expect.objectContaining({ MetricName: 'RestoreDrillInstancesLeaked', Value: 0 }),
         expect.objectContaining({ MetricName: 'RestoreDrillDaysSinceSuccess', Value: 3 }),
       ]),
     });
+    // Clean: no leak datapoint (its alarm treats missing data as not breaching, so a 0 would say nothing more).
+    const names = cwMock
+      .commandCalls(PutMetricDataCommand)
+      .flatMap((c) => c.args[0].input.MetricData ?? [])
+      .map((d) => d.MetricName);
+    expect(names).not.toContain('RestoreDrillInstancesLeaked');
+    const leaked = drillUpkeepMetrics(
+      { leaked: ['i-1'], deleted: ['i-1'], failures: [] },
+      'prod',
+      new Date(0),
+    );
+    expect(leaked).toEqual([
+      expect.objectContaining({ MetricName: 'RestoreDrillInstancesLeaked', Value: 1 }),
+    ]);
   });
 
   it('publishes no days-since-success before any drill succeeded (its alarm treats silence as breaching)', async () => {

@@ -62,9 +62,14 @@ describe('runSnapshotJob', () => {
       Namespace: 'PipelineGuardrails',
       MetricData: expect.arrayContaining([
         expect.objectContaining({ MetricName: 'NewestSnapshotAgeMinutes', Value: 360 }),
-        expect.objectContaining({ MetricName: 'SnapshotFailures', Value: 0 }),
       ]),
     });
+    // No failure, no failure datapoint (its alarm treats missing data as not breaching).
+    const names = cwMock
+      .commandCalls(PutMetricDataCommand)
+      .flatMap((c) => c.args[0].input.MetricData ?? [])
+      .map((d) => d.MetricName);
+    expect(names).not.toContain('SnapshotFailures');
   });
 
   it('snapshot: a refused snapshot is a published failure, and the upkeep still runs', async () => {

@@ -265,7 +265,7 @@ describe('copyCandidates', () => {
 });
 
 describe('maintenanceMetrics', () => {
-  it('publishes count, quota share, deletions and age per region, and failures', async () => {
+  it('publishes count and age per region, and failures (no quota share: nothing reads it)', async () => {
     sourceMock.on(DescribeDBSnapshotsCommand).resolves({
       DBSnapshots: [
         ours('a', '2026-11-26T09:00:00Z'),
@@ -273,10 +273,10 @@ describe('maintenanceMetrics', () => {
       ],
     });
     const report = await runMaintenance(options());
-    const data = maintenanceMetrics(report, 'prod', 100, NOW, 2);
+    const data = maintenanceMetrics(report, 'prod', NOW, 2);
     const value = (name: string) => data.find((d) => d.MetricName === name)?.Value;
     expect(value('ManualSnapshotCount')).toBe(80);
-    expect(value('ManualSnapshotQuotaUsedPercent')).toBe(80);
+    expect(value('ManualSnapshotQuotaUsedPercent')).toBeUndefined();
     expect(value('NewestSnapshotAgeMinutes')).toBe(180);
     expect(value('SnapshotFailures')).toBe(2);
     expect(data.find((d) => d.MetricName === 'ManualSnapshotCount')?.Dimensions).toEqual([
@@ -293,7 +293,7 @@ describe('maintenanceMetrics', () => {
       ],
     });
     const report = await runMaintenance(options());
-    const age = maintenanceMetrics(report, 'prod', 100, NOW).find(
+    const age = maintenanceMetrics(report, 'prod', NOW).find(
       (d) => d.MetricName === 'NewestSnapshotAgeMinutes',
     );
     expect(age?.Value).toBe(60);
@@ -302,7 +302,7 @@ describe('maintenanceMetrics', () => {
   it('leaves the age out when there is no snapshot, so the age alarm sees missing data', async () => {
     sourceMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     const report = await runMaintenance(options());
-    const names = maintenanceMetrics(report, 'prod', 100, NOW).map((d) => d.MetricName);
+    const names = maintenanceMetrics(report, 'prod', NOW).map((d) => d.MetricName);
     expect(names).not.toContain('NewestSnapshotAgeMinutes');
     expect(names).toContain('ManualSnapshotCount');
   });

@@ -103,21 +103,23 @@ describe('autoRollbackTriggers: the alarms of each class, by exact name', () => 
       `${p}-service-green-healthy-tasks-warning`,
     ]);
     expect(of('green-no-healthy-target')).toEqual([`${p}-service-green-healthy-tasks-critical`]);
-    expect(of('rows-lost')).toContain(`${p}-checks-rows-lost-games`);
+    // One loss alarm and one schema alarm cover every guarded / tracked table (one page per cause).
+    expect(of('rows-lost')).toEqual([`${p}-checks-rows-lost`]);
     expect(of('below-floor')).toContain(`${p}-checks-below-floor-hoopr-play-by-play`);
-    expect(of('schema')).toContain(`${p}-checks-schema-changed-games`);
+    expect(of('schema')).toEqual([`${p}-checks-schema-changed`]);
     expect(t.some((x) => /-blue-|-database-|critical-any/.test(x.alarmName))).toBe(false);
     expect(new Set(t.map((x) => x.alarmName)).size).toBe(t.length);
   });
 
-  it('only the configured classes; a table with both loss rules counts under either', () => {
+  it('only the configured classes; the one loss alarm counts under either loss rule', () => {
     const raw = structuredClone(rawConfig('prod')) as Raw;
     raw.routing.autoRollback = { triggers: ['green-error-rate', 'append-only'] };
     const t = autoRollbackTriggers(validateConfig('prod', raw));
-    expect(t.map((x) => x.triggerClass)).toEqual([
-      'green-error-rate',
-      ...prod.checks.tables.map(() => 'append-only'),
+    expect(t.map((x) => x.triggerClass)).toEqual(['green-error-rate', 'append-only']);
+    expect(t[1]?.alarmName).toBe(`${p}-checks-rows-lost`);
+    raw.routing.autoRollback = { triggers: ['schema'] };
+    expect(autoRollbackTriggers(validateConfig('prod', raw)).map((x) => x.alarmName)).toEqual([
+      `${p}-checks-schema-changed`,
     ]);
-    expect(t[1]?.alarmName).toBe(`${p}-checks-rows-lost-games`);
   });
 });

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -238,5 +238,87 @@ describe('AlarmFactory: the critical composite', () => {
     expect(() => Template.fromStack(stack)).toThrow(
       /would watch 120 critical alarms.*CloudWatch allows 10240/,
     );
+  });
+});
+
+describe('AlarmFactory.holdPageWhile', () => {
+  const target = {
+    ...base,
+    area: 'routing',
+    what: 'blue-error-rate',
+    metric: new cloudwatch.Metric({
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'HTTPCode_Target_5XX_Count',
+      period: Duration.minutes(1),
+    }),
+    evaluationPeriods: 3,
+  };
+  const holderProps = { ...base, what: 'database-unreachable', severity: 'warning' as const };
+  const hold = {
+    area: 'routing',
+    what: 'blue-error-rate',
+    holderLatency: Duration.minutes(11),
+    extensionPeriod: Duration.minutes(5),
+    reason: 'the database is unreachable',
+  };
+
+  it('moves the page to a composite alarm suppressed while the holder is in ALARM', () => {
+    const { stack, factory } = setup();
+    factory.createAlarm(stack, 'Target', target);
+    const holder = factory.createAlarm(stack, 'Holder', holderProps);
+    const page = factory.holdPageWhile(stack, 'Page', { ...hold, holder });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-test-routing-blue-error-rate',
+      AlarmActions: Match.absent(),
+      OKActions: Match.absent(),
+    });
+    // Waits 11 minutes minus the target's fastest 3 x 60 s for the holder.
+    expect(page.waitPeriod.toSeconds()).toBe(480);
+    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmName: 'pipeline-guardrails-test-routing-blue-error-rate-page',
+      ActionsSuppressor: { 'Fn::GetAtt': [Match.stringLikeRegexp('Holder'), 'Arn'] },
+      ActionsSuppressorWaitPeriod: 480,
+      ActionsSuppressorExtensionPeriod: 300,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('TopicsCritical') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('TopicsCritical') }],
+      AlarmDescription: Match.stringLikeRegexp(
+        '^\\[CRITICAL\\] .*Held while pipeline-guardrails-test-checks-database-unreachable',
+      ),
+    });
+    expect(factory.heldPages).toEqual([page]);
+    // Waits at least 60 s, however fast the holder is.
+    const again = setup();
+    again.factory.createAlarm(again.stack, 'Target', target);
+    const h = again.factory.createAlarm(again.stack, 'Holder', holderProps);
+    const quick = again.factory.holdPageWhile(again.stack, 'Page', {
+      ...hold,
+      holder: h,
+      holderLatency: Duration.minutes(1),
+    });
+    expect(quick.waitPeriod.toSeconds()).toBe(60);
+  });
+
+  it('refuses an unknown target, a warning, a holder of another factory and a second hold', () => {
+    const { stack, factory } = setup();
+    const holder = factory.createAlarm(stack, 'Holder', holderProps);
+    expect(() => factory.holdPageWhile(stack, 'P0', { ...hold, holder })).toThrow(
+      /no alarm pipeline-guardrails-test-routing-blue-error-rate to hold/,
+    );
+    factory.createAlarm(stack, 'Mail', { ...target, what: 'mail-only', severity: 'warning' });
+    expect(() => factory.holdPageWhile(stack, 'P1', { ...hold, what: 'mail-only', holder })).toThrow(
+      /is warning; only a page can be held/,
+    );
+    factory.createAlarm(stack, 'Target', target);
+    const stranger = new cloudwatch.Alarm(stack, 'Stranger', {
+      metric: new cloudwatch.Metric({ namespace: 'N', metricName: 'M' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    expect(() => factory.holdPageWhile(stack, 'P2', { ...hold, holder: stranger })).toThrow(
+      /is not an alarm of this factory/,
+    );
+    factory.holdPageWhile(stack, 'P3', { ...hold, holder });
+    expect(() => factory.holdPageWhile(stack, 'P4', { ...hold, holder })).toThrow(/already held/);
   });
 });

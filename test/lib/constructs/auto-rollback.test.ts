@@ -287,8 +287,8 @@ describe('rollout and auto-rollback in the environment stacks', () => {
     expect(watched).toEqual(
       expect.arrayContaining([
         'pipeline-guardrails-staging-service-green-healthy-tasks-critical',
-        expect.stringMatching(/^pipeline-guardrails-staging-checks-rows-lost-/),
-        expect.stringMatching(/^pipeline-guardrails-staging-checks-schema-changed-/),
+        expect.stringMatching(/^pipeline-guardrails-staging-checks-rows-lost$/),
+        expect.stringMatching(/^pipeline-guardrails-staging-checks-schema-changed$/),
       ]),
     );
     const forbidden = watched.filter((n) =>

@@ -129,21 +129,22 @@ describe('DataChecks in prod', () => {
     const names = prod.stacks.guardrails.dataChecks.alarmList.map((a) => a.node.id);
     expect(names).toEqual(
       expect.arrayContaining([
-        'RowsLost-hoopr-play-by-play',
+        'RowsLost',
         'BelowFloor-games',
-        'RowsLost-box-score-teams',
-        'Schema-play-by-play',
+        'SchemaChanged',
         'Stale-warning-dims-metrics-snapshots',
         'Stale-critical-box-score-snapshots',
         'HeartbeatMissing',
         'CheckFailures',
+        'DatabaseUnreachable',
         'Unverified',
-        'FunctionErrors',
       ]),
     );
-    // One page per loss: noDecrease and appendOnly share the RowsLost alarm; DeletesSeen is gone.
-    expect(names.filter((n) => n.startsWith('AppendOnly-'))).toEqual([]);
-    expect(names.filter((n) => n === 'RowsLost-box-score-teams')).toHaveLength(1);
+    // One page per loss: one RowsLost alarm for every guarded table (noDecrease and appendOnly alike), one
+    // schema alarm for every tracked table; no per-table ones, no DeletesSeen, no function-errors mail (a run that
+    // could not check mails through check-failures; a crashed one is silent and pages through the heartbeat).
+    expect(names.filter((n) => /^(AppendOnly|RowsLost|Schema)-/.test(n))).toEqual([]);
+    expect(names).not.toContain('FunctionErrors');
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'pipeline-guardrails-prod-checks-unverified',
       MetricName: 'UnverifiedTables',
@@ -155,15 +156,34 @@ describe('DataChecks in prod', () => {
     const critical = { Ref: Match.stringLikeRegexp('AlertTopicsCritical') };
     const warning = { Ref: Match.stringLikeRegexp('AlertTopicsWarning') };
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost-hoopr-play-by-play',
+      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost',
       MetricName: 'RowsLost',
       Namespace: 'PipelineGuardrails',
-      Dimensions: Match.arrayWith([{ Name: 'Table', Value: 'public.hoopr_play_by_play' }]),
+      Dimensions: [{ Name: 'Environment', Value: 'prod' }],
+      AlarmDescription: Match.stringLikeRegexp('public.hoopr_play_by_play'),
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
       AlarmActions: [critical],
       OKActions: [critical],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost',
       AlarmDescription: Match.stringLikeRegexp('#checks-rows-lost'),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-schema-changed',
+      MetricName: 'SchemaChangedTables',
+      Dimensions: [{ Name: 'Environment', Value: 'prod' }],
+      Threshold: 1,
+      AlarmActions: [critical],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'pipeline-guardrails-prod-checks-database-unreachable',
+      MetricName: 'DatabaseUnreachable',
+      TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
+      AlarmActions: [warning],
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'pipeline-guardrails-prod-checks-below-floor-hoopr-play-by-play',
@@ -192,13 +212,6 @@ describe('DataChecks in prod', () => {
       Threshold: 1,
       AlarmActions: [critical],
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'pipeline-guardrails-prod-checks-function-errors',
-      MetricName: 'Errors',
-      Namespace: 'AWS/Lambda',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [warning],
-    });
   });
 
   it('pages once per loss: rows-lost is critical, the same delete seen as append-only or below floor mails', () => {
@@ -222,7 +235,7 @@ describe('DataChecks in prod', () => {
       AlarmActions: [warning],
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost-games',
+      AlarmName: 'pipeline-guardrails-prod-checks-rows-lost',
       AlarmActions: [critical],
     });
     // A table without noDecrease: the same RowsLost alarm (key-level loss) is its page, at high resolution.
@@ -230,7 +243,7 @@ describe('DataChecks in prod', () => {
     raw.checks.tables = [{ table: 'games', appendOnly: true, noDecrease: false }];
     const dev = synthEnvironment(validateConfig('dev', raw)).guardrails;
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'pipeline-guardrails-dev-checks-rows-lost-games',
+      AlarmName: 'pipeline-guardrails-dev-checks-rows-lost',
       AlarmActions: [critical],
       Period: 10,
     });
@@ -244,7 +257,7 @@ describe('DataChecks in prod', () => {
   });
 
   it('keeps rule alarms in their state through gaps and evaluates the loss rules at high resolution', () => {
-    for (const name of ['rows-lost-games', 'rows-lost-box-score-teams']) {
+    for (const name of ['rows-lost']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `pipeline-guardrails-prod-checks-${name}`,
         TreatMissingData: 'ignore',
@@ -254,7 +267,7 @@ describe('DataChecks in prod', () => {
         Statistic: 'Maximum',
       });
     }
-    for (const name of ['below-floor-games', 'schema-changed-games', 'stale-box-score-snapshots-critical']) {
+    for (const name of ['below-floor-games', 'schema-changed', 'stale-box-score-snapshots-critical']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `pipeline-guardrails-prod-checks-${name}`,
         TreatMissingData: 'ignore',

@@ -136,7 +136,10 @@ describe('EnvironmentDashboard', () => {
       body(stack)
         .widgets.filter((w) => w.type === 'alarm')
         .map(titleOf),
-    ).toEqual(['Anything critical? (composite of every critical alarm)', 'Critical (pages): 1 alarm']);
+    ).toEqual([
+      'Anything critical? (composite of every critical alarm; held pages)',
+      'Critical (pages): 1 alarm',
+    ]);
   });
 
   it('lists every alarm, critical first, including alarms created after the dashboard', () => {

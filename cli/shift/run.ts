@@ -39,6 +39,11 @@ import { loadShiftContext, type ShiftContext } from './context';
 import { InterruptedError, type ShiftDeps } from './deps';
 import { EXIT, exitCodeForFailure, type ExitCode } from './exit-codes';
 import { describePlanWait } from './plan-wait';
+import {
+  AUTO_ROLLBACK_PARAMETER,
+  judgeArming,
+  type DeployedPolicy,
+} from '../../lambda/shared/auto-rollback-policy';
 import type { ShiftOptions } from './options';
 import { readAlarmStates } from '../../lambda/rollout/gates';
 import { readBakeSignals } from '../../lambda/rollout/bake-signals';
@@ -926,6 +931,25 @@ async function status(
       `  plan      ${planState.planId} ${planState.status}${activePlan?.execution ? ' (running)' : ''}, step ${planState.stepIndex + 1}/${planState.steps.length}${describePlanWait(planState)}`,
     );
   }
+  // The automatic rollback's armed window, judged from the same facts as the function (lease, plan, intent).
+  const arming = ctx.deployment.has(AUTO_ROLLBACK_PARAMETER)
+    ? judgeArming({
+        lease,
+        plan: planState,
+        intent,
+        watchHours: (JSON.parse(ctx.deployment.get(AUTO_ROLLBACK_PARAMETER)) as DeployedPolicy).watchHours,
+        nowMs: deps.clock.now(),
+      })
+    : undefined;
+  out.line(
+    `  rollback  ${
+      arming === undefined
+        ? 'automatic rollback: not deployed'
+        : arming.armed
+          ? `automatic rollback ARMED${arming.until ? ` until ${arming.until}` : ''} (${arming.detail})`
+          : `automatic rollback disarmed (${arming.detail})`
+    }`,
+  );
   out.line(
     `  targets   blue ${blue.healthy}/${blue.total} healthy, green ${green.healthy}/${green.total} healthy`,
   );
@@ -958,6 +982,7 @@ async function status(
     problems: broken,
     lease: lease ?? null,
     plan: planState ?? null,
+    autoRollback: arming ?? null,
     targets: { blue, green },
     services: ctx.services
       ? {

@@ -150,6 +150,8 @@ export class FakeEnvironment {
       'routing/bake-seconds': '900',
       'routing/pre-shift-snapshot': 'when-green-rises-from-zero',
       'routing/snapshot-timeout-minutes': '60',
+      // The automatic rollback's deployed policy (prod: armed 24 h after green's last increase).
+      'rollout/auto-rollback-policy': JSON.stringify({ watchHours: 24, triggers: ['green-error-rate'] }),
     };
     for (const [k, v] of Object.entries(deployed)) this.params.set(`${this.root}/${k}`, v);
     for (const color of ['blue', 'green']) {

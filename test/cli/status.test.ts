@@ -150,7 +150,9 @@ describe('status: every guardrail on one screen', () => {
     expect(running.out).toMatch(
       /plan +ok +plan-20261126t0150z-ab12 running: step 2\/4 \(25% green\), baking until 2026-11-26T02:10:00.000Z; plan 10% -> 25% -> 50% -> 100%/,
     );
-    expect(running.out).toMatch(/auto-rollback +n\/a +not available: /);
+    expect(running.out).toMatch(
+      /auto-rollback +ok +armed: rollout plan plan-20261126t0150z-ab12 is running, then 24h after green's last increase/,
+    );
 
     mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
     const stuck = await status(['--env', 'prod']);

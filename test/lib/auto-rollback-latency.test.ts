@@ -1,7 +1,3 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { autoRollback } from '../../lambda/auto-rollback/handler';
 import { loadConfig } from '../../lib/config';
 import { synthEnvironment } from '../support/app';
@@ -66,17 +62,7 @@ async function alarmToListenerSeconds(opts: { throttledWrites: number }): Promis
   const world = new TrafficWorld({ blue: 90, green: 10 }, 'prod');
   const alarmAt = world.now;
   // Armed: green rose 10 minutes before the alarm.
-  const raised = new Date(alarmAt - 600_000).toISOString();
-  world.items.set('routing#weights|current', {
-    pk: 'routing#weights',
-    sk: 'current',
-    weights: { blue: 90, green: 10 },
-    version: 1,
-    operationId: 'shift#raise',
-    writer: 'alice',
-    at: raised,
-    greenRaisedAt: raised,
-  });
+  world.greenRaised(600_000);
   world.now += (DELIVERY_S + COLD_START_S) * 1000;
   let modifiedAt: number | undefined;
   let throttled = 0;
@@ -107,13 +93,7 @@ async function alarmToListenerSeconds(opts: { throttledWrites: number }): Promis
         watchHours: 24,
         actor: 'auto-rollback',
       },
-      clients: {
-        doc: world.doc(),
-        elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-        cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-        sfn: new SFNClient({ region: 'us-east-1' }),
-        sns: new SNSClient({ region: 'us-east-1' }),
-      },
+      clients: world.autoRollbackClients(),
       now: () => new Date(world.now),
       sleep: async (ms) => {
         world.now += ms;

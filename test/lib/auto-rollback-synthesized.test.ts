@@ -1,7 +1,3 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { autoRollback, configFromEnv, type AlarmStateChangeEvent } from '../../lambda/auto-rollback/handler';
 import { loadConfig } from '../../lib/config';
 import { synthEnvironment } from '../support/app';
@@ -83,13 +79,7 @@ describe('the synthesized auto-rollback rule and function (prod)', () => {
   async function run(alarmName: string, w: TrafficWorld) {
     return autoRollback(event(alarmName, w.now), {
       config: { ...config, target: w.target, stateTableName: w.tableName },
-      clients: {
-        doc: w.doc(),
-        elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-        cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-        sfn: new SFNClient({ region: 'us-east-1' }),
-        sns: new SNSClient({ region: 'us-east-1' }),
-      },
+      clients: w.autoRollbackClients(),
       now: () => new Date(w.now),
       sleep: async () => undefined,
     });
@@ -98,17 +88,7 @@ describe('the synthesized auto-rollback rule and function (prod)', () => {
   /** prod at 25% green, raised `hoursAgo`. */
   function prodAt25(hoursAgo: number): TrafficWorld {
     const w = new TrafficWorld({ blue: 75, green: 25 }, 'prod');
-    const raised = new Date(w.now - hoursAgo * 3_600_000).toISOString();
-    w.items.set('routing#weights|current', {
-      pk: 'routing#weights',
-      sk: 'current',
-      weights: { blue: 75, green: 25 },
-      version: 1,
-      operationId: 'shift#raise',
-      writer: 'alice',
-      at: raised,
-      greenRaisedAt: raised,
-    });
+    w.greenRaised(hoursAgo * 3_600_000);
     return w;
   }
 

@@ -203,6 +203,35 @@ export class TrafficWorld {
     };
   }
 
+  /**
+   * Green raised to the current weights `msAgo` by a shift that has ended: its record of intent (version 1,
+   * operation `shift#raise`) records greenRaisedAt, which arms the automatic rollback for its watch window.
+   */
+  greenRaised(msAgo: number, version = 1): void {
+    const at = new Date(this.now - msAgo).toISOString();
+    this.items.set('routing#weights|current', {
+      pk: 'routing#weights',
+      sk: 'current',
+      weights: this.weights,
+      version,
+      operationId: 'shift#raise',
+      writer: 'alice',
+      at,
+      greenRaisedAt: at,
+    });
+  }
+
+  /** The AWS clients of the automatic rollback (served by this world's mocks). */
+  autoRollbackClients() {
+    return {
+      doc: this.doc(),
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      sns: new SNSClient({ region: 'us-east-1' }),
+    };
+  }
+
   /** A document client (its calls are served by this world). */
   doc(): DynamoDBDocumentClient {
     return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }), {

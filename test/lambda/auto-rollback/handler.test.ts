@@ -1,7 +1,3 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import {
   autoRollback,
   configFromEnv,
@@ -53,13 +49,7 @@ function ctx(): AutoRollbackContext {
       watchHours: 24,
       actor: 'pipeline-guardrails-test-auto-rollback',
     },
-    clients: {
-      doc: world.doc(),
-      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-      sfn: new SFNClient({ region: 'us-east-1' }),
-      sns: new SNSClient({ region: 'us-east-1' }),
-    },
+    clients: world.autoRollbackClients(),
     // The alarm changed state 1.5 s before the function finished.
     now: () => new Date(world.now + 1500),
     sleep: async () => undefined,
@@ -68,18 +58,8 @@ function ctx(): AutoRollbackContext {
 
 /** Green raised to `weights` `minutesAgo` by a shift that has ended (its intent records greenRaisedAt). */
 function greenRaised(weights: Weights, minutesAgo: number): void {
-  const at = new Date(world.now - minutesAgo * 60_000).toISOString();
   world.weights = weights;
-  world.items.set('routing#weights|current', {
-    pk: 'routing#weights',
-    sk: 'current',
-    weights,
-    version: 2,
-    operationId: 'shift#raise',
-    writer: 'alice',
-    at,
-    greenRaisedAt: at,
-  });
+  world.greenRaised(minutesAgo * 60_000, 2);
 }
 
 /** A shift holds the traffic lease (its prompt, snapshot or bake): armed. */

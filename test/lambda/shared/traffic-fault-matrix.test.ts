@@ -146,18 +146,7 @@ const WRITERS: Writer[] = [
     name: 'auto-rollback at 25% green (Lambda async: up to 2 retries; a duplicate delivery)',
     setup: async () => {
       const world = new TrafficWorld({ blue: 75, green: 25 });
-      // Armed: green rose to 25% ten minutes ago (the shift that raised it recorded greenRaisedAt).
-      const raised = new Date(world.now - 600_000).toISOString();
-      world.items.set('routing#weights|current', {
-        pk: 'routing#weights',
-        sk: 'current',
-        weights: { blue: 75, green: 25 },
-        version: 1,
-        operationId: 'shift#raise',
-        writer: 'alice',
-        at: raised,
-        greenRaisedAt: raised,
-      });
+      world.greenRaised(600_000);
       return world;
     },
     run: async (world) => {

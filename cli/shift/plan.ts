@@ -4,8 +4,8 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
-import { resourcePrefix } from '../../lib/project';
-import { evaluateGates, readAlarmStates, type GateResult } from '../../lambda/rollout/gates';
+import { criticalCompositeAlarmName, resourcePrefix } from '../../lib/project';
+import { alarmsInAlarm, evaluateGates, readAlarmStates, type GateResult } from '../../lambda/rollout/gates';
 import { formatPlan, MIN_BAKE_SECONDS, planProblems } from '../../lambda/rollout/plan';
 import { errorMessage } from '../../lambda/shared/env';
 import {
@@ -181,6 +181,12 @@ async function startPlan(
   // 2. The same gates the state machine checks before each step, so a refusal is immediate and local
   // (with green already in traffic, an alarm in INSUFFICIENT_DATA is not enough evidence to go higher).
   const from = await readListenerWeights(deps.elbv2, ctx.target);
+  // --force lifts exactly the alarms in ALARM now (the state machine's gates ignore these and only these);
+  // decided from the alarms' states and the typed gate ids, never from a problem's text.
+  const forcedAlarms = opts.force
+    ? alarmsInAlarm(await readAlarmStates(deps.cloudwatch, ctx.alarmNames))
+    : [];
+  const composite = criticalCompositeAlarmName(ctx.envName);
   const gates = await evaluateGates(
     deps,
     {
@@ -189,20 +195,19 @@ async function startPlan(
       stateTableName: ctx.tableName,
       greenTargetGroupArn: ctx.target.greenTargetGroupArn,
       greenWeight: from.green,
+      ...(ctx.alarmNames.includes(composite) ? { criticalCompositeName: composite } : {}),
+      ...(forcedAlarms.length > 0 ? { ignoreAlarms: forcedAlarms } : {}),
     },
     new Date(deps.clock.now()),
   );
-  const isAlarm = (g: GateResult['closed'][number]) =>
-    (g.gate === 'alarms' || g.gate === 'critical-any') && g.message.endsWith('in ALARM');
-  const alarmProblems = gates.closed.filter(isAlarm).map((g) => g.message);
-  const otherProblems = gates.closed.filter((g) => !isAlarm(g)).map((g) => g.message);
-  const forcedAlarms = opts.force
-    ? Object.entries(gates.alarmStates)
-        .filter(([, s]) => s === 'ALARM')
-        .map(([n]) => n)
-    : [];
-  const blocking = opts.force ? otherProblems : gates.problems;
-  const blockingGates = gates.closed.filter((g) => blocking.includes(g.message));
+  const blocking = gates.problems;
+  const blockingGates = gates.closed;
+  // Only alarms in ALARM close it (none missing, no other gate): --force --reason would start the plan.
+  const forceWouldStart =
+    !opts.force &&
+    gates.closed.length > 0 &&
+    gates.closed.every((g) => g.gate === 'alarms' || g.gate === 'critical-any') &&
+    !Object.values(gates.alarmStates).includes('MISSING');
 
   const totalSeconds = steps.length * bakeSeconds;
   const ev = ctx.evidence;
@@ -227,7 +232,7 @@ async function startPlan(
   );
   if (blocking.length > 0) {
     io.stderr(`refusing: ${blocking.join('; ')}\n`);
-    if (!opts.force && alarmProblems.length > 0 && otherProblems.length === 0) {
+    if (forceWouldStart) {
       io.stderr('(--force --reason "..." starts anyway, ignoring the alarms in ALARM now; it is recorded)\n');
     }
     if (opts.json)

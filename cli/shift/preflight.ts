@@ -15,6 +15,8 @@ import {
   type GateProblem,
   type GateResult,
 } from '../../lambda/rollout/gates';
+import { GREEN_ALARM_WINDOW, MIN_BAKE_SECONDS } from '../../lambda/rollout/plan';
+import { readWeightsIntent } from '../../lambda/shared/traffic';
 import type { ShiftContext } from './context';
 import type { ShiftDeps } from './deps';
 import { GATE_EXIT, type ExitCode } from './exit-codes';
@@ -229,7 +231,12 @@ export async function preflight(
         ignoreAlarms: opts.force ? (opts.forcedAlarms ?? alarmNames) : undefined,
         parityPairs,
         criticalCompositeName: ctx.criticalCompositeName,
-        extraGates: opts.lease ? [opts.lease] : [],
+        extraGates: [
+          ...(opts.lease ? [opts.lease] : []),
+          ...(opts.targetGreen > opts.currentGreen && opts.currentGreen > 0
+            ? [sinceLastRaise(deps, ctx)]
+            : []),
+        ],
         // Lowering green needs no evidence; raising it from above 0 does (INSUFFICIENT_DATA is never a pass).
         greenWeight: opts.targetGreen > opts.currentGreen ? opts.currentGreen : 0,
       },
@@ -268,6 +275,27 @@ export async function preflight(
   };
 }
 
+/**
+ * Evidence takes time: green's alarms need two one-minute datapoints and the metric delay (the minimum bake)
+ * before they can fire, so raising green again sooner (a `--bake 0` shift, then the next one) would pass on
+ * alarms that could not yet have spoken. Reads when green was last raised from the record of intent.
+ */
+function sinceLastRaise(deps: ShiftDeps, ctx: ShiftContext): ExtraGate {
+  return {
+    id: 'evidence',
+    async evaluate(now: Date): Promise<readonly string[]> {
+      const raisedAt = (await readWeightsIntent(deps.doc, ctx.tableName))?.greenRaisedAt;
+      const raisedMs = raisedAt ? Date.parse(raisedAt) : Number.NaN;
+      if (!Number.isFinite(raisedMs)) return [];
+      const ageSeconds = Math.floor((now.getTime() - raisedMs) / 1000);
+      if (ageSeconds >= MIN_BAKE_SECONDS) return [];
+      return [
+        `green was raised ${ageSeconds}s ago (${raisedAt}): its alarms need ${MIN_BAKE_SECONDS}s (${GREEN_ALARM_WINDOW.datapointsToAlarm} one-minute datapoints and the metric delay) before they can fire; raise it again in ${MIN_BAKE_SECONDS - ageSeconds}s`,
+      ];
+    },
+  };
+}
+
 /** One refusal line per gate: the gate's problems, with what the operator can do about them. */
 function refusalText(
   gate: GateId,
@@ -299,7 +327,7 @@ function refusalText(
     case 'parity':
       return `${text} (or --force --reason "...")`;
     case 'evidence':
-      return `${text}: wait until green has served enough requests (or --force --reason "...")`;
+      return `${text}: wait until green has served enough requests and its alarms could fire (--force --reason "..." lifts an alarm in INSUFFICIENT_DATA, never the wait)`;
     default:
       return text;
   }

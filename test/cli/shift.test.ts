@@ -609,6 +609,22 @@ describe('preflight refusals (each with its own exit code, nothing changed)', ()
     unchanged();
   });
 
+  it('refuses to raise green again before its alarms could fire (a --bake 0 shift, then the next one)', async () => {
+    const first = await shift(['--env', 'prod', '--green', '10', '--yes', '--bake', '0s']);
+    expect(first.code).toBe(EXIT.OK);
+    env.now += 60_000;
+    const soon = await shift(['--env', 'prod', '--green', '25', '--yes', '--force', '--reason', 'hurry']);
+    expect(soon.code).toBe(EXIT.NO_EVIDENCE);
+    expect(soon.err).toMatch(
+      /refused \(evidence, exit 17\): green was raised \d+s ago .*: its alarms need 180s .*raise it again in \d+s.*never the wait/,
+    );
+    expect(env.listener).toEqual({ blue: 90, green: 10 });
+    env.now += 180_000;
+    const later = await shift(['--env', 'prod', '--green', '25', '--yes', '--bake', '0s']);
+    expect(later.code).toBe(EXIT.OK);
+    expect(env.listener).toEqual({ blue: 75, green: 25 });
+  });
+
   it('needs no evidence for the first step (green at 0) nor to lower green', async () => {
     env.setAlarm('routing-green-error-rate', 'INSUFFICIENT_DATA');
     const first = await shift(['--env', 'prod', '--green', '10', '--yes', '--bake', '0s']);

@@ -5,7 +5,13 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { criticalCompositeAlarmName, resourcePrefix } from '../../lib/project';
-import { alarmsInAlarm, evaluateGates, readAlarmStates, type GateResult } from '../../lambda/rollout/gates';
+import {
+  alarmsInAlarm,
+  evaluateGates,
+  readAlarmStates,
+  type GateProblem,
+  type GateResult,
+} from '../../lambda/rollout/gates';
 import { formatPlan, MIN_BAKE_SECONDS, planProblems } from '../../lambda/rollout/plan';
 import { errorMessage } from '../../lambda/shared/env';
 import {
@@ -181,11 +187,6 @@ async function startPlan(
   // 2. The same gates the state machine checks before each step, so a refusal is immediate and local
   // (with green already in traffic, an alarm in INSUFFICIENT_DATA is not enough evidence to go higher).
   const from = await readListenerWeights(deps.elbv2, ctx.target);
-  // --force lifts exactly the alarms in ALARM now (the state machine's gates ignore these and only these);
-  // decided from the alarms' states and the typed gate ids, never from a problem's text.
-  const forcedAlarms = opts.force
-    ? alarmsInAlarm(await readAlarmStates(deps.cloudwatch, ctx.alarmNames))
-    : [];
   const composite = criticalCompositeAlarmName(ctx.envName);
   const gates = await evaluateGates(
     deps,
@@ -196,18 +197,20 @@ async function startPlan(
       greenTargetGroupArn: ctx.target.greenTargetGroupArn,
       greenWeight: from.green,
       ...(ctx.alarmNames.includes(composite) ? { criticalCompositeName: composite } : {}),
-      ...(forcedAlarms.length > 0 ? { ignoreAlarms: forcedAlarms } : {}),
     },
     new Date(deps.clock.now()),
   );
-  const blocking = gates.problems;
-  const blockingGates = gates.closed;
+  // --force lifts exactly the alarms in ALARM now (the state machine's gates ignore these and only these),
+  // decided from the typed problems and the alarms' states, never from a problem's text.
+  const inAlarm = (g: GateProblem) =>
+    (g.gate === 'alarms' || g.gate === 'critical-any') &&
+    g.alarm !== undefined &&
+    gates.alarmStates[g.alarm] === 'ALARM';
+  const forcedAlarms = opts.force ? alarmsInAlarm(gates.alarmStates) : [];
+  const blockingGates = opts.force ? gates.closed.filter((g) => !inAlarm(g)) : gates.closed;
+  const blocking = blockingGates.map((g) => g.message);
   // Only alarms in ALARM close it (none missing, no other gate): --force --reason would start the plan.
-  const forceWouldStart =
-    !opts.force &&
-    gates.closed.length > 0 &&
-    gates.closed.every((g) => g.gate === 'alarms' || g.gate === 'critical-any') &&
-    !Object.values(gates.alarmStates).includes('MISSING');
+  const forceWouldStart = !opts.force && gates.closed.length > 0 && gates.closed.every(inAlarm);
 
   const totalSeconds = steps.length * bakeSeconds;
   const ev = ctx.evidence;

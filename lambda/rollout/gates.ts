@@ -86,6 +86,8 @@ export function alarmsWithoutEvidence(
 export interface GateProblem {
   readonly gate: GateId;
   readonly message: string;
+  /** The alarm a problem is about (alarm, composite and evidence problems), as decisions need it. */
+  readonly alarm?: string;
 }
 
 /** A gate beyond the built-in ones: evaluated with them, its problems close the gate the same way. */
@@ -189,7 +191,8 @@ export async function evaluateGates(
   now: Date = new Date(),
 ): Promise<GateResult> {
   const closed: GateProblem[] = [];
-  const close = (gate: GateId, message: string) => closed.push({ gate, message });
+  const close = (gate: GateId, message: string, alarm?: string) =>
+    closed.push({ gate, message, ...(alarm === undefined ? {} : { alarm }) });
 
   const [alarmStates, summary, health, extra] = await Promise.all([
     readAlarmStates(clients.cloudwatch, config.alarmNames),
@@ -200,8 +203,9 @@ export async function evaluateGates(
 
   for (const [name, state] of Object.entries(alarmStates)) {
     const gate: GateId = name === config.criticalCompositeName ? 'critical-any' : 'alarms';
-    if (state === 'ALARM' && !config.ignoreAlarms?.includes(name)) close(gate, `alarm ${name} is in ALARM`);
-    if (state === 'MISSING') close(gate, `alarm ${name} does not exist (is the environment deployed?)`);
+    if (state === 'ALARM' && !config.ignoreAlarms?.includes(name))
+      close(gate, `alarm ${name} is in ALARM`, name);
+    if (state === 'MISSING') close(gate, `alarm ${name} does not exist (is the environment deployed?)`, name);
   }
   const evidenceRequired = config.greenWeight !== 0 && config.evidenceWaivedBy === undefined;
   if (evidenceRequired) {
@@ -209,6 +213,7 @@ export async function evaluateGates(
       close(
         'evidence',
         `alarm ${name} is INSUFFICIENT_DATA: not enough evidence that green is fine (too few requests a minute, or no data yet)`,
+        name,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { loadDeployment, type Deployment } from '../deployed';
 import type { TrafficTarget } from '../../lambda/shared/traffic';
-import { MIN_BAKE_SECONDS } from '../../lambda/rollout/plan';
+import { EVIDENCE_DEFAULTS, MIN_BAKE_SECONDS } from '../../lambda/rollout/plan';
 import { alarmNamePrefix, DEPLOYMENT_KEYS } from '../../lib/project';
 import type { PlanDeps, ShiftDeps } from './deps';
 
@@ -103,8 +103,7 @@ export async function loadPlanContext(deps: Pick<PlanDeps, 'ssm'>, envName: stri
     warningTopicArn: d.get('alerting/warning-topic-arn'),
     evidence: {
       minBakeSeconds: MIN_BAKE_SECONDS,
-      minRequestsPerStep: 100,
-      evidenceWaitSeconds: 1800,
+      ...EVIDENCE_DEFAULTS,
       ...(d.has(DEPLOYMENT_KEYS.rolloutEvidence)
         ? (JSON.parse(d.get(DEPLOYMENT_KEYS.rolloutEvidence)) as Partial<PlanContext['evidence']>)
         : {}),

@@ -45,7 +45,14 @@ import {
 } from './gates';
 import { readBakeSignals } from './bake-signals';
 import { describeEvidence, greenRequestsSince, judgeEvidence, type Evidence } from './evidence';
-import { assertPlan, formatPlan, MIN_BAKE_SECONDS, PLAN_LIMITS, type PlanRequest } from './plan';
+import {
+  assertPlan,
+  EVIDENCE_DEFAULTS,
+  formatPlan,
+  MIN_BAKE_SECONDS,
+  PLAN_LIMITS,
+  type PlanRequest,
+} from './plan';
 
 /**
  * The rollout state machine's task function: one handler, one `action` per task state. The state machine
@@ -224,7 +231,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RolloutConf
     warningTopicArn: requireEnv('WARNING_TOPIC_ARN', env),
     runbookUrl: optionalEnv('RUNBOOK_URL', '', env) || undefined,
     minRequestsPerStep: countEnv('MIN_REQUESTS_PER_STEP', 0, env),
-    evidenceWaitSeconds: countEnv('EVIDENCE_WAIT_SECONDS', 1800, env),
+    evidenceWaitSeconds: countEnv('EVIDENCE_WAIT_SECONDS', EVIDENCE_DEFAULTS.evidenceWaitSeconds, env),
     minBakeSeconds: countEnv('MIN_BAKE_SECONDS', MIN_BAKE_SECONDS, env),
   };
 }

@@ -42,6 +42,12 @@ export const MIN_BAKE_SECONDS =
   GREEN_ALARM_WINDOW.datapointsToAlarm * GREEN_ALARM_WINDOW.periodSeconds +
   GREEN_ALARM_WINDOW.metricDelaySeconds;
 
+/**
+ * Evidence before promotion, by default (`routing.minRequestsPerStep`, `routing.evidenceWaitSeconds`): the one
+ * place the config schema, the rollout construct, its task function and the plan command take them from.
+ */
+export const EVIDENCE_DEFAULTS = { minRequestsPerStep: 100, evidenceWaitSeconds: 1800 } as const;
+
 export const PLAN_LIMITS = {
   maxSteps: 10,
   /** Longest bake of one step. */

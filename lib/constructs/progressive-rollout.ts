@@ -15,7 +15,7 @@ import { GuardrailsFunction, lambdaEntry } from './guardrails-function';
 import { accept } from '../nag/acknowledge';
 import { createToolSnapshotStatements } from './snapshot-iam';
 import { restrictTrustToStateMachine } from './state-machine-trust';
-import { MIN_BAKE_SECONDS, PLAN_LIMITS } from '../../lambda/rollout/plan';
+import { EVIDENCE_DEFAULTS, MIN_BAKE_SECONDS, PLAN_LIMITS } from '../../lambda/rollout/plan';
 
 /** The listener, its weighted forward rule (the live weights) and the target groups a rollout moves traffic between. */
 export interface RolloutTrafficProps {
@@ -102,8 +102,8 @@ export class ProgressiveRollout extends Construct {
     const checkInterval = props.checkInterval ?? Duration.seconds(30);
     const snapshotPoll = props.snapshotPollInterval ?? Duration.seconds(30);
     const snapshotTimeout = props.snapshotTimeout ?? Duration.hours(2);
-    const minRequestsPerStep = props.minRequestsPerStep ?? 100;
-    const evidenceWait = props.evidenceWait ?? Duration.minutes(30);
+    const minRequestsPerStep = props.minRequestsPerStep ?? EVIDENCE_DEFAULTS.minRequestsPerStep;
+    const evidenceWait = props.evidenceWait ?? Duration.seconds(EVIDENCE_DEFAULTS.evidenceWaitSeconds);
     validateRolloutProps(props, checkInterval, snapshotPoll, snapshotTimeout);
 
     const prefix = resourcePrefix(props.envName);

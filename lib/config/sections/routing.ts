@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVIDENCE_DEFAULTS } from '../../../lambda/rollout/plan';
 import { autoRollbackSchema } from './auto-rollback';
 import { acmCertificateArn, logRetentionDays, port, positiveInt, secretArn, wafWebAclArn } from '../rules';
 
@@ -273,7 +274,7 @@ const routingFields = {
     .int('an integer number of requests')
     .min(0, 'at least 0')
     .max(10_000_000, 'at most 10000000')
-    .default(100),
+    .default(EVIDENCE_DEFAULTS.minRequestsPerStep),
   /**
    * How long past its bake a rollout step waits for that evidence; then the plan PAUSES for a person
    * (`shift --promote`, `--abort`) instead of promoting. @default 1800
@@ -283,7 +284,7 @@ const routingFields = {
     .int('an integer number of seconds')
     .min(0, 'at least 0')
     .max(6 * 3600, 'at most 21600 (6h)')
-    .default(1800),
+    .default(EVIDENCE_DEFAULTS.evidenceWaitSeconds),
   /** When `shift` takes an RDS snapshot first. @default when-green-rises-from-zero */
   preShiftSnapshot: z
     .enum(['when-green-rises-from-zero', 'always'], {

@@ -1,4 +1,5 @@
 import type { EnvironmentConfigInput } from '../schema';
+import { unifiedParityPairs } from './unified-parity';
 
 /**
  * Dev: a sandbox account. Creates its own VPC and a small encrypted PostgreSQL, so
@@ -77,31 +78,8 @@ export const devConfig: EnvironmentConfigInput = {
     // A sandbox: armed during a shift or plan and for an hour after green's last increase.
     autoRollback: { watchHours: 1 },
   },
-  // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
-  // during the parallel run; the checks' read-only role needs SELECT on both schemas.
-  parity: [
-    {
-      name: 'box-score-players',
-      blue: { table: 'box_score_players' },
-      green: { schemaName: 'unified', table: 'box_score_players' },
-      // Business key: the surrogate id and the load times differ between the pipelines.
-      key: ['game_id', 'player_id'],
-      exclude: ['id', 'created_at', 'updated_at'],
-      scheduleMinutes: 240,
-      maxDifferences: 0,
-      severity: 'warning',
-    },
-    {
-      name: 'games',
-      blue: { table: 'games' },
-      green: { schemaName: 'unified', table: 'games' },
-      key: ['game_id'],
-      exclude: ['created_at', 'updated_at'],
-      scheduleMinutes: 240,
-      maxDifferences: 0,
-      severity: 'warning',
-    },
-  ],
+  // Blue-vs-green output parity of the unified pipeline's schema.
+  parity: unifiedParityPairs({ scheduleMinutes: 240, severity: 'warning' }),
   cost: {
     // A sandbox: the created database, the load balancer, two small tasks and a NAT gateway (about $90).
     monthlyBudgetUsd: 100,

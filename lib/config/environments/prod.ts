@@ -1,4 +1,5 @@
 import type { EnvironmentConfigInput } from '../schema';
+import { unifiedParityPairs } from './unified-parity';
 
 /**
  * Production: the RDS instance the team runs today (about 20 million rows in 40 tables).
@@ -149,33 +150,9 @@ export const prodConfig: EnvironmentConfigInput = {
     // Armed during a shift or plan and for a day after green's last increase (every trigger class).
     autoRollback: { watchHours: 24 },
   },
-  // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
-  // during the parallel run; the checks' read-only role needs SELECT on both schemas.
-  parity: [
-    {
-      name: 'box-score-players',
-      blue: { table: 'box_score_players' },
-      green: { schemaName: 'unified', table: 'box_score_players' },
-      // Business key: the surrogate id and the load times differ between the pipelines.
-      key: ['game_id', 'player_id'],
-      exclude: ['id', 'created_at', 'updated_at'],
-      scheduleMinutes: 60,
-      maxDifferences: 0,
-      severity: 'critical',
-    },
-    {
-      name: 'games',
-      blue: { table: 'games' },
-      green: { schemaName: 'unified', table: 'games' },
-      key: ['game_id'],
-      exclude: ['created_at', 'updated_at'],
-      // The final 24-hour parallel run: games that tipped off in the last day (what both pipelines processed).
-      window: { column: 'tipoff_utc', hours: 24 },
-      scheduleMinutes: 60,
-      maxDifferences: 0,
-      severity: 'critical',
-    },
-  ],
+  // Blue-vs-green output parity of the unified pipeline's schema.
+  // The final 24-hour parallel run: games that tipped off in the last day (what both pipelines processed).
+  parity: unifiedParityPairs({ scheduleMinutes: 60, severity: 'critical', gamesWindowHours: 24 }),
   cost: {
     // Load balancer, four 1 vCPU tasks and the guardrails (about $200); the database is not tagged by us.
     monthlyBudgetUsd: 300,

@@ -1,4 +1,5 @@
 import type { EnvironmentConfigInput } from '../schema';
+import { unifiedParityPairs } from './unified-parity';
 
 /** Staging: a restored copy of production in its own account; same rules, no floors (its data is refreshed). */
 export const stagingConfig: EnvironmentConfigInput = {
@@ -102,31 +103,8 @@ export const stagingConfig: EnvironmentConfigInput = {
     // Armed during a shift or plan and for 4 hours after green's last increase (a working session).
     autoRollback: { watchHours: 4 },
   },
-  // Blue-vs-green output parity. Assumes green (the unified pipeline) writes its output to schema `unified`
-  // during the parallel run; the checks' read-only role needs SELECT on both schemas.
-  parity: [
-    {
-      name: 'box-score-players',
-      blue: { table: 'box_score_players' },
-      green: { schemaName: 'unified', table: 'box_score_players' },
-      // Business key: the surrogate id and the load times differ between the pipelines.
-      key: ['game_id', 'player_id'],
-      exclude: ['id', 'created_at', 'updated_at'],
-      scheduleMinutes: 60,
-      maxDifferences: 0,
-      severity: 'warning',
-    },
-    {
-      name: 'games',
-      blue: { table: 'games' },
-      green: { schemaName: 'unified', table: 'games' },
-      key: ['game_id'],
-      exclude: ['created_at', 'updated_at'],
-      scheduleMinutes: 60,
-      maxDifferences: 0,
-      severity: 'warning',
-    },
-  ],
+  // Blue-vs-green output parity of the unified pipeline's schema.
+  parity: unifiedParityPairs({ scheduleMinutes: 60, severity: 'warning' }),
   cost: {
     // Load balancer, two 0.5 vCPU tasks and the guardrails (about $80); the database is not tagged by us.
     monthlyBudgetUsd: 120,
